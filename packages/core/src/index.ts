@@ -1,0 +1,3 @@
+import { bytesToHex } from './bytes.ts';
+export { bytesToHex };
+export const VERSION: string = 'x';
