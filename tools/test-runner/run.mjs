@@ -19,14 +19,33 @@ const SOURCE_CONDITION = 'devp2p-source';
 const runtimes = {
   node: (files, junit) => [
     process.execPath,
-    ['--import', 'tsx', '--conditions', SOURCE_CONDITION, '--test', '--test-concurrency=1',
-      `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-reporter=junit', `--test-reporter-destination=${junit}`,
-      '--test-reporter=dot', '--test-reporter-destination=stdout', ...files],
+    [
+      '--import',
+      'tsx',
+      '--conditions',
+      SOURCE_CONDITION,
+      '--test',
+      '--test-concurrency=1',
+      `--test-timeout=${TEST_TIMEOUT_MS}`,
+      '--test-reporter=junit',
+      `--test-reporter-destination=${junit}`,
+      '--test-reporter=dot',
+      '--test-reporter-destination=stdout',
+      ...files,
+    ],
   ],
   bun: (files, junit) => [
     bin('bun'),
-    ['test', '--conditions', SOURCE_CONDITION, '--timeout', String(TEST_TIMEOUT_MS),
-      '--reporter=junit', `--reporter-outfile=${junit}`, ...files.map((f) => `./${f}`)],
+    [
+      'test',
+      '--conditions',
+      SOURCE_CONDITION,
+      '--timeout',
+      String(TEST_TIMEOUT_MS),
+      '--reporter=junit',
+      `--reporter-outfile=${junit}`,
+      ...files.map((f) => `./${f}`),
+    ],
   ],
   deno: (files, junit) => [
     bin('deno'),
@@ -74,7 +93,12 @@ function suites() {
 }
 
 const unescapeXml = (s) =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 /**
  * Counts leaf test cases in a JUnit report. Deno reports a `describe` both as a case and as its
@@ -87,7 +111,8 @@ export function countJunit(xml) {
     const name = unescapeXml(/\bname="([^"]*)"/.exec(m[1])?.[1] ?? '');
     const body = m[3] ?? '';
     const failedAttr = /\bfailure="/.test(m[1]);
-    const state = /<failure\b|<error\b/.test(body) || failedAttr ? 'failed' : /<skipped\b/.test(body) ? 'skipped' : 'passed';
+    const state =
+      /<failure\b|<error\b/.test(body) || failedAttr ? 'failed' : /<skipped\b/.test(body) ? 'skipped' : 'passed';
     cases.push({ name, state, body });
   }
   const leaves = cases.filter((c) => !cases.some((o) => o !== c && o.name.startsWith(`${c.name} > `)));
@@ -101,10 +126,14 @@ export function countJunit(xml) {
 
 function run(cmd, args, cwd) {
   return new Promise((done) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
     child.on('error', (err) => done({ code: -1, output: `${output}\n${err.message}` }));
     child.on('close', (code, signal) => done({ code: code ?? (signal ? 128 : 1), output }));
   });
@@ -122,7 +151,9 @@ async function main() {
         const [cmd, args] = runtimes[runtime](suite.files, junit);
         const started = Date.now();
         const { code, output } = await run(cmd, args, suite.dir);
-        const count = existsSync(junit) ? countJunit(readFileSync(junit, 'utf8')) : { passed: 0, failed: 0, skipped: 0, failures: [] };
+        const count = existsSync(junit)
+          ? countJunit(readFileSync(junit, 'utf8'))
+          : { passed: 0, failed: 0, skipped: 0, failures: [] };
         // A runtime that exits non-zero without reporting a failed case (a crash, a load error,
         // an unhandled rejection after the tests) still fails the suite.
         if (code !== 0 && count.failed === 0) {
@@ -132,18 +163,33 @@ async function main() {
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         results.push({ runtime, suite: suite.name, ...count, seconds });
         const mark = count.failed ? 'FAIL' : 'ok';
-        process.stdout.write(`${mark.padEnd(4)} ${runtime.padEnd(5)} ${suite.name.padEnd(26)} ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped (${seconds}s)\n`);
+        process.stdout.write(
+          `${mark.padEnd(4)} ${runtime.padEnd(5)} ${suite.name.padEnd(26)} ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped (${seconds}s)\n`,
+        );
         if (count.failed) {
           for (const f of count.failures) process.stdout.write(`       ✖ ${f}\n`);
-          process.stdout.write(`${output.split('\n').slice(-80).map((l) => `       | ${l}`).join('\n')}\n`);
+          process.stdout.write(
+            `${output
+              .split('\n')
+              .slice(-80)
+              .map((l) => `       | ${l}`)
+              .join('\n')}\n`,
+          );
         }
       }
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  printTable(results, opts.runtimes, all.map((s) => s.name));
-  const total = results.reduce((t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed, skipped: t.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
+  printTable(
+    results,
+    opts.runtimes,
+    all.map((s) => s.name),
+  );
+  const total = results.reduce(
+    (t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed, skipped: t.skipped + r.skipped }),
+    { passed: 0, failed: 0, skipped: 0 },
+  );
   process.stdout.write(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);
   process.exitCode = total.failed > 0 || total.passed === 0 ? 1 : 0;
 }
@@ -151,7 +197,9 @@ async function main() {
 function printTable(results, runtimeNames, suiteNames) {
   const cell = (r) => (r ? `${r.passed}/${r.failed}/${r.skipped}` : '-');
   const width = Math.max(...suiteNames.map((s) => s.length), 7);
-  process.stdout.write(`\npassed/failed/skipped\n${'package'.padEnd(width)}  ${runtimeNames.map((r) => r.padStart(12)).join('')}\n`);
+  process.stdout.write(
+    `\npassed/failed/skipped\n${'package'.padEnd(width)}  ${runtimeNames.map((r) => r.padStart(12)).join('')}\n`,
+  );
   for (const s of suiteNames) {
     const row = runtimeNames.map((rt) => cell(results.find((r) => r.runtime === rt && r.suite === s)).padStart(12));
     process.stdout.write(`${s.padEnd(width)}  ${row.join('')}\n`);

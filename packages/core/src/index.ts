@@ -1,3 +1,25 @@
-import { bytesToHex } from './bytes.ts';
-export { bytesToHex };
-export const VERSION: string = 'x';
+export {
+  assertBytes,
+  bigIntToFixedBytes,
+  bytesToBigInt,
+  bytesToHex,
+  bytesToNumber,
+  bytesToUtf8,
+  concatBytes,
+  equalBytes,
+  hexToBytes,
+  uintToBytes,
+  utf8ToBytes,
+} from './bytes.ts';
+export {
+  AbortError,
+  ConnectionClosedError,
+  CryptoError,
+  Devp2pError,
+  ProtocolError,
+  type RemoteContext,
+  RlpError,
+  TimeoutError,
+  TooLargeError,
+  throwIfAborted,
+} from './errors.ts';

@@ -1,0 +1,39 @@
+export {
+  type AesBlockCipher,
+  type AesCtrStream,
+  aes128GcmDecrypt,
+  aes128GcmEncrypt,
+  aesCtr,
+  createAes256Ecb,
+  createAesCtr,
+  GCM_TAG_LENGTH,
+} from './aes.ts';
+export { ECIES_OVERHEAD, type EciesEncryptOptions, eciesDecrypt, eciesEncrypt } from './ecies.ts';
+export {
+  concatKdf,
+  createKeccak256,
+  hkdfSha256,
+  hmacSha256,
+  type Keccak256Hasher,
+  keccak256,
+  sha256,
+} from './hash.ts';
+export { randomBytes } from './random.ts';
+export {
+  COMPRESSED_PUBLIC_KEY_LENGTH,
+  compressPublicKey,
+  decompressPublicKey,
+  ecdhCompressed,
+  ecdhX,
+  ecdhXPortable,
+  generatePrivateKey,
+  isValidPrivateKey,
+  isValidPublicKey,
+  PRIVATE_KEY_LENGTH,
+  PUBLIC_KEY_LENGTH,
+  publicKeyFromPrivate,
+  recoverPublicKey,
+  SIGNATURE_LENGTH,
+  sign,
+  verify,
+} from './secp256k1.ts';

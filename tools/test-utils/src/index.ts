@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findVectorsDir(): string | undefined {
+  // The project root is the first ancestor holding both package.json and packages/; the vectors sit
+  // beside it at ../shared/vectors (see ../shared/README.md).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'packages')) && existsSync(join(dir, 'package.json'))) {
+      const vectors = resolve(dir, '..', 'shared', 'vectors');
+      return existsSync(vectors) ? vectors : undefined;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Absolute path of `../shared/vectors`, or undefined when this clone has no shared folder beside it. */
+export const vectorsDir: string | undefined = findVectorsDir();
+
+/** A `skip` value for `node:test`: false when the vectors are present, else the reason for skipping. */
+export const skipWithoutVectors: string | false = vectorsDir
+  ? false
+  : 'no ../shared/vectors beside this clone (see ../shared/README.md)';
+
+/** Reads and parses one JSON vector file, e.g. `readVectorJson('rlp/rlptest.json')`. */
+export function readVectorJson<T = unknown>(relativePath: string): T {
+  return JSON.parse(readFileSync(vectorPath(relativePath), 'utf8')) as T;
+}
+
+/** Reads one vector file as raw bytes. */
+export function readVectorBytes(relativePath: string): Uint8Array {
+  return new Uint8Array(readFileSync(vectorPath(relativePath)));
+}
+
+function vectorPath(relativePath: string): string {
+  if (!vectorsDir) throw new Error('../shared/vectors is missing; guard the test with skipWithoutVectors');
+  return join(vectorsDir, relativePath);
+}
+
+/** Parses hex with or without a 0x prefix (test input only; the packages have their own strict parser). */
+export function hex(text: string): Uint8Array {
+  const clean = text.startsWith('0x') ? text.slice(2) : text;
+  if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) throw new Error(`bad hex in vector: ${text.slice(0, 40)}`);
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
