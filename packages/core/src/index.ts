@@ -23,3 +23,30 @@ export {
   TooLargeError,
   throwIfAborted,
 } from './errors.ts';
+export {
+  RLP_MAX_DEPTH,
+  type RlpInput,
+  type RlpValue,
+  rlpBigUint,
+  rlpBytes,
+  rlpDecode,
+  rlpDecodePrefix,
+  rlpEncode,
+  rlpEncodedLength,
+  rlpList,
+  rlpUint,
+  rlpUtf8,
+} from './rlp.ts';
+export {
+  createLogger,
+  defaultLogger,
+  jsonSink,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  type LogRecord,
+  type LogSink,
+  silentLogger,
+  textSink,
+} from './logger.ts';
