@@ -23,6 +23,20 @@ export {
   TooLargeError,
   throwIfAborted,
 } from './errors.ts';
+export { type ListenOptions, TypedEventTarget } from './events.ts';
+export {
+  createLogger,
+  defaultLogger,
+  jsonSink,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  type LogRecord,
+  type LogSink,
+  silentLogger,
+  textSink,
+} from './logger.ts';
 export {
   RLP_MAX_DEPTH,
   type RlpInput,
@@ -37,16 +51,3 @@ export {
   rlpUint,
   rlpUtf8,
 } from './rlp.ts';
-export {
-  createLogger,
-  defaultLogger,
-  jsonSink,
-  type LogFields,
-  type Logger,
-  type LoggerOptions,
-  type LogLevel,
-  type LogRecord,
-  type LogSink,
-  silentLogger,
-  textSink,
-} from './logger.ts';

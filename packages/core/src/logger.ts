@@ -102,7 +102,13 @@ export const jsonSink: LogSink = (record) => {
     }
   }
   console.error(
-    JSON.stringify({ t: record.time.toISOString(), lvl: record.level, ns: record.namespace, msg: record.message, ...fields }),
+    JSON.stringify({
+      t: record.time.toISOString(),
+      lvl: record.level,
+      ns: record.namespace,
+      msg: record.message,
+      ...fields,
+    }),
   );
 };
 
