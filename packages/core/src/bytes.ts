@@ -133,7 +133,8 @@ export function bytesToNumber(bytes: Uint8Array): number {
   }
   let n = 0;
   for (let i = 0; i < bytes.length; i++) n = n * 256 + bytes[i]!;
-  if (n > Number.MAX_SAFE_INTEGER) throw new RangeError(`integer ${bytesToBigInt(bytes)} exceeds Number.MAX_SAFE_INTEGER`);
+  if (n > Number.MAX_SAFE_INTEGER)
+    throw new RangeError(`integer ${bytesToBigInt(bytes)} exceeds Number.MAX_SAFE_INTEGER`);
   return n;
 }
 

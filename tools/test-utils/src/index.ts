@@ -48,3 +48,27 @@ export function hex(text: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
+
+/** The runtime running this test: tests that spawn a child process spawn the same one. */
+export const runtime: 'node' | 'bun' | 'deno' = 'Deno' in globalThis ? 'deno' : 'Bun' in globalThis ? 'bun' : 'node';
+
+/**
+ * The command line that runs `script` on the current runtime. With `source: true` the child resolves the
+ * workspace packages to their TypeScript sources (and Node gets the tsx loader); without it, to `dist/`,
+ * exactly as an npm user would.
+ */
+export function runtimeCommand(script: string, options: { source?: boolean } = {}): [string, string[]] {
+  const source = options.source ?? false;
+  const condition = source ? ['--conditions', 'devp2p-source'] : [];
+  switch (runtime) {
+    case 'deno':
+      return [process.execPath, ['run', '-A', ...condition, script]];
+    case 'bun':
+      return [process.execPath, [...condition, script]];
+    default:
+      return [process.execPath, [...(source ? ['--import', 'tsx'] : []), ...condition, script]];
+  }
+}
+
+/** Absolute path of the repository root. */
+export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
