@@ -12,10 +12,13 @@ export { ECIES_OVERHEAD, type EciesEncryptOptions, eciesDecrypt, eciesEncrypt } 
 export {
   concatKdf,
   createKeccak256,
+  createKeccak256Portable,
   hkdfSha256,
   hmacSha256,
   type Keccak256Hasher,
   keccak256,
+  keccak256Backend,
+  keccak256Portable,
   sha256,
 } from './hash.ts';
 export { randomBytes } from './random.ts';
