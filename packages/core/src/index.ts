@@ -12,6 +12,13 @@ export {
   utf8ToBytes,
 } from './bytes.ts';
 export {
+  DisconnectError,
+  type DisconnectInitiator,
+  DisconnectReason,
+  disconnectReasonText,
+  isDisconnectReason,
+} from './disconnect.ts';
+export {
   AbortError,
   ConnectionClosedError,
   CryptoError,
@@ -37,6 +44,27 @@ export {
   silentLogger,
   textSink,
 } from './logger.ts';
+export {
+  type AnyMessageSpec,
+  type Cap,
+  defineProtocol,
+  type HandshakeContext,
+  type JsonValue,
+  MAX_CAP_NAME_LENGTH,
+  type MessageCodec,
+  type MessageHandlers,
+  type MessageMap,
+  type MessageName,
+  type MessageSpec,
+  type PayloadOf,
+  type PeerDescription,
+  type Protocol,
+  type ProtocolContext,
+  type ProtocolSender,
+  type ProtocolSpec,
+  type ReceiveOptions,
+} from './protocol.ts';
+export { type PendingRequest, RequestTracker, type RequestTrackerOptions } from './request.ts';
 export {
   RLP_MAX_DEPTH,
   type RlpInput,

@@ -1,0 +1,177 @@
+import type { DisconnectError, DisconnectReason } from './disconnect.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * A capability: a subprotocol name and version, as carried in the Hello message.
+ * @example const eth68: Cap = { name: 'eth', version: 68 }
+ */
+export interface Cap {
+  readonly name: string;
+  readonly version: number;
+}
+
+/**
+ * Turns one message's payload into bytes and back. `decode` throws on malformed input (any error: the
+ * server treats it as a breach of protocol and disconnects the peer).
+ * @example const textCodec: MessageCodec<string> = { encode: utf8ToBytes, decode: bytesToUtf8 }
+ */
+export interface MessageCodec<T> {
+  encode(value: T): Uint8Array;
+  decode(payload: Uint8Array): T;
+}
+
+/** One message of a protocol: its code (relative to the protocol's offset) and codec. */
+export interface MessageSpec<T> {
+  readonly code: number;
+  readonly codec: MessageCodec<T>;
+}
+
+/** The constraint every message spec satisfies, whatever its payload type. */
+export interface AnyMessageSpec {
+  readonly code: number;
+  readonly codec: { encode(value: never): Uint8Array; decode(payload: Uint8Array): unknown };
+}
+
+/** A protocol's messages by name. */
+export type MessageMap = { readonly [name: string]: AnyMessageSpec };
+
+/** The payload type of a message spec. */
+export type PayloadOf<S extends AnyMessageSpec> = ReturnType<S['codec']['decode']>;
+
+/** The message names of a protocol. */
+export type MessageName<M extends MessageMap> = keyof M & string;
+
+/** A JSON value, as `nodeInfo()` / `peerInfo()` return for the admin API. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** What a protocol sees of the remote peer. */
+export interface PeerDescription {
+  /** Node id, lowercase hex without 0x. */
+  readonly id: string;
+  /** 64-byte public key (x ‖ y). */
+  readonly publicKey: Uint8Array;
+  /** The client name from the remote's Hello. */
+  readonly clientName: string;
+  /** The remote's advertised capabilities. */
+  readonly caps: readonly Cap[];
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly inbound: boolean;
+}
+
+/** Sending typed messages of protocol `M`. */
+export interface ProtocolSender<M extends MessageMap> {
+  /** Encodes and sends a message; resolves once it is handed to the socket (honouring backpressure). */
+  send<K extends MessageName<M>>(name: K, payload: PayloadOf<M[K]>): Promise<void>;
+}
+
+/** Options for {@link HandshakeContext.receive}. */
+export interface ReceiveOptions {
+  /** Deadline for the message (default: the server's handshake deadline). */
+  timeoutMs?: number;
+}
+
+/** What a protocol's handshake runs with: send, and receive the next message of this protocol. */
+export interface HandshakeContext<M extends MessageMap> extends ProtocolSender<M> {
+  readonly peer: PeerDescription;
+  /** Aborted when the peer goes away. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /**
+   * The next message of this protocol, which must be `name`; any other message of this protocol during the
+   * handshake ends the peer with a breach of protocol.
+   */
+  receive<K extends MessageName<M>>(name: K, options?: ReceiveOptions): Promise<PayloadOf<M[K]>>;
+}
+
+/** What a protocol's handlers run with, once its handshake (if any) is done. */
+export interface ProtocolContext<M extends MessageMap, State> extends ProtocolSender<M> {
+  readonly peer: PeerDescription;
+  /** The value the handshake returned (undefined without a handshake). */
+  readonly state: State;
+  /** Aborted when the peer goes away: pass it to anything the protocol starts for this peer. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Ends the peer with `reason` (default: subprotocol error). */
+  disconnect(reason?: DisconnectReason): void;
+}
+
+/** A protocol's message handlers by message name; a message without a handler is decoded and dropped. */
+export type MessageHandlers<M extends MessageMap, State> = {
+  readonly [K in MessageName<M>]?: (payload: PayloadOf<M[K]>, ctx: ProtocolContext<M, State>) => void | Promise<void>;
+};
+
+/** What a plugin author writes: the typed form of geth's `Protocol{Name, Version, Length, Run}`. */
+export interface ProtocolSpec<M extends MessageMap, State> {
+  /** Capability name: 1 to 8 ASCII letters or digits. */
+  readonly name: string;
+  readonly version: number;
+  /** How many message codes the protocol reserves (every message code is below it). */
+  readonly length: number;
+  readonly messages: M;
+  /**
+   * Runs once per peer before any handler (e.g. eth's Status exchange); its result becomes `ctx.state`.
+   * Throwing ends the peer (a DisconnectError's reason is used as is; anything else is a subprotocol error).
+   */
+  readonly handshake?: (ctx: HandshakeContext<M>) => State | Promise<State>;
+  readonly handlers?: MessageHandlers<M, State>;
+  /** Called once when the peer ends, after the handshake succeeded. */
+  readonly onClose?: (ctx: ProtocolContext<M, State>, error: DisconnectError) => void;
+  /** This protocol's entry in `admin_nodeInfo().protocols`. */
+  readonly nodeInfo?: () => JsonValue;
+  /** This protocol's entry in a peer's `admin_peers()[i].protocols`. */
+  readonly peerInfo?: (ctx: ProtocolContext<M, State>) => JsonValue;
+}
+
+/** A validated protocol, ready to hand to a server. */
+export interface Protocol<M extends MessageMap = MessageMap, State = unknown> extends ProtocolSpec<M, State> {
+  readonly cap: Cap;
+  /** Message name by relative code. */
+  readonly messageNames: ReadonlyMap<number, MessageName<M>>;
+}
+
+/** Longest capability name accepted (geth's caps are 3 letters; 8 leaves room and keeps Hello small). */
+export const MAX_CAP_NAME_LENGTH = 8;
+
+/**
+ * Validates a protocol definition and returns it with its Cap and code table. Throws a TypeError or
+ * RangeError naming the problem: a bad name or version, duplicate codes, a code not below `length`.
+ *
+ * @example
+ * const ping = defineProtocol({
+ *   name: 'png', version: 1, length: 2,
+ *   messages: { Ping: { code: 0, codec: nonceCodec }, Pong: { code: 1, codec: nonceCodec } },
+ *   handlers: { Ping: (nonce, ctx) => ctx.send('Pong', nonce) },
+ * })
+ */
+export function defineProtocol<const M extends MessageMap, State = undefined>(
+  spec: ProtocolSpec<M, State>,
+): Protocol<M, State> {
+  const label = `protocol ${JSON.stringify(spec.name)}`;
+  if (typeof spec.name !== 'string' || !/^[A-Za-z0-9]+$/.test(spec.name) || spec.name.length > MAX_CAP_NAME_LENGTH) {
+    throw new TypeError(`${label}: name must be 1 to ${MAX_CAP_NAME_LENGTH} ASCII letters or digits`);
+  }
+  if (!Number.isSafeInteger(spec.version) || spec.version < 0) {
+    throw new RangeError(`${label}: version must be a non-negative integer, got ${spec.version}`);
+  }
+  if (!Number.isSafeInteger(spec.length) || spec.length < 1) {
+    throw new RangeError(`${label}: length must be a positive integer, got ${spec.length}`);
+  }
+  const messageNames = new Map<number, MessageName<M>>();
+  for (const [name, message] of Object.entries(spec.messages)) {
+    const { code } = message;
+    if (!Number.isSafeInteger(code) || code < 0 || code >= spec.length) {
+      throw new RangeError(`${label}: message ${name} has code ${code}, outside 0..${spec.length - 1}`);
+    }
+    const clash = messageNames.get(code);
+    if (clash !== undefined) throw new RangeError(`${label}: messages ${clash} and ${name} share code ${code}`);
+    if (typeof message.codec?.encode !== 'function' || typeof message.codec.decode !== 'function') {
+      throw new TypeError(`${label}: message ${name} needs a codec with encode and decode`);
+    }
+    messageNames.set(code, name as MessageName<M>);
+  }
+  for (const name of Object.keys(spec.handlers ?? {})) {
+    if (!(name in spec.messages)) throw new TypeError(`${label}: handler for unknown message ${name}`);
+  }
+  return Object.freeze({ ...spec, cap: Object.freeze({ name: spec.name, version: spec.version }), messageNames });
+}

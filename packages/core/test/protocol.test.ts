@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  bytesToUtf8,
+  DisconnectError,
+  DisconnectReason,
+  defineProtocol,
+  disconnectReasonText,
+  isDisconnectReason,
+  type MessageCodec,
+  RequestTracker,
+  TimeoutError,
+  utf8ToBytes,
+} from '../src/index.ts';
+
+const text: MessageCodec<string> = { encode: utf8ToBytes, decode: bytesToUtf8 };
+const byte: MessageCodec<number> = {
+  encode: (n) => Uint8Array.of(n),
+  decode: (b) => {
+    if (b.length !== 1) throw new RangeError('one byte');
+    return b[0]!;
+  },
+};
+
+describe('DisconnectReason', () => {
+  it("has geth's codes and texts", () => {
+    assert.equal(DisconnectReason.ProtocolError, 0x02);
+    assert.equal(DisconnectReason.ReadTimeout, 0x0b);
+    assert.equal(DisconnectReason.SubprotocolError, 0x10);
+    assert.equal(disconnectReasonText(DisconnectReason.UselessPeer), 'useless peer');
+    assert.equal(disconnectReasonText(0x0a), 'connected to self');
+    assert.equal(disconnectReasonText(0x42), 'unknown disconnect reason 66');
+    assert.ok(isDisconnectReason(0x10));
+    assert.ok(!isDisconnectReason(0x0c));
+    const err = new DisconnectError(DisconnectReason.TooManyPeers, 'remote');
+    assert.equal(err.message, 'remote: too many peers');
+    assert.equal(err.code, 'ERR_DISCONNECTED');
+  });
+});
+
+describe('defineProtocol', () => {
+  it('returns the Cap and the code table', () => {
+    const proto = defineProtocol({
+      name: 'tst',
+      version: 2,
+      length: 4,
+      messages: { Hello: { code: 0, codec: text }, Count: { code: 3, codec: byte } },
+      handlers: {
+        Hello: (payload, ctx) => ctx.send('Count', payload.length),
+      },
+    });
+    assert.deepEqual(proto.cap, { name: 'tst', version: 2 });
+    assert.equal(proto.messageNames.get(3), 'Count');
+    assert.equal(proto.messageNames.get(1), undefined);
+  });
+
+  it('rejects bad names, versions, lengths, codes and handlers', () => {
+    const base = { version: 1, length: 2, messages: { A: { code: 0, codec: text } } };
+    assert.throws(() => defineProtocol({ ...base, name: '' }), /name must be 1 to 8/);
+    assert.throws(() => defineProtocol({ ...base, name: 'toolongname' }), /name must be 1 to 8/);
+    assert.throws(() => defineProtocol({ ...base, name: 'é' }), TypeError);
+    assert.throws(() => defineProtocol({ ...base, name: 'ok', version: -1 }), /version/);
+    assert.throws(() => defineProtocol({ ...base, name: 'ok', length: 0 }), /length/);
+    assert.throws(
+      () => defineProtocol({ ...base, name: 'ok', messages: { A: { code: 2, codec: text } } }),
+      /message A has code 2, outside 0\.\.1/,
+    );
+    assert.throws(
+      () =>
+        defineProtocol({ ...base, name: 'ok', messages: { A: { code: 1, codec: text }, B: { code: 1, codec: text } } }),
+      /messages A and B share code 1/,
+    );
+    assert.throws(
+      () => defineProtocol({ ...base, name: 'ok', handlers: { Nope: () => {} } as never }),
+      /handler for unknown message Nope/,
+    );
+  });
+
+  it('type-checks payloads against codecs (compile-time; checked by tsc in npm test)', () => {
+    const proto = defineProtocol({
+      name: 'typ',
+      version: 1,
+      length: 2,
+      messages: { Name: { code: 0, codec: text }, Size: { code: 1, codec: byte } },
+      handshake: async (ctx) => ({ remoteName: await ctx.receive('Name') }),
+      handlers: {
+        Size: (size, ctx) => {
+          const n: number = size;
+          const remote: string = ctx.state.remoteName;
+          // @ts-expect-error Size carries a number, not a string
+          void ctx.send('Size', 'nope');
+          // @ts-expect-error no message called Other
+          void ctx.send('Other', 1);
+          void [n, remote];
+        },
+      },
+    });
+    assert.equal(proto.cap.name, 'typ');
+  });
+});
+
+describe('RequestTracker', () => {
+  it('matches responses by id and rejects unknown ids', async () => {
+    const tracker = new RequestTracker<string>({ timeoutMs: 1000, maxPending: 10 });
+    const a = tracker.start();
+    const b = tracker.start();
+    assert.equal(b.id, (a.id + 1n) & 0xffffffffffffffffn);
+    assert.equal(tracker.pending, 2);
+    assert.ok(tracker.deliver(b.id, 'second'));
+    assert.ok(tracker.deliver(a.id, 'first'));
+    assert.ok(!tracker.deliver(a.id, 'again'));
+    assert.equal(await a.response, 'first');
+    assert.equal(await b.response, 'second');
+    assert.equal(tracker.pending, 0);
+  });
+
+  it('times out, aborts, bounds the pending count, and closes', async () => {
+    const tracker = new RequestTracker<string>({ timeoutMs: 20, maxPending: 2, what: 'GetThing' });
+    const slow = tracker.start();
+    await assert.rejects(slow.response, (err: unknown) => err instanceof TimeoutError && /GetThing/.test(err.message));
+    assert.ok(!tracker.deliver(slow.id, 'late'));
+
+    const controller = new AbortController();
+    const aborted = tracker.start(controller.signal);
+    controller.abort(new Error('peer gone'));
+    await assert.rejects(aborted.response, /peer gone/);
+
+    const one = tracker.start();
+    const two = tracker.start();
+    assert.throws(() => tracker.start(), /more than 2 requests outstanding/);
+    tracker.close(new Error('closed'));
+    await assert.rejects(one.response, /closed/);
+    await assert.rejects(two.response, /closed/);
+    assert.throws(() => tracker.start(), /closed/);
+    assert.equal(tracker.pending, 0);
+  });
+});
