@@ -46,6 +46,7 @@ export {
 } from './logger.ts';
 export {
   type AnyMessageSpec,
+  type AnyProtocol,
   type Cap,
   defineProtocol,
   type HandshakeContext,
@@ -60,8 +61,11 @@ export {
   type PeerDescription,
   type Protocol,
   type ProtocolContext,
+  type ProtocolInstance,
+  type ProtocolIO,
   type ProtocolSender,
   type ProtocolSpec,
+  type RawMessage,
   type ReceiveOptions,
 } from './protocol.ts';
 export { type PendingRequest, RequestTracker, type RequestTrackerOptions } from './request.ts';

@@ -1,4 +1,5 @@
-import type { DisconnectError, DisconnectReason } from './disconnect.ts';
+import { type DisconnectError, DisconnectReason } from './disconnect.ts';
+import { ProtocolError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -123,11 +124,67 @@ export interface ProtocolSpec<M extends MessageMap, State> {
   readonly peerInfo?: (ctx: ProtocolContext<M, State>) => JsonValue;
 }
 
-/** A validated protocol, ready to hand to a server. */
-export interface Protocol<M extends MessageMap = MessageMap, State = unknown> extends ProtocolSpec<M, State> {
+/** One received message of a protocol: its code relative to the protocol's offset, and its raw payload. */
+export interface RawMessage {
+  readonly code: number;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * What the server gives one protocol for one peer: untyped message I/O with codes relative to the protocol's
+ * offset. Plugin authors never see it; {@link Protocol.attach} builds the typed contexts on top of it.
+ */
+export interface ProtocolIO {
+  readonly peer: PeerDescription;
+  /** Aborted when the peer goes away. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  send(code: number, payload: Uint8Array): Promise<void>;
+  /** The next message of this protocol, during the handshake only; rejects on timeout or when the peer ends. */
+  receive(timeoutMs?: number): Promise<RawMessage>;
+  /** Ends the peer with `reason`. */
+  disconnect(reason: DisconnectReason): void;
+}
+
+/** One protocol running for one peer, as the server drives it. */
+export interface ProtocolInstance {
+  /** Runs the protocol's handshake, if it has one; the peer is not handed messages before it resolves. */
+  start(): Promise<void>;
+  /**
+   * Decodes one message and runs its handler. Throws a ProtocolError for a code the protocol does not define
+   * or a payload its codec rejects (the server answers with "breach of protocol"); errors from the handler
+   * propagate as they are (the server answers with "subprotocol error", or a DisconnectError's own reason).
+   */
+  deliver(message: RawMessage): Promise<void>;
+  /** Tells the protocol the peer ended (calls `onClose` once, if the handshake had completed). */
+  close(error: DisconnectError): void;
+  /** This peer's entry for the admin API (`peerInfo`), or null. */
+  info(): JsonValue;
+}
+
+/**
+ * What a server accepts: any protocol, whatever its message and state types (a `Protocol<M, State>` is one).
+ */
+export interface AnyProtocol {
   readonly cap: Cap;
+  /** Message codes reserved. */
+  readonly length: number;
+  /** Starts the protocol for one peer. */
+  attach(io: ProtocolIO): ProtocolInstance;
+  /** This protocol's entry in the node info, or null. */
+  nodeInfo(): JsonValue;
+}
+
+/** A validated protocol, ready to hand to a server. */
+export interface Protocol<M extends MessageMap = MessageMap, State = unknown>
+  extends ProtocolSpec<M, State>,
+    AnyProtocol {
   /** Message name by relative code. */
   readonly messageNames: ReadonlyMap<number, MessageName<M>>;
+  /** The typed context of an instance this protocol attached (undefined for another protocol's instance). */
+  context(instance: ProtocolInstance): ProtocolContext<M, State> | undefined;
+  /** This protocol's entry in the node info (`spec.nodeInfo()`, or null without one). */
+  nodeInfo(): JsonValue;
 }
 
 /** Longest capability name accepted (geth's caps are 3 letters; 8 leaves room and keeps Hello small). */
@@ -173,5 +230,86 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
   for (const name of Object.keys(spec.handlers ?? {})) {
     if (!(name in spec.messages)) throw new TypeError(`${label}: handler for unknown message ${name}`);
   }
-  return Object.freeze({ ...spec, cap: Object.freeze({ name: spec.name, version: spec.version }), messageNames });
+  const cap = Object.freeze({ name: spec.name, version: spec.version });
+  const contexts = new WeakMap<ProtocolInstance, ProtocolContext<M, State>>();
+  const decode = <K extends MessageName<M>>(name: K, payload: Uint8Array): PayloadOf<M[K]> => {
+    try {
+      return spec.messages[name]!.codec.decode(payload) as PayloadOf<M[K]>;
+    } catch (cause) {
+      throw new ProtocolError('ERR_MESSAGE_DECODE', `${cap.name}/${cap.version} ${name}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+  };
+  const attach = (io: ProtocolIO): ProtocolInstance => {
+    let state: State | undefined;
+    let started = false;
+    let closed = false;
+    const send = <K extends MessageName<M>>(name: K, payload: PayloadOf<M[K]>): Promise<void> => {
+      const message = spec.messages[name];
+      if (!message) return Promise.reject(new TypeError(`${cap.name}/${cap.version} has no message ${name}`));
+      return io.send(message.code, (message.codec.encode as (value: PayloadOf<M[K]>) => Uint8Array)(payload));
+    };
+    const context: ProtocolContext<M, State> = {
+      peer: io.peer,
+      get state(): State {
+        return state as State;
+      },
+      signal: io.signal,
+      log: io.log,
+      send,
+      disconnect: (reason = DisconnectReason.SubprotocolError) => io.disconnect(reason),
+    };
+    const receive = async <K extends MessageName<M>>(
+      name: K,
+      options: ReceiveOptions = {},
+    ): Promise<PayloadOf<M[K]>> => {
+      const message = await io.receive(options.timeoutMs);
+      const got = messageNames.get(message.code);
+      if (got !== name) {
+        throw new ProtocolError(
+          'ERR_PROTOCOL_HANDSHAKE',
+          `${cap.name}/${cap.version} handshake expected ${name}, got ${got ?? `unknown code ${message.code}`}`,
+        );
+      }
+      return decode(name, message.payload);
+    };
+    const instance: ProtocolInstance = {
+      async start(): Promise<void> {
+        if (spec.handshake)
+          state = await spec.handshake({ peer: io.peer, signal: io.signal, log: io.log, send, receive });
+        started = true;
+      },
+      async deliver(message: RawMessage): Promise<void> {
+        const name = messageNames.get(message.code);
+        if (name === undefined) {
+          throw new ProtocolError(
+            'ERR_UNKNOWN_MESSAGE',
+            `${cap.name}/${cap.version} has no message code ${message.code}`,
+          );
+        }
+        const payload = decode(name, message.payload);
+        const handler = spec.handlers?.[name];
+        if (handler) await handler(payload, context);
+      },
+      close(error: DisconnectError): void {
+        if (!started || closed) return;
+        closed = true;
+        spec.onClose?.(context, error);
+      },
+      info(): JsonValue {
+        return started && spec.peerInfo ? spec.peerInfo(context) : null;
+      },
+    };
+    contexts.set(instance, context);
+    return instance;
+  };
+  return Object.freeze({
+    ...spec,
+    cap,
+    messageNames,
+    attach,
+    context: (instance: ProtocolInstance) => contexts.get(instance),
+    nodeInfo: (): JsonValue => spec.nodeInfo?.() ?? null,
+  });
 }

@@ -8,7 +8,9 @@ import {
   disconnectReasonText,
   isDisconnectReason,
   type MessageCodec,
+  ProtocolError,
   RequestTracker,
+  silentLogger,
   TimeoutError,
   utf8ToBytes,
 } from '../src/index.ts';
@@ -133,5 +135,100 @@ describe('RequestTracker', () => {
     await assert.rejects(two.response, /closed/);
     assert.throws(() => tracker.start(), /closed/);
     assert.equal(tracker.pending, 0);
+  });
+});
+
+describe('Protocol.attach: the instance a server drives', () => {
+  function fakeIO(incoming: { code: number; payload: Uint8Array }[] = []) {
+    const sent: [number, Uint8Array][] = [];
+    const disconnects: number[] = [];
+    const controller = new AbortController();
+    const io = {
+      peer: {
+        id: 'ab',
+        publicKey: new Uint8Array(64),
+        clientName: 'test',
+        caps: [],
+        remoteAddress: '127.0.0.1:1',
+        localAddress: '127.0.0.1:2',
+        inbound: false,
+      },
+      signal: controller.signal,
+      log: silentLogger,
+      send: async (code: number, payload: Uint8Array) => {
+        sent.push([code, payload]);
+      },
+      receive: async () => {
+        const next = incoming.shift();
+        if (!next) throw new Error('no message');
+        return next;
+      },
+      disconnect: (reason: number) => {
+        disconnects.push(reason);
+      },
+    };
+    return { io, sent, disconnects };
+  }
+
+  const echo = defineProtocol({
+    name: 'echo',
+    version: 3,
+    length: 3,
+    messages: { Name: { code: 0, codec: text }, Size: { code: 1, codec: byte } },
+    handshake: async (ctx) => {
+      await ctx.send('Name', 'me');
+      return { remote: await ctx.receive('Name'), closedWith: -1 };
+    },
+    handlers: {
+      Name: (name, ctx) => ctx.send('Size', name.length),
+      Size: (size, ctx) => {
+        if (size === 0) throw new Error('handler failure');
+        if (size === 255) ctx.disconnect();
+      },
+    },
+    onClose: (ctx, error) => {
+      ctx.state.closedWith = error.reason;
+    },
+    peerInfo: (ctx) => ({ remote: ctx.state.remote }),
+    nodeInfo: () => ({ version: 3 }),
+  });
+
+  it('runs the handshake, dispatches typed messages, and exposes the typed context', async () => {
+    const { io, sent, disconnects } = fakeIO([{ code: 0, payload: utf8ToBytes('them') }]);
+    const instance = echo.attach(io);
+    assert.equal(instance.info(), null, 'no info before the handshake');
+    await instance.start();
+    assert.deepEqual(sent[0], [0, utf8ToBytes('me')]);
+    await instance.deliver({ code: 0, payload: utf8ToBytes('hello') });
+    assert.deepEqual(sent[1], [1, Uint8Array.of(5)]);
+    assert.deepEqual(instance.info(), { remote: 'them' });
+    assert.deepEqual(echo.nodeInfo(), { version: 3 });
+    const ctx = echo.context(instance);
+    assert.equal(ctx?.state.remote, 'them');
+    await instance.deliver({ code: 1, payload: Uint8Array.of(255) });
+    assert.deepEqual(disconnects, [DisconnectReason.SubprotocolError]);
+    instance.close(new DisconnectError(DisconnectReason.ClientQuitting, 'remote'));
+    instance.close(new DisconnectError(DisconnectReason.Requested, 'local'));
+    assert.equal(ctx?.state.closedWith, DisconnectReason.ClientQuitting, 'onClose runs once');
+  });
+
+  it('reports unknown codes and undecodable payloads as ProtocolError, handler errors as they are', async () => {
+    const { io } = fakeIO([{ code: 0, payload: utf8ToBytes('x') }]);
+    const instance = echo.attach(io);
+    await instance.start();
+    await assert.rejects(instance.deliver({ code: 2, payload: new Uint8Array() }), (err: unknown) => {
+      return err instanceof ProtocolError && err.code === 'ERR_UNKNOWN_MESSAGE';
+    });
+    await assert.rejects(instance.deliver({ code: 1, payload: Uint8Array.of(1, 2) }), (err: unknown) => {
+      return err instanceof ProtocolError && err.code === 'ERR_MESSAGE_DECODE' && /Size: one byte/.test(err.message);
+    });
+    await assert.rejects(instance.deliver({ code: 1, payload: Uint8Array.of(0) }), /handler failure/);
+  });
+
+  it('fails the handshake on an unexpected message', async () => {
+    const { io } = fakeIO([{ code: 1, payload: Uint8Array.of(1) }]);
+    await assert.rejects(echo.attach(io).start(), /handshake expected Name, got Size/);
+    const other = defineProtocol({ name: 'other', version: 1, length: 1, messages: { A: { code: 0, codec: text } } });
+    assert.equal(other.context(echo.attach(fakeIO().io)), undefined);
   });
 });
