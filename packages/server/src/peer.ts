@@ -1,0 +1,398 @@
+import {
+  type AnyProtocol,
+  type Cap,
+  ConnectionClosedError,
+  DisconnectError,
+  type DisconnectInitiator,
+  DisconnectReason,
+  type JsonValue,
+  type Logger,
+  type MessageMap,
+  type PeerDescription,
+  type Protocol,
+  type ProtocolContext,
+  ProtocolError,
+  type ProtocolInstance,
+  type RawMessage,
+  TimeoutError,
+  TypedEventTarget,
+} from '@devp2p/core';
+import type { RLPxConnection } from '@devp2p/rlpx';
+import { BaseMessageCode, decodeDisconnect, EMPTY_LIST_PAYLOAD, encodeDisconnect, type Hello } from './hello.ts';
+import { MAX_QUEUED_MESSAGES_PER_PROTOCOL, PING_INTERVAL_MS, PROTOCOL_HANDSHAKE_TIMEOUT_MS } from './limits.ts';
+import { findProtocol, type MatchedProtocol } from './registry.ts';
+
+/** How and why a peer ended. */
+export interface PeerEnd {
+  readonly reason: DisconnectReason | number;
+  /** `local`: we ended it (including for the remote's misbehaviour); `remote`: it sent Disconnect or went away. */
+  readonly initiator: DisconnectInitiator;
+  readonly error: DisconnectError;
+}
+
+/** A message event, emitted when the server's `enableMsgEvents` is on. */
+export interface PeerMessageEvent {
+  readonly direction: 'sent' | 'received';
+  /** Capability name (`p2p` for the base protocol). */
+  readonly protocol: string;
+  /** Code relative to the protocol's offset. */
+  readonly code: number;
+  readonly size: number;
+}
+
+/** Events of a {@link Peer}. */
+export interface PeerEvents {
+  message: PeerMessageEvent;
+  closed: PeerEnd;
+}
+
+/** Options the server creates a {@link Peer} with. */
+export interface PeerOptions {
+  readonly connection: RLPxConnection;
+  readonly id: string;
+  readonly publicKey: Uint8Array;
+  readonly hello: Hello;
+  readonly matched: readonly MatchedProtocol[];
+  readonly inbound: boolean;
+  readonly trusted: boolean;
+  readonly static: boolean;
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  readonly logger: Logger;
+  readonly messageEvents: boolean;
+  readonly pingIntervalMs?: number;
+  readonly protocolHandshakeTimeoutMs?: number;
+}
+
+/** One shared protocol running on a peer: its inbound queue and instance. */
+interface RunningProtocol {
+  readonly matched: MatchedProtocol;
+  readonly instance: ProtocolInstance;
+  readonly queue: RawMessage[];
+  /** Wakes the worker (or a handshake `receive`) when a message is queued. */
+  wake: (() => void) | undefined;
+  /** Wakes the read loop when the queue drains below the limit. */
+  drained: (() => void) | undefined;
+  started: boolean;
+}
+
+/**
+ * A connected peer: the base protocol (Ping / Pong / Disconnect) and every shared subprotocol over one RLPx
+ * connection. One read loop dispatches messages by code; every plugin writes through the connection's single
+ * writer; the first failure of read, write, plugin or Disconnect ends the peer and records who ended it and why.
+ */
+export class Peer extends TypedEventTarget<PeerEvents> {
+  /** Node id, lowercase hex. */
+  readonly id: string;
+  /** 64-byte public key. */
+  readonly publicKey: Uint8Array;
+  /** The remote's Hello. */
+  readonly hello: Hello;
+  readonly inbound: boolean;
+  readonly static: boolean;
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  /** The shared protocols, in code order. */
+  readonly matched: readonly MatchedProtocol[];
+  /** Resolves once the peer has ended (never rejects). */
+  readonly closed: Promise<PeerEnd>;
+  /** Trusted peers bypass the peer limits; the server flips this with add/removeTrustedPeer. */
+  trusted: boolean;
+
+  readonly #conn: RLPxConnection;
+  readonly #log: Logger;
+  readonly #messageEvents: boolean;
+  readonly #pingIntervalMs: number;
+  readonly #handshakeTimeoutMs: number;
+  readonly #abort = new AbortController();
+  readonly #running: RunningProtocol[] = [];
+  #resolveClosed!: (end: PeerEnd) => void;
+  #end: PeerEnd | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: PeerOptions) {
+    super();
+    this.#conn = options.connection;
+    this.id = options.id;
+    this.publicKey = options.publicKey;
+    this.hello = options.hello;
+    this.inbound = options.inbound;
+    this.trusted = options.trusted;
+    this.static = options.static;
+    this.localAddress = options.localAddress;
+    this.remoteAddress = options.remoteAddress;
+    this.matched = options.matched;
+    this.#log = options.logger.child(`peer:${options.id.slice(0, 8)}`);
+    this.#messageEvents = options.messageEvents;
+    this.#pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
+    this.#handshakeTimeoutMs = options.protocolHandshakeTimeoutMs ?? PROTOCOL_HANDSHAKE_TIMEOUT_MS;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  /** The remote's client name from its Hello. */
+  get clientName(): string {
+    return this.hello.clientName;
+  }
+
+  /** The remote's advertised caps. */
+  get caps(): readonly Cap[] {
+    return this.hello.caps;
+  }
+
+  /** How the peer ended, once it has. */
+  get end(): PeerEnd | undefined {
+    return this.#end;
+  }
+
+  /** Aborted when the peer ends. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /**
+   * The typed context of a protocol running on this peer (undefined when the protocol is not shared).
+   * @example const rtt = await measureRtt(peer.protocol(ping)!)
+   */
+  protocol<M extends MessageMap, State>(protocol: Protocol<M, State>): ProtocolContext<M, State> | undefined {
+    for (const running of this.#running) {
+      if (running.matched.protocol === protocol) return protocol.context(running.instance);
+    }
+    return undefined;
+  }
+
+  /** Each shared protocol's `peerInfo()`, by capability name. */
+  protocolsInfo(): Record<string, JsonValue> {
+    const info: Record<string, JsonValue> = {};
+    for (const running of this.#running) info[running.matched.protocol.cap.name] = running.instance.info();
+    return info;
+  }
+
+  /** Ends the peer, sending Disconnect with `reason` (default: disconnect requested). Idempotent. */
+  disconnect(reason: DisconnectReason = DisconnectReason.Requested): void {
+    this.#finish(reason, 'local');
+  }
+
+  /**
+   * Starts the peer: the read loop, the ping timer and every shared protocol (handshakes concurrently).
+   * Called once by the server; failures end the peer, they never reject.
+   */
+  run(): void {
+    const description: PeerDescription = {
+      id: this.id,
+      publicKey: this.publicKey,
+      clientName: this.hello.clientName,
+      caps: this.hello.caps,
+      remoteAddress: this.remoteAddress,
+      localAddress: this.localAddress,
+      inbound: this.inbound,
+    };
+    for (const matched of this.matched) this.#startProtocol(matched, description);
+    this.#pingTimer = setInterval(() => {
+      this.#sendBase(BaseMessageCode.Ping, EMPTY_LIST_PAYLOAD);
+    }, this.#pingIntervalMs);
+    void this.#readLoop();
+    for (const running of this.#running) void this.#runProtocol(running);
+  }
+
+  #startProtocol(matched: MatchedProtocol, peer: PeerDescription): void {
+    const { protocol, offset } = matched;
+    const label = `${protocol.cap.name}/${protocol.cap.version}`;
+    const running: RunningProtocol = {
+      matched,
+      instance: undefined as unknown as ProtocolInstance,
+      queue: [],
+      wake: undefined,
+      drained: undefined,
+      started: false,
+    };
+    const instance = protocol.attach({
+      peer,
+      signal: this.#abort.signal,
+      log: this.#log.child(protocol.cap.name),
+      send: (code, payload) => {
+        if (!Number.isInteger(code) || code < 0 || code >= protocol.length) {
+          return Promise.reject(new RangeError(`${label}: message code ${code} is outside 0..${protocol.length - 1}`));
+        }
+        this.#emitMessage('sent', protocol.cap.name, code, payload.length);
+        return this.#conn.writeMessage(offset + code, payload);
+      },
+      receive: (timeoutMs = this.#handshakeTimeoutMs) => this.#receive(running, label, timeoutMs),
+      disconnect: (reason) => this.#finish(reason, 'local'),
+    });
+    (running as { instance: ProtocolInstance }).instance = instance;
+    this.#running.push(running);
+  }
+
+  /** A message for a protocol still in its handshake. */
+  #receive(running: RunningProtocol, label: string, timeoutMs: number): Promise<RawMessage> {
+    return new Promise((resolve, reject) => {
+      const take = (): boolean => {
+        if (this.#end) {
+          reject(this.#end.error);
+          return true;
+        }
+        const message = running.queue.shift();
+        if (!message) return false;
+        this.#afterDequeue(running);
+        resolve(message);
+        return true;
+      };
+      if (take()) return;
+      const timer = setTimeout(() => {
+        running.wake = undefined;
+        reject(new TimeoutError(`${label} handshake`, timeoutMs, { remoteAddress: this.remoteAddress }));
+      }, timeoutMs);
+      running.wake = () => {
+        if (take()) {
+          clearTimeout(timer);
+          running.wake = undefined;
+        }
+      };
+    });
+  }
+
+  /** Runs a protocol's handshake, then hands it its queued messages in order, one at a time. */
+  async #runProtocol(running: RunningProtocol): Promise<void> {
+    try {
+      await running.instance.start();
+      running.started = true;
+      while (!this.#end) {
+        const message = running.queue.shift();
+        if (!message) {
+          await new Promise<void>((resolve) => {
+            running.wake = resolve;
+          });
+          running.wake = undefined;
+          continue;
+        }
+        this.#afterDequeue(running);
+        await running.instance.deliver(message);
+      }
+    } catch (error) {
+      this.#fail(error, running.matched.protocol);
+    }
+  }
+
+  #afterDequeue(running: RunningProtocol): void {
+    if (running.drained && running.queue.length < MAX_QUEUED_MESSAGES_PER_PROTOCOL) {
+      const drained = running.drained;
+      running.drained = undefined;
+      drained();
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      while (!this.#end) {
+        const { code, payload } = await this.#conn.readMessage();
+        if (code < 0x10) {
+          this.#emitMessage('received', 'p2p', code, payload.length);
+          this.#handleBase(code, payload);
+          continue;
+        }
+        const owner = findProtocol(this.matched, code);
+        if (!owner) {
+          throw new ProtocolError('ERR_UNKNOWN_MESSAGE', `message code ${code} belongs to no shared protocol`);
+        }
+        this.#emitMessage('received', owner.protocol.cap.name, code - owner.offset, payload.length);
+        const running = this.#running.find((r) => r.matched === owner)!;
+        running.queue.push({ code: code - owner.offset, payload });
+        running.wake?.();
+        if (running.queue.length >= MAX_QUEUED_MESSAGES_PER_PROTOCOL) {
+          await new Promise<void>((resolve) => {
+            running.drained = resolve;
+          });
+        }
+      }
+    } catch (error) {
+      this.#fail(error, undefined);
+    }
+  }
+
+  #handleBase(code: number, payload: Uint8Array): void {
+    switch (code) {
+      case BaseMessageCode.Ping:
+        this.#sendBase(BaseMessageCode.Pong, EMPTY_LIST_PAYLOAD);
+        return;
+      case BaseMessageCode.Pong:
+        return;
+      case BaseMessageCode.Disconnect:
+        this.#finish(decodeDisconnect(payload), 'remote');
+        return;
+      case BaseMessageCode.Hello:
+        throw new ProtocolError('ERR_UNEXPECTED_MESSAGE', 'second Hello');
+      default:
+        // Codes 0x04..0x0f are reserved for the base protocol; a peer using them breaks the protocol.
+        throw new ProtocolError('ERR_UNKNOWN_MESSAGE', `unknown base protocol message code ${code}`);
+    }
+  }
+
+  #sendBase(code: number, payload: Uint8Array): void {
+    this.#emitMessage('sent', 'p2p', code, payload.length);
+    this.#conn.writeMessage(code, payload).catch((error: unknown) => this.#fail(error, undefined));
+  }
+
+  #emitMessage(direction: 'sent' | 'received', protocol: string, code: number, size: number): void {
+    if (this.#messageEvents) this.emit('message', { direction, protocol, code, size });
+  }
+
+  /**
+   * Maps a failure to a disconnect reason, as geth does: a DisconnectError keeps its reason; a protocol breach
+   * (unknown code, undecodable message, bad handshake message) is "breach of protocol"; any other plugin error
+   * is "subprotocol error"; a connection failure (closed, timed out, bad MAC) is a network error, and nothing is
+   * sent for it.
+   */
+  #fail(error: unknown, plugin: AnyProtocol | undefined): void {
+    if (this.#end) return;
+    if (error instanceof DisconnectError) {
+      this.#finish(error.reason, error.initiator, error);
+      return;
+    }
+    const fromConnection = plugin === undefined && !(error instanceof ProtocolError && isMessageLevel(error));
+    if (fromConnection || error instanceof ConnectionClosedError) {
+      const reason = error instanceof TimeoutError ? DisconnectReason.ReadTimeout : DisconnectReason.NetworkError;
+      this.#finish(reason, error instanceof ConnectionClosedError ? 'remote' : 'local', error);
+      return;
+    }
+    if (error instanceof ProtocolError || error instanceof TimeoutError) {
+      this.#finish(DisconnectReason.ProtocolError, 'local', error);
+      return;
+    }
+    this.#log.debug('protocol failed', { protocol: plugin?.cap.name, error: String(error) });
+    this.#finish(DisconnectReason.SubprotocolError, 'local', error);
+  }
+
+  #finish(reason: number, initiator: DisconnectInitiator, cause?: unknown): void {
+    if (this.#end) return;
+    const error = new DisconnectError(reason, initiator, { cause });
+    this.#end = { reason, initiator, error };
+    this.#log.debug('peer ended', { reason: error.message, cause: cause === undefined ? undefined : String(cause) });
+    clearInterval(this.#pingTimer);
+    // Tell the remote why, unless it told us, or the connection is what failed.
+    const sendReason = initiator === 'local' && reason !== DisconnectReason.NetworkError && !this.#conn.closed;
+    if (sendReason) {
+      this.#emitMessage('sent', 'p2p', BaseMessageCode.Disconnect, 2);
+      this.#conn.writeMessage(BaseMessageCode.Disconnect, encodeDisconnect(reason)).catch(() => undefined);
+    }
+    this.#conn.close(error);
+    this.#abort.abort(error);
+    for (const running of this.#running) {
+      running.wake?.();
+      running.drained?.();
+      try {
+        running.instance.close(error);
+      } catch (closeError) {
+        this.#log.debug('onClose threw', { protocol: running.matched.protocol.cap.name, error: String(closeError) });
+      }
+    }
+    this.emit('closed', this.#end);
+    this.#resolveClosed(this.#end);
+  }
+}
+
+/** Errors about message content (as opposed to the connection): these end the peer with "breach of protocol". */
+function isMessageLevel(error: ProtocolError): boolean {
+  return error.code === 'ERR_UNKNOWN_MESSAGE' || error.code === 'ERR_UNEXPECTED_MESSAGE';
+}
