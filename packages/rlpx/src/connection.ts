@@ -1,0 +1,498 @@
+/**
+ * An RLPx connection over any {@link ByteStream}: the encryption handshake in either role, then framed, MAC'd,
+ * optionally snappy-compressed messages, with geth's deadlines and limits.
+ */
+import {
+  AbortError,
+  ConnectionClosedError,
+  Devp2pError,
+  type Logger,
+  ProtocolError,
+  type RemoteContext,
+  silentLogger,
+  TimeoutError,
+  TooLargeError,
+} from '@devp2p/core';
+import { isValidPrivateKey, isValidPublicKey, PUBLIC_KEY_LENGTH } from '@devp2p/crypto';
+import { createFrameCodec, type DecodedFrame, type FrameDecoder, type FrameEncoder } from './frame.ts';
+import {
+  createAckReader,
+  createAuthReader,
+  deriveSecrets,
+  encodeAck,
+  encodeAuth,
+  type HandshakeRead,
+  type HandshakeReader,
+  type Secrets,
+} from './handshake.ts';
+import {
+  ERR_BAD_MESSAGE,
+  ERR_HANDSHAKE,
+  FRAME_READ_TIMEOUT_MS,
+  FRAME_WRITE_TIMEOUT_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_MESSAGE_SIZE,
+} from './limits.ts';
+import { snappyCompress, snappyUncompress } from './snappy.ts';
+import { type ByteStream, systemTimers, type Timers } from './stream.ts';
+
+/** Options of {@link RLPxConnection}. */
+export interface RLPxConnectionOptions {
+  /** Our static private key (32 bytes): our node identity. */
+  readonly privateKey: Uint8Array;
+  /**
+   * The static public key (64 bytes) of the node we dial. Set on the dialing side (we send the auth), unset on
+   * the listening side (we answer with an ack).
+   */
+  readonly remotePublicKey?: Uint8Array;
+  /** Deadline for the whole handshake; {@link HANDSHAKE_TIMEOUT_MS} (5 s) by default. */
+  readonly handshakeTimeoutMs?: number;
+  /** Deadline for each `readMessage()` once called; {@link FRAME_READ_TIMEOUT_MS} (30 s) by default. */
+  readonly readTimeoutMs?: number;
+  /** Deadline for each frame to be taken by the stream; {@link FRAME_WRITE_TIMEOUT_MS} (20 s) by default. */
+  readonly writeTimeoutMs?: number;
+  /** Timer functions (tests inject counting ones); the runtime's by default. */
+  readonly timers?: Timers;
+  /** Where connection events are logged (debug level); silent by default. */
+  readonly logger?: Logger;
+}
+
+/** Options of {@link RLPxConnection.handshake}. */
+export interface HandshakeOptions {
+  /** Aborting closes the connection and rejects the handshake with AbortError. */
+  readonly signal?: AbortSignal;
+}
+
+/** One message: its code and its payload (decompressed when snappy is on). */
+export interface RLPxMessage {
+  readonly code: number;
+  readonly payload: Uint8Array;
+}
+
+interface PendingWrite {
+  readonly frame: Uint8Array;
+  resolve(): void;
+  reject(reason: unknown): void;
+}
+
+/** Runs `callback` after `ms` unless cleared; every timer a connection starts is cleared on every path. */
+interface Deadline {
+  clear(): void;
+}
+
+function timeout(value: number | undefined, fallback: number, label: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`RLPxConnection: ${label} must be positive`);
+  return value;
+}
+
+/**
+ * An RLPx connection. The role follows from the options: with `remotePublicKey` we dial (initiator), without
+ * it we were dialed (recipient). Every failure (bad MAC, bad handshake, too large, timeout, closed) closes the
+ * connection and rejects the pending and later calls with a typed error carrying the remote address.
+ *
+ * @example
+ * const conn = new RLPxConnection(nodeSocketStream(net.connect(port, host)), { privateKey, remotePublicKey });
+ * await conn.handshake({ signal: AbortSignal.timeout(10_000) });
+ * await conn.writeMessage(0x00, helloPayload);
+ * const { code, payload } = await conn.readMessage();
+ * conn.setSnappy(true); // once both Hellos announce p2p version 5 or later
+ * for await (const message of conn) handle(message);
+ */
+export class RLPxConnection {
+  readonly #stream: ByteStream;
+  readonly #privateKey: Uint8Array;
+  readonly #dialed: Uint8Array | undefined;
+  readonly #handshakeTimeoutMs: number;
+  readonly #readTimeoutMs: number;
+  readonly #writeTimeoutMs: number;
+  readonly #timers: Timers;
+  readonly #log: Logger;
+  #remotePublicKey: Uint8Array | undefined;
+  #encoder: FrameEncoder | undefined;
+  #decoder: FrameDecoder | undefined;
+  #snappy = false;
+  #handshakeStarted = false;
+  /** Set once the connection is closed: what every pending and later operation rejects with. */
+  #failure: Devp2pError | undefined;
+  /** Rejects the in-flight stream read (settled by the stream too, but we do not depend on it). */
+  #abortRead: ((reason: unknown) => void) | undefined;
+  #readTail: Promise<unknown> = Promise.resolve();
+  #writeQueue: PendingWrite[] = [];
+  #writing: PendingWrite | undefined;
+
+  constructor(stream: ByteStream, options: RLPxConnectionOptions) {
+    if (!isValidPrivateKey(options.privateKey)) throw new TypeError('RLPxConnection: privateKey is not a valid key');
+    const remote = options.remotePublicKey;
+    if (remote !== undefined && (remote.length !== PUBLIC_KEY_LENGTH || !isValidPublicKey(remote))) {
+      throw new TypeError('RLPxConnection: remotePublicKey must be a valid 64-byte public key');
+    }
+    this.#stream = stream;
+    this.#privateKey = options.privateKey;
+    this.#dialed = remote;
+    this.#handshakeTimeoutMs = timeout(options.handshakeTimeoutMs, HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
+    this.#readTimeoutMs = timeout(options.readTimeoutMs, FRAME_READ_TIMEOUT_MS, 'readTimeoutMs');
+    this.#writeTimeoutMs = timeout(options.writeTimeoutMs, FRAME_WRITE_TIMEOUT_MS, 'writeTimeoutMs');
+    this.#timers = options.timers ?? systemTimers;
+    this.#log = (options.logger ?? silentLogger).child('rlpx');
+  }
+
+  /** `host:port` of the remote end, when the stream knows it. */
+  get remoteAddress(): string | undefined {
+    return this.#stream.remoteAddress;
+  }
+
+  /** True on the dialing side. */
+  get initiator(): boolean {
+    return this.#dialed !== undefined;
+  }
+
+  /** The remote node's static public key (64 bytes), once the handshake has completed. */
+  get remotePublicKey(): Uint8Array | undefined {
+    return this.#remotePublicKey;
+  }
+
+  /** Whether message payloads are snappy-compressed (both directions). */
+  get snappy(): boolean {
+    return this.#snappy;
+  }
+
+  /** True once the connection is closed, by either side or by a failure. */
+  get closed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  /**
+   * Switches snappy compression of payloads on or off, for both directions, from the next message on. Turn it on
+   * once both Hello messages announce p2p version 5 or later; the Hello itself is never compressed.
+   */
+  setSnappy(enabled: boolean): void {
+    this.#snappy = enabled;
+  }
+
+  #context(): RemoteContext {
+    return { remoteAddress: this.#stream.remoteAddress };
+  }
+
+  #deadline(ms: number, onExpire: () => void): Deadline {
+    let handle: unknown = this.#timers.setTimeout(() => {
+      handle = undefined;
+      onExpire();
+    }, ms);
+    return {
+      clear: () => {
+        if (handle !== undefined) this.#timers.clearTimeout(handle);
+        handle = undefined;
+      },
+    };
+  }
+
+  /** Closes the stream at once and makes `error` the outcome of everything pending and later. First call wins. */
+  #fail(error: Devp2pError): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#log.debug('connection failed', { remote: this.remoteAddress, code: error.code, reason: error.message });
+    this.#stream.destroy();
+    this.#settleAll(error);
+  }
+
+  #settleAll(error: Devp2pError): void {
+    const abortRead = this.#abortRead;
+    this.#abortRead = undefined;
+    abortRead?.(error);
+    const writing = this.#writing;
+    this.#writing = undefined;
+    writing?.reject(error);
+    const queue = this.#writeQueue;
+    this.#writeQueue = [];
+    for (const w of queue) w.reject(error);
+  }
+
+  /** Any error as a typed one: Devp2pError subclasses as they are, anything else as `fallback`. */
+  #typed(err: unknown, fallback: (cause: unknown) => Devp2pError): Devp2pError {
+    return err instanceof Devp2pError ? err : fallback(err);
+  }
+
+  /**
+   * Runs the encryption handshake (sending the auth when dialing, answering it when dialed) within the
+   * handshake deadline, and resolves with the remote node's static public key. On failure the connection is
+   * closed and the promise rejects with ProtocolError (ERR_HANDSHAKE), TooLargeError, TimeoutError, AbortError or
+   * ConnectionClosedError. A dialed peer that does not hold the key we dialed cannot decrypt our auth, so the
+   * handshake fails.
+   */
+  async handshake(options: HandshakeOptions = {}): Promise<Uint8Array> {
+    if (this.#handshakeStarted) throw new Error('RLPxConnection: handshake() may only be called once');
+    this.#handshakeStarted = true;
+    const { signal } = options;
+    const onAbort = (): void => this.#fail(new AbortError('RLPx handshake aborted', { cause: signal?.reason }));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline = this.#deadline(this.#handshakeTimeoutMs, () =>
+      this.#fail(new TimeoutError('RLPx handshake', this.#handshakeTimeoutMs, this.#context())),
+    );
+    try {
+      if (this.#failure) throw this.#failure;
+      const remote = this.#dialed ? await this.#dial(this.#dialed) : await this.#accept();
+      if (this.#failure) throw this.#failure;
+      this.#remotePublicKey = remote;
+      this.#log.debug('handshake done', { remote: this.remoteAddress, initiator: this.initiator });
+      return remote;
+    } catch (err) {
+      // Network outcomes stay as they are; anything else (a key the crypto layer rejects) is a bad handshake.
+      const error =
+        err instanceof ProtocolError ||
+        err instanceof TimeoutError ||
+        err instanceof ConnectionClosedError ||
+        err instanceof AbortError
+          ? err
+          : new ProtocolError(ERR_HANDSHAKE, 'RLPx handshake failed', { ...this.#context(), cause: err });
+      this.#fail(error);
+      throw this.#failure ?? error;
+    } finally {
+      deadline.clear();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #dial(remotePublicKey: Uint8Array): Promise<Uint8Array> {
+    const auth = encodeAuth({ privateKey: this.#privateKey, remotePublicKey });
+    const reader = createAckReader(this.#privateKey, this.#context());
+    // The ack can only come after the auth, so the write and the read may overlap.
+    const sent = this.#stream.write(auth.packet);
+    const [, { message: ack, packet, rest }] = await Promise.all([sent, this.#readHandshake(reader)]);
+    this.#start(
+      deriveSecrets({
+        initiator: true,
+        ephemeralPrivateKey: auth.ephemeralPrivateKey,
+        remoteEphemeralPublicKey: ack.recipientEphemeralPublicKey,
+        initiatorNonce: auth.nonce,
+        recipientNonce: ack.recipientNonce,
+        authPacket: auth.packet,
+        ackPacket: packet,
+      }),
+      rest,
+    );
+    return remotePublicKey;
+  }
+
+  async #accept(): Promise<Uint8Array> {
+    const reader = createAuthReader(this.#privateKey, this.#context());
+    const { message: auth, packet, rest } = await this.#readHandshake(reader);
+    const ack = encodeAck({ remotePublicKey: auth.initiatorPublicKey, legacy: auth.legacy });
+    this.#start(
+      deriveSecrets({
+        initiator: false,
+        ephemeralPrivateKey: ack.ephemeralPrivateKey,
+        remoteEphemeralPublicKey: auth.initiatorEphemeralPublicKey,
+        initiatorNonce: auth.initiatorNonce,
+        recipientNonce: ack.nonce,
+        authPacket: packet,
+        ackPacket: ack.packet,
+      }),
+      rest,
+    );
+    await this.#stream.write(ack.packet);
+    return auth.initiatorPublicKey;
+  }
+
+  #start(secrets: Secrets, rest: Uint8Array): void {
+    const { encoder, decoder } = createFrameCodec(secrets, this.#context());
+    this.#encoder = encoder;
+    this.#decoder = decoder;
+    // Bytes after the handshake message (the peer's first frame may share a segment with its ack).
+    decoder.push(rest.slice());
+  }
+
+  async #readHandshake<T>(reader: HandshakeReader<T>): Promise<HandshakeRead<T>> {
+    for (;;) {
+      const read = reader.push(await this.#readChunk('during the handshake'));
+      if (read) return read;
+    }
+  }
+
+  /** The next chunk from the stream; rejects with the connection's failure, or ConnectionClosedError at its end. */
+  #readChunk(when: string): Promise<Uint8Array> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.#abortRead = reject;
+      this.#stream.read().then(
+        (chunk) => {
+          this.#abortRead = undefined;
+          if (this.#failure) reject(this.#failure);
+          else if (chunk !== null) resolve(chunk);
+          else {
+            this.#fail(new ConnectionClosedError(`connection closed by the remote ${when}`, this.#context()));
+            reject(this.#failure);
+          }
+        },
+        (err: unknown) => {
+          this.#abortRead = undefined;
+          this.#fail(
+            this.#typed(err, (cause) => new ConnectionClosedError('stream failed', { ...this.#context(), cause })),
+          );
+          reject(this.#failure);
+        },
+      );
+    });
+  }
+
+  /**
+   * The next message. Waits at most the read deadline (30 s by default) for it; concurrent calls are served in
+   * order. Rejects (and closes the connection) with ProtocolError ERR_BAD_MAC, ERR_BAD_MESSAGE or ERR_SNAPPY,
+   * TooLargeError, TimeoutError or ConnectionClosedError.
+   */
+  readMessage(): Promise<RLPxMessage> {
+    const result = this.#readTail.then(() => this.#readOne());
+    this.#readTail = result.catch(() => undefined);
+    return result;
+  }
+
+  async #readOne(): Promise<RLPxMessage> {
+    if (this.#failure) throw this.#failure;
+    const decoder = this.#decoder;
+    if (!decoder) throw new Error('RLPxConnection: readMessage() before the handshake completed');
+    const deadline = this.#deadline(this.#readTimeoutMs, () =>
+      this.#fail(new TimeoutError('RLPx frame read', this.#readTimeoutMs, this.#context())),
+    );
+    try {
+      for (;;) {
+        const frame = this.#nextFrame(decoder);
+        if (frame) return this.#toMessage(frame);
+        decoder.push(await this.#readChunk('in the middle of a frame'));
+      }
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  #nextFrame(decoder: FrameDecoder): DecodedFrame | undefined {
+    try {
+      return decoder.next();
+    } catch (err) {
+      this.#fail(
+        this.#typed(err, (cause) => new ProtocolError(ERR_BAD_MESSAGE, 'bad frame', { ...this.#context(), cause })),
+      );
+      throw this.#failure;
+    }
+  }
+
+  #toMessage(frame: DecodedFrame): RLPxMessage {
+    if (!this.#snappy) return { code: frame.code, payload: frame.data };
+    try {
+      return { code: frame.code, payload: snappyUncompress(frame.data, MAX_MESSAGE_SIZE) };
+    } catch (err) {
+      // The snappy decoder does not know the remote address: re-create its error with it.
+      const context = this.#context();
+      const error =
+        err instanceof TooLargeError
+          ? new TooLargeError('decompressed message', err.size, err.limit, context)
+          : err instanceof ProtocolError
+            ? new ProtocolError(err.code, err.message, { ...context, cause: err })
+            : new ProtocolError(ERR_BAD_MESSAGE, 'undecodable snappy payload', { ...context, cause: err });
+      this.#fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Sends one message: rlp(code) ‖ payload (snappy-compressed when on) in one frame. The frame is encoded at
+   * once, so messages go out in call order and never interleave; the promise resolves when the stream has taken
+   * the frame and can take more (backpressure), within the write deadline (20 s by default). Rejects with
+   * TooLargeError (the connection stays open: nothing was sent) when the payload or frame exceeds 16 MiB - 1,
+   * and with TimeoutError or ConnectionClosedError (the connection is closed).
+   */
+  writeMessage(code: number, payload: Uint8Array): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const encoder = this.#encoder;
+    if (!encoder) return Promise.reject(new Error('RLPxConnection: writeMessage() before the handshake completed'));
+    let frame: Uint8Array;
+    try {
+      let data = payload;
+      if (this.#snappy) {
+        if (payload.length > MAX_MESSAGE_SIZE) {
+          throw new TooLargeError('message', payload.length, MAX_MESSAGE_SIZE, this.#context());
+        }
+        data = snappyCompress(payload);
+      }
+      frame = encoder.encodeFrame(code, data);
+    } catch (err) {
+      if (err instanceof TooLargeError && err.remoteAddress === undefined) {
+        return Promise.reject(new TooLargeError('frame', err.size, err.limit, this.#context()));
+      }
+      return Promise.reject(err);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#writeQueue.push({ frame, resolve, reject });
+      if (!this.#writing) this.#pumpWrites();
+    });
+  }
+
+  /** Hands queued frames to the stream one at a time, each under the write deadline. */
+  #pumpWrites(): void {
+    const item = this.#writeQueue.shift();
+    if (!item || this.#failure) return;
+    this.#writing = item;
+    const deadline = this.#deadline(this.#writeTimeoutMs, () =>
+      this.#fail(new TimeoutError('RLPx frame write', this.#writeTimeoutMs, this.#context())),
+    );
+    const finish = (error: Devp2pError | undefined): void => {
+      deadline.clear();
+      if (this.#writing !== item) return; // already rejected by #fail
+      this.#writing = undefined;
+      if (error) item.reject(error);
+      else {
+        item.resolve();
+        this.#pumpWrites();
+      }
+    };
+    this.#stream.write(item.frame).then(
+      () => finish(this.#failure),
+      (err: unknown) => {
+        this.#fail(
+          this.#typed(err, (cause) => new ConnectionClosedError('stream write failed', { ...this.#context(), cause })),
+        );
+        finish(this.#failure);
+      },
+    );
+  }
+
+  /**
+   * Closes the connection: frames already queued by `writeMessage` are handed to the stream, which flushes them
+   * (within {@link CLOSE_FLUSH_TIMEOUT_MS}) and closes; pending and later reads and writes reject with
+   * ConnectionClosedError whose cause is `reason`. Idempotent; does nothing after a failure.
+   */
+  close(reason?: unknown): void {
+    if (this.#failure) return;
+    this.#failure = new ConnectionClosedError('connection closed locally', { ...this.#context(), cause: reason });
+    this.#log.debug('closing', { remote: this.remoteAddress });
+    const queue = this.#writeQueue;
+    this.#writeQueue = [];
+    for (const item of queue) {
+      // Best effort, like geth writing its Disconnect: the stream flushes these before closing.
+      this.#stream.write(item.frame).catch(() => undefined);
+      item.resolve();
+    }
+    const writing = this.#writing;
+    this.#writing = undefined;
+    writing?.resolve();
+    this.#stream.end();
+    this.#settleAll(this.#failure);
+  }
+
+  /**
+   * Messages until the connection closes: iteration ends quietly on ConnectionClosedError (either side closed)
+   * and throws any other failure. Breaking out of the loop leaves the connection open.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<RLPxMessage, void, undefined> {
+    for (;;) {
+      let message: RLPxMessage;
+      try {
+        message = await this.readMessage();
+      } catch (err) {
+        if (err instanceof ConnectionClosedError) return;
+        throw err;
+      }
+      yield message;
+    }
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * The RLPx frame codec. A frame on the wire is
+ *
+ *     header-ciphertext(16) ‖ header-mac(16) ‖ frame-ciphertext(padded to 16) ‖ frame-mac(16)
+ *
+ * where the header is frame-size(3, big-endian) ‖ header-data (rlp([0, 0]) = c28080) ‖ zero padding, and the
+ * frame content is rlp(message-code) ‖ message-data. Both parts are encrypted with one continuous AES-256-CTR
+ * keystream per direction. The MACs come from a running keccak-256 state per direction:
+ *
+ *     header-mac = first16(mac.update(aes(mac-secret, first16(mac.digest())) ^ header-ciphertext).digest())
+ *     frame-mac  = mac.update(frame-ciphertext); seed = first16(mac.digest());
+ *                  first16(mac.update(aes(mac-secret, seed) ^ seed).digest())
+ *
+ * The decoder verifies each MAC before decrypting what it covers.
+ */
+import { equalBytes, ProtocolError, type RemoteContext, TooLargeError } from '@devp2p/core';
+import {
+  type AesBlockCipher,
+  type AesCtrStream,
+  createAes256Ecb,
+  createAesCtr,
+  type Keccak256Hasher,
+} from '@devp2p/crypto';
+import type { Secrets } from './handshake.ts';
+import { ERR_BAD_MAC, ERR_BAD_MESSAGE, MAX_FRAME_SIZE } from './limits.ts';
+
+/** Header plus header MAC. */
+const HEADER_SIZE = 32;
+/** Length of each MAC on the wire. */
+const MAC_SIZE = 16;
+/** header-data of every frame we send: rlp([capability-id 0, context-id 0]), as geth sends it. */
+const HEADER_DATA = [0xc2, 0x80, 0x80] as const;
+
+/** One decoded frame: the message code and the message data that followed it (still snappy-compressed, if so). */
+export interface DecodedFrame {
+  readonly code: number;
+  /** A view into a buffer owned by this frame alone: safe to keep. */
+  readonly data: Uint8Array;
+}
+
+/** Options of {@link FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /** Largest frame content accepted, checked as soon as the header is authenticated; {@link MAX_FRAME_SIZE} by default. */
+  readonly maxFrameSize?: number;
+  /** Put into every error this decoder throws. */
+  readonly remoteAddress?: string;
+}
+
+/** One direction's MAC: a running keccak-256 state and the AES-256 block cipher keyed with the mac-secret. */
+class MacState {
+  readonly #hash: Keccak256Hasher;
+  readonly #cipher: AesBlockCipher;
+
+  constructor(hash: Keccak256Hasher, macSecret: Uint8Array) {
+    this.#hash = hash;
+    this.#cipher = createAes256Ecb(macSecret);
+  }
+
+  /** Absorbs aes(first16(digest)) ^ seed and returns the first 16 bytes of the new digest. */
+  #reseed(digest: Uint8Array, seed: Uint8Array): Uint8Array {
+    const block = this.#cipher.encryptBlock(digest.subarray(0, 16));
+    for (let i = 0; i < 16; i++) block[i] = block[i]! ^ seed[i]!;
+    return this.#hash.update(block).digest().subarray(0, 16);
+  }
+
+  /** The header MAC of a header ciphertext. */
+  header(headerCiphertext: Uint8Array): Uint8Array {
+    return this.#reseed(this.#hash.digest(), headerCiphertext);
+  }
+
+  /** The frame MAC of a frame ciphertext (hashed once, then reseeded with its own digest). */
+  frame(frameCiphertext: Uint8Array): Uint8Array {
+    const digest = this.#hash.update(frameCiphertext).digest();
+    return this.#reseed(digest, digest);
+  }
+}
+
+/** Length of rlp(code) for a message code. */
+function codeLength(code: number): number {
+  if (code < 0x80) return 1;
+  let n = 1;
+  for (let v = code; v > 0; v = Math.floor(v / 256)) n++;
+  return n;
+}
+
+function writeCode(out: Uint8Array, offset: number, code: number, length: number): void {
+  if (code === 0) out[offset] = 0x80;
+  else if (code < 0x80) out[offset] = code;
+  else {
+    out[offset] = 0x80 + length - 1;
+    for (let i = offset + length - 1, v = code; i > offset; i--, v = Math.floor(v / 256)) out[i] = v % 256;
+  }
+}
+
+/** Rounds up to the AES block size. */
+function padded(size: number): number {
+  return (size + 15) & ~15;
+}
+
+/**
+ * Encrypts and authenticates outgoing frames (the egress half of a connection). Calls must be made in the order
+ * the frames go out on the wire: each one advances the keystream and the MAC state.
+ * @example const wire = new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.egressMac).encodeFrame(0x10, payload);
+ */
+export class FrameEncoder {
+  readonly #cipher: AesCtrStream;
+  readonly #mac: MacState;
+
+  constructor(aesSecret: Uint8Array, macSecret: Uint8Array, egressMac: Keccak256Hasher) {
+    this.#cipher = createAesCtr(aesSecret, new Uint8Array(16));
+    this.#mac = new MacState(egressMac, macSecret);
+  }
+
+  /**
+   * One complete frame holding rlp(code) ‖ data, in a single buffer ready for the socket. Throws a RangeError for
+   * a code that is not a non-negative safe integer and a TooLargeError (nothing is consumed) when the frame
+   * content exceeds {@link MAX_FRAME_SIZE}.
+   */
+  encodeFrame(code: number, data: Uint8Array): Uint8Array {
+    if (!Number.isSafeInteger(code) || code < 0) throw new RangeError(`message code must be a non-negative integer`);
+    const codeLen = codeLength(code);
+    const size = codeLen + data.length;
+    if (size > MAX_FRAME_SIZE) throw new TooLargeError('frame', size, MAX_FRAME_SIZE);
+    const bodySize = padded(size);
+    const out = new Uint8Array(HEADER_SIZE + bodySize + MAC_SIZE);
+    out[0] = size >>> 16;
+    out[1] = (size >>> 8) & 0xff;
+    out[2] = size & 0xff;
+    out[3] = HEADER_DATA[0];
+    out[4] = HEADER_DATA[1];
+    out[5] = HEADER_DATA[2];
+    const headerCiphertext = this.#cipher.update(out.subarray(0, 16));
+    out.set(headerCiphertext, 0);
+    out.set(this.#mac.header(headerCiphertext), 16);
+    writeCode(out, HEADER_SIZE, code, codeLen);
+    out.set(data, HEADER_SIZE + codeLen);
+    const ciphertext = this.#cipher.update(out.subarray(HEADER_SIZE, HEADER_SIZE + bodySize));
+    out.set(ciphertext, HEADER_SIZE);
+    out.set(this.#mac.frame(ciphertext), HEADER_SIZE + bodySize);
+    return out;
+  }
+}
+
+/**
+ * Authenticates and decrypts incoming frames (the ingress half of a connection) from bytes fed in arbitrary
+ * chunks. It keeps references to the chunks it is given (no copy until a frame is complete) and allocates
+ * nothing for a frame's declared size up front, so a peer announcing a large frame costs only what it sends.
+ * Feed it only while {@link FrameDecoder.next} returns undefined and it never holds more than one frame plus one
+ * chunk. After it throws, it is unusable (the MAC state is lost) and throws the same error again.
+ *
+ * @example
+ * decoder.push(chunk);
+ * for (let frame = decoder.next(); frame; frame = decoder.next()) handle(frame.code, frame.data);
+ */
+export class FrameDecoder {
+  readonly #cipher: AesCtrStream;
+  readonly #mac: MacState;
+  readonly #maxFrameSize: number;
+  readonly #context: RemoteContext;
+  #chunks: Uint8Array[] = [];
+  /** Read position in #chunks[0]. */
+  #offset = 0;
+  #buffered = 0;
+  /** Content size of the frame whose header has been read, or -1 while waiting for a header. */
+  #frameSize = -1;
+  #failure: unknown;
+
+  constructor(
+    aesSecret: Uint8Array,
+    macSecret: Uint8Array,
+    ingressMac: Keccak256Hasher,
+    options: FrameDecoderOptions = {},
+  ) {
+    this.#cipher = createAesCtr(aesSecret, new Uint8Array(16));
+    this.#mac = new MacState(ingressMac, macSecret);
+    this.#maxFrameSize = Math.min(options.maxFrameSize ?? MAX_FRAME_SIZE, MAX_FRAME_SIZE);
+    this.#context = { remoteAddress: options.remoteAddress };
+  }
+
+  /** Bytes received but not yet consumed by a complete frame. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /**
+   * Bytes still missing before the next frame can complete (at least 1 when nothing is buffered); 0 when
+   * {@link FrameDecoder.next} has enough to return a frame or fail.
+   */
+  get bytesNeeded(): number {
+    const need = this.#frameSize < 0 ? HEADER_SIZE : padded(this.#frameSize) + MAC_SIZE;
+    return Math.max(0, need - this.#buffered);
+  }
+
+  /** Adds received bytes (kept by reference: do not modify them afterwards). */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  /**
+   * The next complete frame, or undefined when more bytes are needed. Throws ProtocolError with code ERR_BAD_MAC
+   * for a header or frame MAC that does not verify, ERR_BAD_MESSAGE for content without a valid message code,
+   * and TooLargeError for a declared size above the limit.
+   */
+  next(): DecodedFrame | undefined {
+    if (this.#failure !== undefined) throw this.#failure;
+    try {
+      return this.#next();
+    } catch (err) {
+      this.#failure = err;
+      this.#chunks = [];
+      this.#buffered = 0;
+      throw err;
+    }
+  }
+
+  #next(): DecodedFrame | undefined {
+    if (this.#frameSize < 0) {
+      if (this.#buffered < HEADER_SIZE) return undefined;
+      const header = this.#take(HEADER_SIZE);
+      const headerCiphertext = header.subarray(0, 16);
+      if (!equalBytes(this.#mac.header(headerCiphertext), header.subarray(16, 32))) {
+        throw new ProtocolError(ERR_BAD_MAC, 'bad frame header MAC', this.#context);
+      }
+      const plain = this.#cipher.update(headerCiphertext);
+      const size = (plain[0]! << 16) | (plain[1]! << 8) | plain[2]!;
+      if (size > this.#maxFrameSize) throw new TooLargeError('frame', size, this.#maxFrameSize, this.#context);
+      this.#frameSize = size;
+    }
+    const bodySize = padded(this.#frameSize);
+    if (this.#buffered < bodySize + MAC_SIZE) return undefined;
+    const ciphertext = this.#take(bodySize);
+    const mac = this.#take(MAC_SIZE);
+    if (!equalBytes(this.#mac.frame(ciphertext), mac)) {
+      throw new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);
+    }
+    const content = this.#cipher.update(ciphertext).subarray(0, this.#frameSize);
+    this.#frameSize = -1;
+    return this.#parse(content);
+  }
+
+  /** Splits frame content into the RLP-encoded message code (a canonical integer) and the message data. */
+  #parse(content: Uint8Array): DecodedFrame {
+    const first = content[0];
+    if (first === undefined) throw new ProtocolError(ERR_BAD_MESSAGE, 'empty frame', this.#context);
+    if (first < 0x80) return { code: first, data: content.subarray(1) };
+    const length = first - 0x80;
+    if (length > 7 || length >= content.length) {
+      throw new ProtocolError(ERR_BAD_MESSAGE, `frame does not start with an RLP message code`, this.#context);
+    }
+    if ((length === 1 && content[1]! < 0x80) || (length > 1 && content[1] === 0)) {
+      throw new ProtocolError(ERR_BAD_MESSAGE, 'message code is not canonical RLP', this.#context);
+    }
+    let code = 0;
+    for (let i = 1; i <= length; i++) code = code * 256 + content[i]!;
+    if (code > Number.MAX_SAFE_INTEGER) {
+      throw new ProtocolError(ERR_BAD_MESSAGE, 'message code exceeds 2^53', this.#context);
+    }
+    return { code, data: content.subarray(1 + length) };
+  }
+
+  /** Removes `n` buffered bytes (n <= #buffered): a view when one chunk holds them all, else one copy. */
+  #take(n: number): Uint8Array {
+    this.#buffered -= n;
+    const first = this.#chunks[0]!;
+    if (first.length - this.#offset >= n) {
+      const view = first.subarray(this.#offset, this.#offset + n);
+      this.#offset += n;
+      if (this.#offset === first.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+      return view;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0]!;
+      const count = Math.min(n - filled, chunk.length - this.#offset);
+      out.set(chunk.subarray(this.#offset, this.#offset + count), filled);
+      filled += count;
+      this.#offset += count;
+      if (this.#offset === chunk.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+    }
+    return out;
+  }
+}
+
+/** The two halves of a connection's frame codec. */
+export interface FrameCodec {
+  readonly encoder: FrameEncoder;
+  readonly decoder: FrameDecoder;
+}
+
+/**
+ * The frame encoder (egress) and decoder (ingress) for a connection's secrets.
+ * @example const { encoder, decoder } = createFrameCodec(deriveSecrets(input), { remoteAddress });
+ */
+export function createFrameCodec(secrets: Secrets, options: FrameDecoderOptions = {}): FrameCodec {
+  return {
+    encoder: new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.egressMac),
+    decoder: new FrameDecoder(secrets.aesSecret, secrets.macSecret, secrets.ingressMac, options),
+  };
+}

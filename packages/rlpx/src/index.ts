@@ -1,0 +1,65 @@
+export {
+  type HandshakeOptions,
+  RLPxConnection,
+  type RLPxConnectionOptions,
+  type RLPxMessage,
+} from './connection.ts';
+export {
+  createFrameCodec,
+  type DecodedFrame,
+  type FrameCodec,
+  FrameDecoder,
+  type FrameDecoderOptions,
+  FrameEncoder,
+} from './frame.ts';
+export {
+  type AckMessage,
+  type AckOptions,
+  type AuthMessage,
+  type AuthOptions,
+  createAckReader,
+  createAuthReader,
+  decodeAck,
+  decodeAuth,
+  deriveSecrets,
+  type EncodedHandshakeMessage,
+  encodeAck,
+  encodeAuth,
+  HANDSHAKE_VERSION,
+  type HandshakeRandomness,
+  type HandshakeRead,
+  type HandshakeReader,
+  LEGACY_ACK_SIZE,
+  LEGACY_AUTH_SIZE,
+  NONCE_LENGTH,
+  type Secrets,
+  type SecretsInput,
+} from './handshake.ts';
+export {
+  CLOSE_FLUSH_TIMEOUT_MS,
+  ERR_BAD_MAC,
+  ERR_BAD_MESSAGE,
+  ERR_HANDSHAKE,
+  FRAME_READ_TIMEOUT_MS,
+  FRAME_WRITE_TIMEOUT_MS,
+  HANDSHAKE_MAX_SIZE,
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_FRAME_SIZE,
+  MAX_MESSAGE_SIZE,
+} from './limits.ts';
+export {
+  SNAPPY_MAX_DECODED_SIZE,
+  snappyCompress,
+  snappyDecodedLength,
+  snappyMaxCompressedLength,
+  snappyUncompress,
+} from './snappy.ts';
+export {
+  type ByteStream,
+  createMemoryStreamPair,
+  type MemoryStreamOptions,
+  type NodeSocketStreamOptions,
+  nodeSocketStream,
+  systemTimers,
+  type Timers,
+} from './stream.ts';

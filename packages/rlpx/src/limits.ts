@@ -1,0 +1,70 @@
+/**
+ * Limits, deadlines and error codes of the RLPx transport. Each value is geth's (`p2p/rlpx`, `p2p/transport.go`,
+ * `p2p/peer.go`) unless stated otherwise.
+ */
+
+/**
+ * Deadline for the whole encryption handshake (auth and ack), geth's `handshakeTimeout`. A peer that has not
+ * completed it by then is dropped.
+ * @example new RLPxConnection(stream, { privateKey, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS })
+ */
+export const HANDSHAKE_TIMEOUT_MS: number = 5_000;
+
+/**
+ * Deadline for reading one frame once a read has started, geth's `frameReadTimeout`: peers ping every 15 s,
+ * so a live connection always delivers a frame well within it.
+ * @example new RLPxConnection(stream, { privateKey, readTimeoutMs: FRAME_READ_TIMEOUT_MS })
+ */
+export const FRAME_READ_TIMEOUT_MS: number = 30_000;
+
+/**
+ * Deadline for handing one frame to the socket (including waiting for it to drain), geth's `frameWriteTimeout`.
+ * @example new RLPxConnection(stream, { privateKey, writeTimeoutMs: FRAME_WRITE_TIMEOUT_MS })
+ */
+export const FRAME_WRITE_TIMEOUT_MS: number = 20_000;
+
+/**
+ * How long a graceful `close()` waits for queued bytes (typically a Disconnect message) to be flushed before
+ * the socket is destroyed anyway, geth's `discWriteTimeout`.
+ * @example await conn.writeMessage(0x01, disconnect); conn.close(); // flushed within CLOSE_FLUSH_TIMEOUT_MS
+ */
+export const CLOSE_FLUSH_TIMEOUT_MS: number = 1_000;
+
+/**
+ * Largest frame content (message code plus payload, before padding): the header's frame-size field has
+ * 24 bits, so 16 MiB - 1 (geth's `maxUint24`).
+ * @example if (frameSize > MAX_FRAME_SIZE) throw new TooLargeError('frame', frameSize, MAX_FRAME_SIZE);
+ */
+export const MAX_FRAME_SIZE: number = 0xffffff;
+
+/**
+ * Largest message payload after snappy decompression, checked against the declared length before anything is
+ * allocated: 16 MiB - 1, geth's `maxUint24` check (`errPlainMessageTooLarge`).
+ * @example snappyUncompress(data, MAX_MESSAGE_SIZE)
+ */
+export const MAX_MESSAGE_SIZE: number = 0xffffff;
+
+/**
+ * Largest EIP-8 handshake message (auth or ack) we read: the 2-byte size prefix may declare at most this many
+ * bytes (geth reads at most 2 KiB; a real auth with padding is under 500 bytes).
+ * @example if (declared > HANDSHAKE_MAX_SIZE) throw new TooLargeError('handshake message', declared, HANDSHAKE_MAX_SIZE);
+ */
+export const HANDSHAKE_MAX_SIZE: number = 2048;
+
+/**
+ * Error code of a handshake that fails: undecryptable or malformed auth/ack, bad signature, invalid key.
+ * @example if (err instanceof ProtocolError && err.code === ERR_HANDSHAKE) log.debug('bad handshake');
+ */
+export const ERR_HANDSHAKE = 'ERR_HANDSHAKE';
+
+/**
+ * Error code of a frame whose header MAC or frame MAC does not verify (corrupt or forged bytes).
+ * @example if (err instanceof ProtocolError && err.code === ERR_BAD_MAC) metrics.increment('rlpx.bad_mac');
+ */
+export const ERR_BAD_MAC = 'ERR_BAD_MAC';
+
+/**
+ * Error code of a frame that authenticates but does not hold a valid message (bad message code).
+ * @example if (err instanceof ProtocolError && err.code === ERR_BAD_MESSAGE) disconnect(DisconnectReason.Protocol);
+ */
+export const ERR_BAD_MESSAGE = 'ERR_BAD_MESSAGE';

@@ -1,0 +1,480 @@
+import assert from 'node:assert/strict';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import {
+  AbortError,
+  ConnectionClosedError,
+  Devp2pError,
+  ProtocolError,
+  TimeoutError,
+  TooLargeError,
+} from '@devp2p/core';
+import {
+  type ByteStream,
+  createMemoryStreamPair,
+  ERR_HANDSHAKE,
+  FRAME_READ_TIMEOUT_MS,
+  FRAME_WRITE_TIMEOUT_MS,
+  HANDSHAKE_MAX_SIZE,
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_FRAME_SIZE,
+  MAX_MESSAGE_SIZE,
+  nodeSocketStream,
+  RLPxConnection,
+  type RLPxConnectionOptions,
+  type RLPxMessage,
+  snappyCompress,
+} from '../src/index.ts';
+import { countingTimers, encodeAuthPrefix, keyPair, rawDial, seededBytes, sleep, xorshift } from './helpers.ts';
+
+// Unhandled rejections would be bugs: count them across this file (Node, Bun and Deno all emit this event).
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+before(() => {
+  process.on('unhandledRejection', onUnhandled);
+});
+after(() => {
+  process.off('unhandledRejection', onUnhandled);
+  assert.deepEqual(unhandled, [], 'no unhandled rejections');
+});
+
+const SHORT = 200;
+
+function memoryPair(options: Partial<RLPxConnectionOptions> = {}, highWaterMark?: number) {
+  const a = keyPair();
+  const b = keyPair();
+  const [sa, sb] = createMemoryStreamPair(highWaterMark === undefined ? {} : { highWaterMark });
+  const dialer = new RLPxConnection(sa, { ...options, privateKey: a.privateKey, remotePublicKey: b.publicKey });
+  const listener = new RLPxConnection(sb, { ...options, privateKey: b.privateKey });
+  return { a, b, dialer, listener };
+}
+
+async function exchange(from: RLPxConnection, to: RLPxConnection, code: number, payload: Uint8Array): Promise<void> {
+  const [, got] = await Promise.all([from.writeMessage(code, payload), to.readMessage()]);
+  assert.equal(got.code, code);
+  assert.deepEqual(got.payload, payload);
+}
+
+/** A listening server on 127.0.0.1, port 0, handing each accepted socket to `onSocket`. */
+async function listen(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer(onSocket);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  return { server, port: address.port };
+}
+
+function connectionCount(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+async function dialSocket(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+function closedEvent(socket: Socket): Promise<void> {
+  return socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+/** Resolves with the rejection of `promise`, failing when it fulfils. */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('limits and deadlines', () => {
+  it("default to geth's values", () => {
+    assert.equal(HANDSHAKE_TIMEOUT_MS, 5_000);
+    assert.equal(FRAME_READ_TIMEOUT_MS, 30_000);
+    assert.equal(FRAME_WRITE_TIMEOUT_MS, 20_000);
+    assert.equal(MAX_FRAME_SIZE, 2 ** 24 - 1);
+    assert.equal(MAX_MESSAGE_SIZE, 2 ** 24 - 1);
+    assert.equal(HANDSHAKE_MAX_SIZE, 2048);
+  });
+});
+
+describe('RLPxConnection over an in-memory pair', () => {
+  it('handshakes in both roles and moves messages both ways, then with snappy', async () => {
+    const { a, b, dialer, listener } = memoryPair();
+    assert.equal(dialer.initiator, true);
+    assert.equal(listener.initiator, false);
+    const [toB, toA] = await Promise.all([dialer.handshake(), listener.handshake()]);
+    assert.deepEqual(toB, b.publicKey);
+    assert.deepEqual(toA, a.publicKey);
+    assert.deepEqual(listener.remotePublicKey, a.publicKey);
+    const next = xorshift(21);
+    for (const snappy of [false, true]) {
+      dialer.setSnappy(snappy);
+      listener.setSnappy(snappy);
+      for (const size of [0, 1, 15, 16, 17, 1000, 100_000]) {
+        await exchange(dialer, listener, 0x10 + (size % 7), seededBytes(next, size));
+        await exchange(listener, dialer, size, new Uint8Array(size).fill(7));
+      }
+      await exchange(dialer, listener, 0, new Uint8Array(0));
+      await exchange(listener, dialer, Number.MAX_SAFE_INTEGER, new Uint8Array([1]));
+    }
+    dialer.close('bye');
+    const err = await rejection(listener.readMessage());
+    assert.ok(err instanceof ConnectionClosedError);
+    assert.equal(err.remoteAddress, 'memory:a');
+    assert.ok(dialer.closed && listener.closed);
+  });
+
+  it('serialises concurrent writers: frames never interleave, order is call order', async () => {
+    const { dialer, listener } = memoryPair({}, 4096);
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    const next = xorshift(22);
+    const payloads = Array.from({ length: 40 }, (_, i) => seededBytes(next, i * 997));
+    const writes = Promise.all(payloads.map((p, i) => dialer.writeMessage(i, p)));
+    const received: RLPxMessage[] = [];
+    for (let i = 0; i < payloads.length; i++) received.push(await listener.readMessage());
+    await writes;
+    received.forEach((m, i) => {
+      assert.equal(m.code, i);
+      assert.deepEqual(m.payload, payloads[i]);
+    });
+    dialer.close();
+    listener.close();
+  });
+
+  it('async iteration yields messages and ends when the peer closes', async () => {
+    const { dialer, listener } = memoryPair();
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    const sent = [new Uint8Array([1]), new Uint8Array([2, 2]), new Uint8Array(0)];
+    for (const [i, p] of sent.entries()) await dialer.writeMessage(i, p);
+    dialer.close();
+    const got: RLPxMessage[] = [];
+    for await (const m of listener) got.push(m);
+    assert.deepEqual(
+      got.map((m) => [m.code, [...m.payload]]),
+      sent.map((p, i) => [i, [...p]]),
+    );
+  });
+
+  it('rejects a dialed peer whose key differs from the one we dialed', async () => {
+    const a = keyPair();
+    const b = keyPair();
+    const someoneElse = keyPair();
+    const [sa, sb] = createMemoryStreamPair();
+    const dialer = new RLPxConnection(sa, { privateKey: a.privateKey, remotePublicKey: someoneElse.publicKey });
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
+    const [dialErr, listenErr] = await Promise.all([rejection(dialer.handshake()), rejection(listener.handshake())]);
+    // B cannot decrypt an auth sealed to another key, so it drops the connection; A sees it closed.
+    assert.ok(listenErr instanceof ProtocolError && listenErr.code === ERR_HANDSHAKE, String(listenErr));
+    assert.equal(listenErr.remoteAddress, 'memory:a');
+    assert.ok(dialErr instanceof ConnectionClosedError, String(dialErr));
+    assert.equal(dialErr.remoteAddress, 'memory:b');
+  });
+
+  it('too-large writes are refused locally and the connection stays usable', async () => {
+    const { dialer, listener } = memoryPair();
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    assert.ok((await rejection(dialer.writeMessage(1, new Uint8Array(MAX_FRAME_SIZE)))) instanceof TooLargeError);
+    dialer.setSnappy(true);
+    listener.setSnappy(true);
+    const err = await rejection(dialer.writeMessage(1, new Uint8Array(MAX_MESSAGE_SIZE + 1)));
+    assert.ok(err instanceof TooLargeError && err.limit === MAX_MESSAGE_SIZE);
+    await exchange(dialer, listener, 3, new Uint8Array(100));
+    // Highly compressible: 16 MiB - 1 of zeros fits in a small frame and decompresses within the limit.
+    await exchange(dialer, listener, 4, new Uint8Array(MAX_MESSAGE_SIZE));
+    dialer.close();
+    listener.close();
+  });
+
+  it('a snappy payload declaring more than 16 MiB - 1 is rejected before decompression', async () => {
+    const b = keyPair();
+    const a = keyPair();
+    const [sa, sb] = createMemoryStreamPair();
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
+    const [peer] = await Promise.all([rawDial(sa, a.privateKey, b.publicKey), listener.handshake()]);
+    listener.setSnappy(true);
+    // varint 0x1000000 = 16 MiB, then a few bytes: the declared size alone must be refused.
+    await sa.write(peer.encoder.encodeFrame(0x10, new Uint8Array([0x80, 0x80, 0x80, 0x08, 0x00, 0x01])));
+    const err = await rejection(listener.readMessage());
+    assert.ok(err instanceof TooLargeError && err.limit === MAX_MESSAGE_SIZE, String(err));
+    assert.equal(err.remoteAddress, 'memory:a');
+    assert.ok(listener.closed);
+  });
+
+  it('corrupt snappy data closes the connection with a typed error', async () => {
+    const a = keyPair();
+    const b = keyPair();
+    const [sa, sb] = createMemoryStreamPair();
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
+    const [peer] = await Promise.all([rawDial(sa, a.privateKey, b.publicKey), listener.handshake()]);
+    listener.setSnappy(true);
+    const packed = snappyCompress(new Uint8Array(1000).fill(1));
+    await sa.write(peer.encoder.encodeFrame(0x10, packed.subarray(0, packed.length - 2)));
+    const err = await rejection(listener.readMessage());
+    assert.ok(err instanceof ProtocolError && err.remoteAddress === 'memory:a', String(err));
+  });
+
+  it('drops a peer that stops mid-frame at the read deadline', async () => {
+    const timers = countingTimers();
+    const a = keyPair();
+    const b = keyPair();
+    const [sa, sb] = createMemoryStreamPair();
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey, readTimeoutMs: SHORT, timers });
+    const [peer] = await Promise.all([rawDial(sa, a.privateKey, b.publicKey), listener.handshake()]);
+    const frame = peer.encoder.encodeFrame(0x10, new Uint8Array(500));
+    await sa.write(frame.subarray(0, 300));
+    const started = Date.now();
+    const err = await rejection(listener.readMessage());
+    const elapsed = Date.now() - started;
+    assert.ok(err instanceof TimeoutError, String(err));
+    assert.ok(elapsed >= SHORT - 20 && elapsed < SHORT + 1000, `dropped after ${elapsed} ms`);
+    assert.ok(listener.closed);
+    assert.equal(await sa.read(), null, 'the peer sees the connection closed');
+    assert.equal(timers.active, 0);
+  });
+
+  it('fails a write the peer does not drain within the write deadline', async () => {
+    const timers = countingTimers();
+    const { dialer, listener } = memoryPair({ writeTimeoutMs: SHORT, timers }, 1024);
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    const err = await rejection(dialer.writeMessage(0x10, new Uint8Array(10_000)));
+    assert.ok(err instanceof TimeoutError, String(err));
+    assert.ok(dialer.closed);
+    assert.ok((await rejection(dialer.writeMessage(0x10, new Uint8Array(1)))) instanceof TimeoutError);
+    assert.equal(timers.active, 0);
+    listener.close();
+  });
+
+  it('honours an AbortSignal, before and during the handshake', async () => {
+    const { dialer } = memoryPair();
+    const err = await rejection(dialer.handshake({ signal: AbortSignal.abort('stop') }));
+    assert.ok(err instanceof AbortError && err.cause === 'stop');
+    const { listener } = memoryPair();
+    const controller = new AbortController();
+    const pending = rejection(listener.handshake({ signal: controller.signal }));
+    await sleep(10);
+    controller.abort();
+    assert.ok((await pending) instanceof AbortError);
+    assert.ok(listener.closed);
+  });
+
+  it('refuses misuse', async () => {
+    assert.throws(() => new RLPxConnection(createMemoryStreamPair()[0], { privateKey: new Uint8Array(32) }), TypeError);
+    assert.throws(
+      () => new RLPxConnection(createMemoryStreamPair()[0], { privateKey: keyPair().privateKey, readTimeoutMs: 0 }),
+      RangeError,
+    );
+    assert.throws(
+      () =>
+        new RLPxConnection(createMemoryStreamPair()[0], {
+          privateKey: keyPair().privateKey,
+          remotePublicKey: new Uint8Array(64),
+        }),
+      TypeError,
+    );
+    const { dialer } = memoryPair();
+    await assert.rejects(dialer.readMessage(), /before the handshake/);
+    await assert.rejects(dialer.writeMessage(1, new Uint8Array(0)), /before the handshake/);
+    dialer.close();
+    await assert.rejects(dialer.handshake(), ConnectionClosedError);
+    await assert.rejects(dialer.handshake(), /only be called once/);
+  });
+});
+
+describe('RLPxConnection over node:net on 127.0.0.1', () => {
+  it('handshakes in both roles, exchanges messages and leaves no socket or timer behind', async () => {
+    const timers = countingTimers();
+    const a = keyPair();
+    const b = keyPair();
+    const accepted: Promise<RLPxConnection>[] = [];
+    const { server, port } = await listen((socket) => {
+      const conn = new RLPxConnection(nodeSocketStream(socket, { timers }), { privateKey: b.privateKey, timers });
+      accepted.push(conn.handshake().then(() => conn));
+    });
+    const socket = await dialSocket(port);
+    const dialer = new RLPxConnection(nodeSocketStream(socket, { timers }), {
+      privateKey: a.privateKey,
+      remotePublicKey: b.publicKey,
+      timers,
+    });
+    assert.deepEqual(await dialer.handshake(), b.publicKey);
+    assert.equal(dialer.remoteAddress, `127.0.0.1:${port}`);
+    const listener = await accepted[0]!;
+    assert.deepEqual(listener.remotePublicKey, a.publicKey);
+    assert.match(listener.remoteAddress ?? '', /^127\.0\.0\.1:\d+$/);
+    const next = xorshift(31);
+    for (const snappy of [false, true]) {
+      dialer.setSnappy(snappy);
+      listener.setSnappy(snappy);
+      for (const size of [0, 100, 70_000, 1 << 20]) {
+        await exchange(dialer, listener, 0x11, seededBytes(next, size));
+        await exchange(listener, dialer, 0x12, seededBytes(next, size));
+      }
+    }
+    // Written then closed at once: the flush on close still delivers the message.
+    const last = dialer.writeMessage(0x01, new Uint8Array([0xc1, 0x08]));
+    dialer.close();
+    await last;
+    const bye = await listener.readMessage();
+    assert.deepEqual([bye.code, [...bye.payload]], [0x01, [0xc1, 0x08]]);
+    assert.ok((await rejection(listener.readMessage())) instanceof ConnectionClosedError);
+    await closedEvent(socket);
+    await sleep(20);
+    assert.equal(await connectionCount(server), 0);
+    assert.equal(timers.active, 0);
+    await closeServer(server);
+  });
+
+  it('accepts a legacy (pre-EIP-8) auth and answers with a legacy ack', async () => {
+    const a = keyPair();
+    const b = keyPair();
+    const accepted: Promise<RLPxConnection>[] = [];
+    const { server, port } = await listen((socket) => {
+      const conn = new RLPxConnection(nodeSocketStream(socket), { privateKey: b.privateKey });
+      accepted.push(conn.handshake().then(() => conn));
+    });
+    const stream = nodeSocketStream(await dialSocket(port));
+    const peer = await rawDial(stream, a.privateKey, b.publicKey, true);
+    const listener = await accepted[0]!;
+    assert.deepEqual(listener.remotePublicKey, a.publicKey);
+    await stream.write(peer.encoder.encodeFrame(0x00, new Uint8Array([0xc0])));
+    const hello = await listener.readMessage();
+    assert.deepEqual([hello.code, [...hello.payload]], [0, [0xc0]]);
+    await listener.writeMessage(0x02, new Uint8Array([0xc0]));
+    const pong = await peer.readFrame();
+    assert.equal(pong?.code, 0x02);
+    listener.close();
+    assert.equal(await peer.readFrame(), null);
+    stream.destroy();
+    await closeServer(server);
+  });
+
+  it('closes on an EIP-8 size prefix above 2048 bytes with TooLargeError', async () => {
+    const b = keyPair();
+    const errors: Promise<unknown>[] = [];
+    const { server, port } = await listen((socket) => {
+      const conn = new RLPxConnection(nodeSocketStream(socket), { privateKey: b.privateKey });
+      errors.push(rejection(conn.handshake()));
+    });
+    const socket = await dialSocket(port);
+    socket.write(new Uint8Array([0x08, 0x01, 1, 2, 3]));
+    await closedEvent(socket);
+    const err = await errors[0];
+    assert.ok(err instanceof TooLargeError && err.limit === HANDSHAKE_MAX_SIZE, String(err));
+    assert.match(err.remoteAddress ?? '', /^127\.0\.0\.1:\d+$/);
+    await closeServer(server);
+  });
+
+  it('drops a peer that goes silent mid-handshake at the handshake deadline, in either role', async () => {
+    const timers = countingTimers();
+    const a = keyPair();
+    const b = keyPair();
+    const errors: Promise<unknown>[] = [];
+    const { server, port } = await listen((socket) => {
+      const conn = new RLPxConnection(nodeSocketStream(socket, { timers }), {
+        privateKey: b.privateKey,
+        handshakeTimeoutMs: SHORT,
+        timers,
+      });
+      errors.push(rejection(conn.handshake()));
+    });
+    // Listener side: half an auth, then silence.
+    const socket = await dialSocket(port);
+    socket.write(encodeAuthPrefix(a.privateKey, b.publicKey, 100));
+    const started = Date.now();
+    await closedEvent(socket);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= SHORT - 20 && elapsed < SHORT + 1000, `dropped after ${elapsed} ms`);
+    const err = await errors[0];
+    assert.ok(err instanceof TimeoutError, String(err));
+    // Dialer side: a listener that accepts and never answers.
+    // It reads and ignores everything (resume), so it notices when the dialer closes.
+    const { server: mute, port: mutePort } = await listen((s) => s.on('error', () => undefined).resume());
+    const dialer = new RLPxConnection(nodeSocketStream(await dialSocket(mutePort), { timers }), {
+      privateKey: a.privateKey,
+      remotePublicKey: b.publicKey,
+      handshakeTimeoutMs: SHORT,
+      timers,
+    });
+    const dialErr = await rejection(dialer.handshake());
+    assert.ok(dialErr instanceof TimeoutError && dialErr.remoteAddress === `127.0.0.1:${mutePort}`, String(dialErr));
+    await sleep(20);
+    assert.equal(await connectionCount(server), 0);
+    assert.equal(await connectionCount(mute), 0);
+    assert.equal(timers.active, 0);
+    await Promise.all([closeServer(server), closeServer(mute)]);
+  });
+
+  it('a flood of 50 garbage connections leaves no open socket and no timer behind', async () => {
+    const timers = countingTimers();
+    const b = keyPair();
+    const outcomes: Promise<unknown>[] = [];
+    const { server, port } = await listen((socket) => {
+      const conn = new RLPxConnection(nodeSocketStream(socket, { timers }), {
+        privateKey: b.privateKey,
+        handshakeTimeoutMs: 300,
+        timers,
+      });
+      outcomes.push(rejection(conn.handshake()));
+    });
+    const next = xorshift(41);
+    const clients: Promise<void>[] = [];
+    for (let i = 0; i < 50; i++) {
+      const socket = await dialSocket(port);
+      const closed = closedEvent(socket);
+      const garbage = seededBytes(next, [0, 1, 2, 306, 307, 400, 2050, 70_000][i % 8]!);
+      if (i % 5 === 0 && garbage.length > 0) garbage[0] = 0x04; // looks like a legacy auth
+      if (i % 5 === 1 && garbage.length > 1) garbage.set([0x01, 0x90]); // a plausible EIP-8 prefix (400)
+      if (garbage.length > 0) socket.write(garbage);
+      if (i % 3 === 0)
+        socket.end(); // half-close after the garbage
+      else if (i % 7 === 0) socket.destroy(); // reset
+      clients.push(closed);
+    }
+    await Promise.all(clients);
+    const errors = await Promise.all(outcomes);
+    assert.equal(errors.length, 50);
+    for (const err of errors) {
+      assert.ok(err instanceof Devp2pError, `typed: ${String(err)}`);
+      assert.ok(
+        err instanceof ProtocolError || err instanceof TimeoutError || err instanceof ConnectionClosedError,
+        String(err),
+      );
+      assert.match(err.remoteAddress ?? '', /^127\.0\.0\.1:\d+$/, 'the error names the remote');
+    }
+    await sleep(50);
+    assert.equal(await connectionCount(server), 0);
+    assert.equal(timers.active, 0);
+    await closeServer(server);
+  });
+});
+
+describe('ByteStream adapters', () => {
+  it('node:net adapter: reads end with null, writes after close reject with ConnectionClosedError', async () => {
+    let serverSide: ByteStream | undefined;
+    const { server, port } = await listen((socket) => {
+      serverSide = nodeSocketStream(socket);
+    });
+    const client = nodeSocketStream(await dialSocket(port));
+    await client.write(new Uint8Array([1, 2, 3]));
+    await sleep(20);
+    assert.ok(serverSide);
+    assert.deepEqual(await serverSide.read(), new Uint8Array([1, 2, 3]));
+    client.end();
+    assert.equal(await serverSide.read(), null);
+    await assert.rejects(client.write(new Uint8Array([4])), ConnectionClosedError);
+    serverSide.destroy();
+    await closeServer(server);
+  });
+});

@@ -1,0 +1,326 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bytesToHex, concatBytes, ProtocolError, TooLargeError } from '@devp2p/core';
+import { eciesDecrypt, type Keccak256Hasher } from '@devp2p/crypto';
+import { hex, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import {
+  createFrameCodec,
+  type DecodedFrame,
+  decodeAck,
+  decodeAuth,
+  deriveSecrets,
+  ERR_BAD_MAC,
+  ERR_BAD_MESSAGE,
+  FrameDecoder,
+  FrameEncoder,
+  MAX_FRAME_SIZE,
+} from '../src/index.ts';
+import {
+  below,
+  type DirectionSecrets,
+  fixedDirection,
+  referenceFrameWriter,
+  seededBytes,
+  xorshift,
+} from './helpers.ts';
+
+interface LegacyVectors {
+  values: Record<string, string>;
+  computed_by_helper: Record<string, string> & Record<string, { frame_plain: string; msg_id: number }>;
+}
+
+interface GoldenVector {
+  aes_secret: string;
+  mac_secret: string;
+  fake_mac_sum: string;
+  msg_code: number;
+  msg_payload: string;
+  golden: string;
+  want_frame_content: string;
+}
+
+/** Both sides' secrets from the legacy vector's handshake, derived by our own handshake code. */
+function legacySecrets(v: LegacyVectors) {
+  const x = v.values;
+  const auth = decodeAuth(hex(x.receiver_private_key!), hex(x.auth_ciphertext!));
+  const ack = decodeAck(hex(x.initiator_private_key!), hex(x.authresp_ciphertext!));
+  const packets = { authPacket: hex(x.auth_ciphertext!), ackPacket: hex(x.authresp_ciphertext!) };
+  const initiator = deriveSecrets({
+    initiator: true,
+    ephemeralPrivateKey: hex(x.initiator_ephemeral_private_key!),
+    remoteEphemeralPublicKey: ack.recipientEphemeralPublicKey,
+    initiatorNonce: hex(x.initiator_nonce!),
+    recipientNonce: ack.recipientNonce,
+    ...packets,
+  });
+  const receiver = deriveSecrets({
+    initiator: false,
+    ephemeralPrivateKey: hex(x.receiver_ephemeral_private_key!),
+    remoteEphemeralPublicKey: auth.initiatorEphemeralPublicKey,
+    initiatorNonce: auth.initiatorNonce,
+    recipientNonce: hex(x.receiver_nonce!),
+    ...packets,
+  });
+  return { auth, ack, initiator, receiver };
+}
+
+/** Stand-in for geth's fake MAC hash in TestFrameReadWrite: Write does nothing, Sum is always the same. */
+function fakeHash(sum: Uint8Array): Keccak256Hasher {
+  const hash: Keccak256Hasher = { update: () => hash, digest: () => sum.slice(), copy: () => hash };
+  return hash;
+}
+
+function decodeAll(decoder: FrameDecoder): DecodedFrame[] {
+  const out: DecodedFrame[] = [];
+  for (let f = decoder.next(); f; f = decoder.next()) out.push(f);
+  return out;
+}
+
+function encoderFor(d: DirectionSecrets): FrameEncoder {
+  return new FrameEncoder(d.aesSecret, d.macSecret, d.mac.copy());
+}
+
+function decoderFor(d: DirectionSecrets, maxFrameSize?: number): FrameDecoder {
+  return new FrameDecoder(d.aesSecret, d.macSecret, d.mac.copy(), {
+    remoteAddress: '192.0.2.1:30303',
+    ...(maxFrameSize === undefined ? {} : { maxFrameSize }),
+  });
+}
+
+describe('frame vectors', { skip: skipWithoutVectors }, () => {
+  it('legacy handshake: secrets and initial MAC digests as published', () => {
+    const v = readVectorJson<LegacyVectors>('rlpx/legacy-handshake-and-frames.json');
+    const x = v.values;
+    const { auth, ack, initiator, receiver } = legacySecrets(v);
+    assert.ok(auth.legacy && ack.legacy);
+    assert.equal(bytesToHex(eciesDecrypt(hex(x.receiver_private_key!), hex(x.auth_ciphertext!))), x.auth_plaintext);
+    assert.equal(bytesToHex(auth.initiatorNonce), x.initiator_nonce);
+    assert.equal(bytesToHex(ack.recipientNonce), x.receiver_nonce);
+    for (const s of [initiator, receiver]) {
+      assert.equal(bytesToHex(s.aesSecret), x.aes_secret);
+      assert.equal(bytesToHex(s.macSecret), x.mac_secret);
+    }
+    assert.equal(bytesToHex(initiator.egressMac.digest()), x.initial_egress_MAC);
+    assert.equal(bytesToHex(initiator.ingressMac.digest()), x.initial_ingress_MAC);
+    assert.equal(bytesToHex(receiver.ingressMac.digest()), x.initial_egress_MAC);
+    assert.equal(bytesToHex(receiver.egressMac.digest()), x.initial_ingress_MAC);
+  });
+
+  it('legacy handshake: both Hello frames (real MACs) decode, and re-encode byte for byte', () => {
+    const v = readVectorJson<LegacyVectors>('rlpx/legacy-handshake-and-frames.json');
+    const x = v.values;
+    const directions = [
+      { packet: x.initiator_hello_packet!, plain: v.computed_by_helper.initiator_hello_packet_decrypted! },
+      { packet: x.receiver_hello_packet!, plain: v.computed_by_helper.receiver_hello_packet_decrypted! },
+    ];
+    // Decode: the receiver reads the initiator's Hello, and the other way round.
+    const decoding = legacySecrets(v);
+    const decoders = [createFrameCodec(decoding.receiver).decoder, createFrameCodec(decoding.initiator).decoder];
+    const encoding = legacySecrets(v);
+    const encoders = [createFrameCodec(encoding.initiator).encoder, createFrameCodec(encoding.receiver).encoder];
+    for (let i = 0; i < 2; i++) {
+      const { packet, plain } = directions[i]!;
+      const decoder = decoders[i]!;
+      decoder.push(hex(packet));
+      const frame = decoder.next();
+      assert.ok(frame);
+      assert.equal(frame.code, 0);
+      assert.equal(bytesToHex(frame.data), plain.frame_plain.slice(2), 'message code 0 is 0x80, then the payload');
+      assert.equal(decoder.next(), undefined);
+      assert.equal(decoder.bufferedBytes, 0);
+      assert.equal(bytesToHex(encoders[i]!.encodeFrame(0, frame.data)), packet);
+    }
+  });
+
+  it("geth's TestFrameReadWrite golden frame (fake MAC hashes): layout, padding and AES-256-CTR", () => {
+    const g = readVectorJson<GoldenVector>('rlpx/geth-frame-golden.json');
+    const sum = hex(g.fake_mac_sum);
+    const encoder = new FrameEncoder(hex(g.aes_secret), hex(g.mac_secret), fakeHash(sum));
+    assert.equal(bytesToHex(encoder.encodeFrame(g.msg_code, hex(g.msg_payload))), g.golden);
+    const decoder = new FrameDecoder(hex(g.aes_secret), hex(g.mac_secret), fakeHash(sum));
+    decoder.push(hex(g.golden));
+    const frame = decoder.next();
+    assert.ok(frame);
+    assert.equal(frame.code, g.msg_code);
+    assert.equal(bytesToHex(frame.data), g.want_frame_content.slice(2));
+  });
+});
+
+describe('frame codec', () => {
+  it('agrees with an independent reference writer, for every message-code width', () => {
+    const d = fixedDirection(1);
+    const write = referenceFrameWriter(d);
+    const encoder = encoderFor(d);
+    const decoder = decoderFor(d);
+    const next = xorshift(2);
+    const codes = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 2 ** 32, Number.MAX_SAFE_INTEGER];
+    for (const code of codes) {
+      const data = seededBytes(next, below(next, 100));
+      const frame = encoder.encodeFrame(code, data);
+      // rlp(code): 0 is 0x80, below 0x80 one byte, else a length byte and big-endian bytes.
+      const codeBytes: number[] = [];
+      for (let c = code; c > 0; c = Math.floor(c / 256)) codeBytes.unshift(c % 256);
+      const rlpCode = code === 0 ? [0x80] : code < 0x80 ? [code] : [0x80 + codeBytes.length, ...codeBytes];
+      assert.deepEqual(frame, write(new Uint8Array([...rlpCode, ...data])), `code ${code}`);
+      decoder.push(frame);
+      const got = decoder.next();
+      assert.equal(got?.code, code);
+      assert.deepEqual(got?.data, data);
+    }
+  });
+
+  it('decodes any chunking of a frame sequence and never holds more than one frame plus one chunk', () => {
+    const d = fixedDirection(3);
+    const encoder = encoderFor(d);
+    const next = xorshift(4);
+    const messages = Array.from({ length: 60 }, (_, i) => ({
+      code: below(next, 40),
+      data: seededBytes(next, i % 10 === 0 ? below(next, 70_000) : below(next, 300)),
+    }));
+    const wire = concatBytes(...messages.map((m) => encoder.encodeFrame(m.code, m.data)));
+    const largestFrame = Math.max(...messages.map((m) => 32 + Math.ceil((m.data.length + 1) / 16) * 16 + 16));
+    for (const maxChunk of [1, 17, 1000, 65536, wire.length]) {
+      const decoder = decoderFor(d);
+      const got: DecodedFrame[] = [];
+      let offset = 0;
+      while (offset < wire.length) {
+        const n = 1 + below(next, maxChunk);
+        decoder.push(wire.subarray(offset, offset + n));
+        offset += n;
+        got.push(...decodeAll(decoder));
+        assert.ok(decoder.bufferedBytes <= largestFrame + maxChunk, 'bounded buffering');
+        assert.ok(decoder.bytesNeeded > 0 || offset >= wire.length);
+      }
+      assert.equal(got.length, messages.length, `chunks up to ${maxChunk}`);
+      got.forEach((f, i) => {
+        assert.equal(f.code, messages[i]!.code);
+        assert.deepEqual(f.data, messages[i]!.data);
+      });
+      assert.equal(decoder.bufferedBytes, 0);
+    }
+  });
+
+  it('detects every single-byte corruption of a frame (all 255 changes at every position)', () => {
+    const d = fixedDirection(5);
+    const frame = encoderFor(d).encodeFrame(0x10, seededBytes(xorshift(6), 37)); // 32 + 48 + 16 bytes
+    assert.equal(frame.length, 96);
+    let detected = 0;
+    for (let position = 0; position < frame.length; position++) {
+      for (let change = 1; change < 256; change++) {
+        const corrupt = frame.slice();
+        corrupt[position] = corrupt[position]! ^ change;
+        const decoder = decoderFor(d);
+        decoder.push(corrupt);
+        assert.throws(
+          () => decoder.next(),
+          (err: unknown) => err instanceof ProtocolError && err.code === ERR_BAD_MAC,
+          `byte ${position} ^ ${change}`,
+        );
+        detected++;
+      }
+    }
+    assert.equal(detected, 96 * 255);
+  });
+
+  it('rejects a declared size above the limit as soon as the header arrives (nothing allocated for it)', () => {
+    const d = fixedDirection(7);
+    const frame = encoderFor(d).encodeFrame(1, new Uint8Array(5000));
+    const decoder = decoderFor(d, 4096);
+    decoder.push(frame.subarray(0, 32));
+    assert.throws(
+      () => decoder.next(),
+      (err: unknown) => err instanceof TooLargeError && err.limit === 4096 && err.remoteAddress === '192.0.2.1:30303',
+    );
+    assert.equal(decoder.bufferedBytes, 0);
+    assert.throws(() => decoder.next(), TooLargeError, 'stays failed');
+  });
+
+  it('refuses to encode a frame above 16 MiB - 1, and bad codes', () => {
+    const encoder = encoderFor(fixedDirection(8));
+    assert.throws(() => encoder.encodeFrame(1, new Uint8Array(MAX_FRAME_SIZE)), TooLargeError);
+    assert.throws(() => encoder.encodeFrame(-1, new Uint8Array(0)), RangeError);
+    assert.throws(() => encoder.encodeFrame(1.5, new Uint8Array(0)), RangeError);
+    assert.equal(encoder.encodeFrame(0, new Uint8Array(MAX_FRAME_SIZE - 1)).length, 32 + 2 ** 24 + 16);
+  });
+
+  it('rejects authentic frames without a valid message code with ERR_BAD_MESSAGE', () => {
+    const cases = [
+      [],
+      [0x81, 0x05], // non-canonical: a single byte below 0x80 must not have a header
+      [0x82, 0x00, 0x80], // leading zero
+      [0x88, 1, 2, 3, 4, 5, 6, 7, 8], // wider than 7 bytes
+      [0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // above 2^53
+      [0x83, 0x01], // runs past the frame
+      [0xc2, 0x01, 0x02], // a list
+    ];
+    for (const content of cases) {
+      const d = fixedDirection(9);
+      const decoder = decoderFor(d);
+      decoder.push(referenceFrameWriter(d)(new Uint8Array(content)));
+      assert.throws(
+        () => decoder.next(),
+        (err: unknown) => err instanceof ProtocolError && err.code === ERR_BAD_MESSAGE,
+        bytesToHex(new Uint8Array(content)),
+      );
+    }
+  });
+});
+
+describe('frame decoder under fuzzing', () => {
+  it('random bytes: undefined below a header, then ERR_BAD_MAC; never anything untyped', () => {
+    const next = xorshift(10);
+    for (let round = 0; round < 500; round++) {
+      const decoder = decoderFor(fixedDirection(11));
+      const bytes = seededBytes(next, below(next, 400));
+      decoder.push(bytes);
+      if (bytes.length < 32) assert.equal(decoder.next(), undefined);
+      else
+        assert.throws(
+          () => decoder.next(),
+          (err: unknown) => err instanceof ProtocolError && err.code === ERR_BAD_MAC,
+        );
+    }
+  });
+
+  it('mutated frame streams: frames before the mutation decode intact, then a typed error (or a wait)', () => {
+    const d = fixedDirection(12);
+    const next = xorshift(13);
+    const encoder = encoderFor(d);
+    const messages = Array.from({ length: 20 }, () => ({
+      code: below(next, 20),
+      data: seededBytes(next, below(next, 200)),
+    }));
+    const frames = messages.map((m) => encoder.encodeFrame(m.code, m.data));
+    const wire = concatBytes(...frames);
+    const ends: number[] = [];
+    for (const f of frames) ends.push((ends.at(-1) ?? 0) + f.length);
+    for (let round = 0; round < 300; round++) {
+      const mutated = wire.slice();
+      const kind = round % 3;
+      const at = below(next, wire.length);
+      let input: Uint8Array = mutated;
+      if (kind === 0) mutated[at] = mutated[at]! ^ (1 + below(next, 255));
+      else if (kind === 1)
+        input = concatBytes(wire.subarray(0, at), seededBytes(next, 1 + below(next, 40)), wire.subarray(at));
+      else input = concatBytes(wire.subarray(0, at), wire.subarray(at + 1 + below(next, 40)));
+      const intact = ends.filter((end) => end <= at).length;
+      const decoder = decoderFor(d);
+      const got: DecodedFrame[] = [];
+      let error: unknown;
+      try {
+        for (let offset = 0; offset < input.length; ) {
+          const n = 1 + below(next, 300);
+          decoder.push(input.subarray(offset, offset + n));
+          offset += n;
+          for (let f = decoder.next(); f; f = decoder.next()) got.push(f);
+        }
+      } catch (err) {
+        error = err;
+      }
+      if (error !== undefined) assert.ok(error instanceof ProtocolError, String(error));
+      else assert.ok(kind === 2 && got.length < messages.length, 'only a deletion can leave the decoder waiting');
+      assert.ok(got.length >= intact && got.length <= messages.length, `kind ${kind} at ${at}`);
+      for (let i = 0; i < intact; i++) assert.deepEqual(got[i]!.data, messages[i]!.data);
+    }
+  });
+});
