@@ -112,7 +112,9 @@ export interface ProtocolSpec<M extends MessageMap, State> {
   readonly messages: M;
   /**
    * Runs once per peer before any handler (e.g. eth's Status exchange); its result becomes `ctx.state`.
-   * Throwing ends the peer (a DisconnectError's reason is used as is; anything else is a subprotocol error).
+   * Throwing ends the peer: a DisconnectError with its own reason; a ProtocolError (an unexpected or undecodable
+   * message, as `receive` throws) with "breach of protocol"; a TimeoutError with "read timeout"; anything else
+   * with "subprotocol error".
    */
   readonly handshake?: (ctx: HandshakeContext<M>) => State | Promise<State>;
   readonly handlers?: MessageHandlers<M, State>;
@@ -181,7 +183,10 @@ export interface Protocol<M extends MessageMap = MessageMap, State = unknown>
     AnyProtocol {
   /** Message name by relative code. */
   readonly messageNames: ReadonlyMap<number, MessageName<M>>;
-  /** The typed context of an instance this protocol attached (undefined for another protocol's instance). */
+  /**
+   * The typed context of an instance this protocol attached, once its handshake has completed (undefined before,
+   * and for another protocol's instance).
+   */
   context(instance: ProtocolInstance): ProtocolContext<M, State> | undefined;
   /** This protocol's entry in the node info (`spec.nodeInfo()`, or null without one). */
   nodeInfo(): JsonValue;
@@ -248,7 +253,13 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
     const send = <K extends MessageName<M>>(name: K, payload: PayloadOf<M[K]>): Promise<void> => {
       const message = spec.messages[name];
       if (!message) return Promise.reject(new TypeError(`${cap.name}/${cap.version} has no message ${name}`));
-      return io.send(message.code, (message.codec.encode as (value: PayloadOf<M[K]>) => Uint8Array)(payload));
+      let encoded: Uint8Array;
+      try {
+        encoded = (message.codec.encode as (value: PayloadOf<M[K]>) => Uint8Array)(payload);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return io.send(message.code, encoded);
     };
     const context: ProtocolContext<M, State> = {
       peer: io.peer,
@@ -279,6 +290,8 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
         if (spec.handshake)
           state = await spec.handshake({ peer: io.peer, signal: io.signal, log: io.log, send, receive });
         started = true;
+        // Only now is there a state to hand out.
+        contexts.set(instance, context);
       },
       async deliver(message: RawMessage): Promise<void> {
         const name = messageNames.get(message.code);
@@ -301,7 +314,6 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
         return started && spec.peerInfo ? spec.peerInfo(context) : null;
       },
     };
-    contexts.set(instance, context);
     return instance;
   };
   return Object.freeze({

@@ -340,9 +340,9 @@ export class Peer extends TypedEventTarget<PeerEvents> {
 
   /**
    * Maps a failure to a disconnect reason, as geth does: a DisconnectError keeps its reason; a protocol breach
-   * (unknown code, undecodable message, bad handshake message) is "breach of protocol"; any other plugin error
-   * is "subprotocol error"; a connection failure (closed, timed out, bad MAC) is a network error, and nothing is
-   * sent for it.
+   * (unknown code, undecodable message, bad handshake message) is "breach of protocol"; a plugin's timeout is
+   * "read timeout"; any other plugin error is "subprotocol error"; a connection failure (closed, bad MAC) is a
+   * network error and a silent connection a read timeout, and nothing is sent for either.
    */
   #fail(error: unknown, plugin: AnyProtocol | undefined): void {
     if (this.#end) return;
@@ -356,8 +356,13 @@ export class Peer extends TypedEventTarget<PeerEvents> {
       this.#finish(reason, error instanceof ConnectionClosedError ? 'remote' : 'local', error);
       return;
     }
-    if (error instanceof ProtocolError || error instanceof TimeoutError) {
+    if (error instanceof ProtocolError) {
       this.#finish(DisconnectReason.ProtocolError, 'local', error);
+      return;
+    }
+    if (error instanceof TimeoutError) {
+      // A plugin waited too long for the remote (e.g. eth's Status): geth sends "read timeout" for that.
+      this.#finish(DisconnectReason.ReadTimeout, 'local', error);
       return;
     }
     this.#log.debug('protocol failed', { protocol: plugin?.cap.name, error: String(error) });
