@@ -1,11 +1,19 @@
 // Formats bench reports as a table: a row per figure, a column per runtime. Shared by run.mjs (plain JS, so
 // Node runs it without a loader) and src/lib/harness.ts (a bench run alone prints the same table, one column).
 
-/** A figure as the table prints it: MB/s with one decimal below 100, ops/s grouped in thousands, – for none. */
+/**
+ * A figure as the table prints it: MB/s and MB/CPU-s with one decimal below 100, ratios with two decimals below 10
+ * and one above, counts per second grouped in thousands, n/a for none; then PASS or FAIL when it has a target.
+ */
 export function formatValue(row) {
-  if (row.value === null) return '–';
-  if (row.unit === 'MB/s') return row.value < 100 ? row.value.toFixed(1) : row.value.toFixed(0);
-  return Math.round(row.value).toLocaleString('en-US');
+  if (row.value === null) return 'n/a';
+  let text;
+  if (row.unit === 'MB/s' || row.unit === 'MB/CPU-s')
+    text = row.value < 100 ? row.value.toFixed(1) : row.value.toFixed(0);
+  else if (row.unit === '×') text = row.value < 10 ? row.value.toFixed(2) : row.value.toFixed(1);
+  else text = Math.round(row.value).toLocaleString('en-US');
+  if (row.target === undefined) return text;
+  return `${text} ${row.value >= row.target ? 'PASS' : 'FAIL'}`;
 }
 
 function layout(lines) {
