@@ -83,3 +83,11 @@ export {
   rlpUint,
   rlpUtf8,
 } from './rlp.ts';
+export {
+  type ByteStream,
+  type DialOptions,
+  type StreamListener,
+  systemTimers,
+  type Timers,
+  type Transport,
+} from './stream.ts';

@@ -4,13 +4,16 @@
  */
 import {
   AbortError,
+  type ByteStream,
   ConnectionClosedError,
   Devp2pError,
   type Logger,
   ProtocolError,
   type RemoteContext,
   silentLogger,
+  systemTimers,
   TimeoutError,
+  type Timers,
   TooLargeError,
 } from '@devp2p/core';
 import { isValidPrivateKey, isValidPublicKey, PUBLIC_KEY_LENGTH } from '@devp2p/crypto';
@@ -34,7 +37,6 @@ import {
   MAX_MESSAGE_SIZE,
 } from './limits.ts';
 import { snappyCompress, snappyUncompress } from './snappy.ts';
-import { type ByteStream, systemTimers, type Timers } from './stream.ts';
 
 /** Options of {@link RLPxConnection}. */
 export interface RLPxConnectionOptions {
@@ -458,7 +460,7 @@ export class RLPxConnection {
 
   /**
    * Closes the connection: frames already queued by `writeMessage` are handed to the stream, which flushes them
-   * (within {@link CLOSE_FLUSH_TIMEOUT_MS}) and closes; pending and later reads and writes reject with
+   * (within the stream's flush deadline) and closes; pending and later reads and writes reject with
    * ConnectionClosedError whose cause is `reason`. Idempotent; does nothing after a failure.
    */
   close(reason?: unknown): void {

@@ -36,7 +36,6 @@ export {
   type SecretsInput,
 } from './handshake.ts';
 export {
-  CLOSE_FLUSH_TIMEOUT_MS,
   ERR_BAD_MAC,
   ERR_BAD_MESSAGE,
   ERR_HANDSHAKE,
@@ -54,12 +53,3 @@ export {
   snappyMaxCompressedLength,
   snappyUncompress,
 } from './snappy.ts';
-export {
-  type ByteStream,
-  createMemoryStreamPair,
-  type MemoryStreamOptions,
-  type NodeSocketStreamOptions,
-  nodeSocketStream,
-  systemTimers,
-  type Timers,
-} from './stream.ts';

@@ -24,13 +24,6 @@ export const FRAME_READ_TIMEOUT_MS: number = 30_000;
 export const FRAME_WRITE_TIMEOUT_MS: number = 20_000;
 
 /**
- * How long a graceful `close()` waits for queued bytes (typically a Disconnect message) to be flushed before
- * the socket is destroyed anyway, geth's `discWriteTimeout`.
- * @example await conn.writeMessage(0x01, disconnect); conn.close(); // flushed within CLOSE_FLUSH_TIMEOUT_MS
- */
-export const CLOSE_FLUSH_TIMEOUT_MS: number = 1_000;
-
-/**
  * Largest frame content (message code plus payload, before padding): the header's frame-size field has
  * 24 bits, so 16 MiB - 1 (geth's `maxUint24`).
  * @example if (frameSize > MAX_FRAME_SIZE) throw new TooLargeError('frame', frameSize, MAX_FRAME_SIZE);

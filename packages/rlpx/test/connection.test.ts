@@ -3,15 +3,15 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   AbortError,
+  type ByteStream,
   ConnectionClosedError,
   Devp2pError,
   ProtocolError,
   TimeoutError,
   TooLargeError,
 } from '@devp2p/core';
+import { createMemoryStreamPair, nodeSocketStream } from '@devp2p/transport-node';
 import {
-  type ByteStream,
-  createMemoryStreamPair,
   ERR_HANDSHAKE,
   FRAME_READ_TIMEOUT_MS,
   FRAME_WRITE_TIMEOUT_MS,
@@ -19,7 +19,6 @@ import {
   HANDSHAKE_TIMEOUT_MS,
   MAX_FRAME_SIZE,
   MAX_MESSAGE_SIZE,
-  nodeSocketStream,
   RLPxConnection,
   type RLPxConnectionOptions,
   type RLPxMessage,

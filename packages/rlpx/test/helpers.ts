@@ -1,5 +1,6 @@
 /** Shared by the rlpx tests: a seeded generator, counting timers, fixed secrets and a reference frame writer. */
 import assert from 'node:assert/strict';
+import type { ByteStream, Timers } from '@devp2p/core';
 import {
   createAes256Ecb,
   createAesCtr,
@@ -9,7 +10,6 @@ import {
   publicKeyFromPrivate,
 } from '@devp2p/crypto';
 import {
-  type ByteStream,
   createAckReader,
   createFrameCodec,
   type DecodedFrame,
@@ -17,7 +17,6 @@ import {
   encodeAuth,
   type FrameDecoder,
   type FrameEncoder,
-  type Timers,
 } from '../src/index.ts';
 
 /** xorshift32: a small seeded generator, so every run (and runtime) sees the same inputs. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { it } from 'node:test';
 import { equalBytes } from '@devp2p/core';
-import { nodeSocketStream, RLPxConnection } from '../src/index.ts';
+import { nodeSocketStream } from '@devp2p/transport-node';
+import { RLPxConnection } from '../src/index.ts';
 import { below, countingTimers, keyPair, seededBytes, xorshift } from './helpers.ts';
 
 /** Messages per direction: 10,000 in all. */

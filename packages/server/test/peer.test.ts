@@ -9,7 +9,8 @@ import {
   silentLogger,
 } from '@devp2p/core';
 import { generatePrivateKey, keccak256, publicKeyFromPrivate } from '@devp2p/crypto';
-import { createMemoryStreamPair, RLPxConnection } from '@devp2p/rlpx';
+import { RLPxConnection } from '@devp2p/rlpx';
+import { createMemoryStreamPair } from '@devp2p/transport-node';
 import { exchangeHello } from '../src/handshake.ts';
 import { type Hello, P2P_VERSION } from '../src/hello.ts';
 import { Peer, type PeerMessageEvent } from '../src/peer.ts';

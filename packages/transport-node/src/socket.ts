@@ -1,46 +1,15 @@
 /**
- * The duplex byte stream an RLPx connection runs over, with two implementations: an adapter for a `node:net`
- * socket (which Node, Bun and Deno all provide) and an in-memory pair for tests.
+ * The `node:net` socket adapter (Node, Bun and Deno all provide `node:net`): a {@link ByteStream} with
+ * backpressure both ways and a bounded read queue.
  */
 import type { Socket } from 'node:net';
-import { ConnectionClosedError } from '@devp2p/core';
-import { CLOSE_FLUSH_TIMEOUT_MS } from './limits.ts';
+import { type ByteStream, ConnectionClosedError, systemTimers, type Timers } from '@devp2p/core';
 
 /**
- * A reliable, ordered duplex byte stream. Contract (what {@link RLPxConnection} relies on):
- * - at most one `read()` is pending at a time; `end()` and `destroy()` settle a pending read (null) and reject
- *   pending writes with ConnectionClosedError; a read fails with ConnectionClosedError (the cause being the
- *   transport's error) when the stream breaks;
- * - `write()` resolves once the stream can take more bytes (backpressure), in the order called;
- * - nothing is thrown synchronously and every failure is a rejected promise of a typed error.
+ * How long a graceful `end()` waits for queued bytes (typically a Disconnect message) to be flushed before the
+ * socket is destroyed anyway, geth's `discWriteTimeout`.
  */
-export interface ByteStream {
-  /** `host:port` of the remote end when known, for errors and logs. */
-  readonly remoteAddress: string | undefined;
-  /** The next received chunk (the stream keeps no reference to it), or null once the stream has ended or closed. */
-  read(): Promise<Uint8Array | null>;
-  /** Queues `data` (kept by reference until written); resolves when the stream can take more. */
-  write(data: Uint8Array): Promise<void>;
-  /** Flushes queued bytes and closes, within a deadline; idempotent. */
-  end(): void;
-  /** Closes at once, discarding queued bytes; idempotent. */
-  destroy(): void;
-}
-
-/** The timer functions a connection uses: injectable so tests can count live timers. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/**
- * The runtime's own timers.
- * @example new RLPxConnection(stream, { privateKey, timers: systemTimers })
- */
-export const systemTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
-};
+export const CLOSE_FLUSH_TIMEOUT_MS: number = 1_000;
 
 /** Options of {@link nodeSocketStream}. */
 export interface NodeSocketStreamOptions {
@@ -68,6 +37,7 @@ function formatAddress(host: string | undefined, port: number | undefined): stri
 
 class NodeSocketStream implements ByteStream {
   #remoteAddress: string | undefined;
+  #localAddress: string | undefined;
   readonly #socket: Socket;
   readonly #timers: Timers;
   readonly #flushTimeoutMs: number;
@@ -86,9 +56,11 @@ class NodeSocketStream implements ByteStream {
     this.#timers = options.timers ?? systemTimers;
     this.#flushTimeoutMs = options.closeFlushTimeoutMs ?? CLOSE_FLUSH_TIMEOUT_MS;
     this.#remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.#localAddress = formatAddress(socket.localAddress, socket.localPort);
     // A dialed socket learns its remote address on connect; keep it, since it is gone again after close.
     socket.once('connect', () => {
       this.#remoteAddress ??= formatAddress(socket.remoteAddress, socket.remotePort);
+      this.#localAddress ??= formatAddress(socket.localAddress, socket.localPort);
     });
     socket.on('data', (chunk: Uint8Array) => this.#onData(chunk));
     socket.on('end', () => {
@@ -109,6 +81,10 @@ class NodeSocketStream implements ByteStream {
 
   get remoteAddress(): string | undefined {
     return this.#remoteAddress;
+  }
+
+  get localAddress(): string | undefined {
+    return this.#localAddress;
   }
 
   #closedError(): ConnectionClosedError {
@@ -207,124 +183,4 @@ class NodeSocketStream implements ByteStream {
  */
 export function nodeSocketStream(socket: Socket, options: NodeSocketStreamOptions = {}): ByteStream {
   return new NodeSocketStream(socket, options);
-}
-
-/** Options of {@link createMemoryStreamPair}. */
-export interface MemoryStreamOptions {
-  /** Bytes one side may have unread before the other side's writes wait (backpressure); 64 KiB by default. */
-  readonly highWaterMark?: number;
-  /** `remoteAddress` of the two ends, as each sees the other. */
-  readonly addresses?: readonly [string, string];
-}
-
-class MemoryStream implements ByteStream {
-  readonly remoteAddress: string | undefined;
-  peer: MemoryStream | undefined;
-  readonly #highWaterMark: number;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  #reader: Waiter<Uint8Array | null> | undefined;
-  #writers: Waiter<void>[] = [];
-  #ended = false;
-  #closed = false;
-
-  constructor(remoteAddress: string | undefined, highWaterMark: number) {
-    this.remoteAddress = remoteAddress;
-    this.#highWaterMark = highWaterMark;
-  }
-
-  /** Bytes from the peer. */
-  deliver(data: Uint8Array): void {
-    if (this.#closed) return;
-    const reader = this.#reader;
-    if (reader) {
-      this.#reader = undefined;
-      reader.resolve(data);
-      return;
-    }
-    this.#queue.push(data);
-    this.#queued += data.length;
-  }
-
-  /** Whether the peer should wait before writing more to us. */
-  get full(): boolean {
-    return this.#queued >= this.#highWaterMark;
-  }
-
-  /** The peer ended or closed: no more data after what is queued. */
-  hangUp(): void {
-    this.#ended = true;
-    const reader = this.#reader;
-    if (reader && this.#queue.length === 0) {
-      this.#reader = undefined;
-      reader.resolve(null);
-    }
-  }
-
-  /** Wakes our writers waiting for the peer to drain. */
-  release(): void {
-    const writers = this.#writers;
-    this.#writers = [];
-    for (const w of writers) {
-      if (this.#closed) w.reject(new ConnectionClosedError('connection closed', { remoteAddress: this.remoteAddress }));
-      else w.resolve();
-    }
-  }
-
-  read(): Promise<Uint8Array | null> {
-    const next = this.#queue.shift();
-    if (next) {
-      this.#queued -= next.length;
-      if (!this.full) this.peer?.release();
-      return Promise.resolve(next);
-    }
-    if (this.#ended || this.#closed) return Promise.resolve(null);
-    return new Promise((resolve, reject) => {
-      this.#reader = { resolve, reject };
-    });
-  }
-
-  write(data: Uint8Array): Promise<void> {
-    const peer = this.peer;
-    if (this.#closed || !peer || peer.#closed) {
-      return Promise.reject(new ConnectionClosedError('connection closed', { remoteAddress: this.remoteAddress }));
-    }
-    if (data.length > 0) peer.deliver(data.slice());
-    if (!peer.full) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#writers.push({ resolve, reject }));
-  }
-
-  end(): void {
-    this.destroy();
-  }
-
-  destroy(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue = [];
-    this.#queued = 0;
-    this.hangUp();
-    this.release();
-    const peer = this.peer;
-    if (peer) {
-      peer.hangUp();
-      peer.#closed = true;
-      peer.release();
-    }
-  }
-}
-
-/**
- * Two connected in-memory streams (what one writes, the other reads), with backpressure: a writer waits while
- * its peer has more than `highWaterMark` bytes unread. Closing either end closes both, like a TCP reset.
- * @example const [a, b] = createMemoryStreamPair(); const dialer = new RLPxConnection(a, { privateKey, remotePublicKey });
- */
-export function createMemoryStreamPair(options: MemoryStreamOptions = {}): [ByteStream, ByteStream] {
-  const highWaterMark = options.highWaterMark ?? 64 * 1024;
-  const [addressA, addressB] = options.addresses ?? ['memory:b', 'memory:a'];
-  const a = new MemoryStream(addressA, highWaterMark);
-  const b = new MemoryStream(addressB, highWaterMark);
-  a.peer = b;
-  b.peer = a;
-  return [a, b];
 }

@@ -1,0 +1,69 @@
+/**
+ * The byte-stream contract transports provide and RLPx runs over, and injectable timers. Implementations live in
+ * `@devp2p/transport-node` (a `node:net` socket adapter, an in-memory pair).
+ */
+/**
+ * A reliable, ordered duplex byte stream. Contract (what RLPx relies on):
+ * - at most one `read()` is pending at a time; `end()` and `destroy()` settle a pending read (null) and reject
+ *   pending writes with ConnectionClosedError; a read fails with ConnectionClosedError (the cause being the
+ *   transport's error) when the stream breaks;
+ * - `write()` resolves once the stream can take more bytes (backpressure), in the order called;
+ * - nothing is thrown synchronously and every failure is a rejected promise of a typed error.
+ */
+export interface ByteStream {
+  /** `host:port` of the remote end when known, for errors and logs. */
+  readonly remoteAddress: string | undefined;
+  /** `host:port` of our end when known. */
+  readonly localAddress: string | undefined;
+  /** The next received chunk (the stream keeps no reference to it), or null once the stream has ended or closed. */
+  read(): Promise<Uint8Array | null>;
+  /** Queues `data` (kept by reference until written); resolves when the stream can take more. */
+  write(data: Uint8Array): Promise<void>;
+  /** Flushes queued bytes and closes, within a deadline; idempotent. */
+  end(): void;
+  /** Closes at once, discarding queued bytes; idempotent. */
+  destroy(): void;
+}
+
+/** The timer functions a connection uses: injectable so tests can count live timers. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * The runtime's own timers.
+ * @example new RLPxConnection(stream, { privateKey, timers: systemTimers })
+ */
+export const systemTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
+};
+
+/** A bound listener: where it listens, and how to stop accepting. */
+export interface StreamListener {
+  /** The address actually bound (the real port when 0 was asked for). */
+  readonly address: { readonly host: string; readonly port: number };
+  /** Stops accepting; resolves once the listening socket is closed. Accepted streams are not touched. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link Transport.dial}. */
+export interface DialOptions {
+  readonly signal?: AbortSignal;
+  /** Deadline for the connection to be established. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Reliable byte-stream connections: what a server listens and dials with. `@devp2p/transport-node` provides TCP
+ * (on Node, Bun and Deno) and an in-memory network for tests.
+ */
+export interface Transport {
+  /** Listens on `host:port` (port 0: any free port) and hands each accepted connection to `onStream`. */
+  listen(options: { host: string; port: number }, onStream: (stream: ByteStream) => void): Promise<StreamListener>;
+  /**
+   * Connects to `host:port`. Rejects with a Devp2pError `ERR_DIAL` (refused, unreachable), TimeoutError or AbortError.
+   */
+  dial(host: string, port: number, options?: DialOptions): Promise<ByteStream>;
+}

@@ -1,0 +1,3 @@
+export { createMemoryStreamPair, MemoryNetwork, type MemoryStreamOptions } from './memory.ts';
+export { CLOSE_FLUSH_TIMEOUT_MS, type NodeSocketStreamOptions, nodeSocketStream } from './socket.ts';
+export { DEFAULT_DIAL_TIMEOUT_MS, tcpTransport } from './tcp.ts';
