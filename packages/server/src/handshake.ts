@@ -1,10 +1,11 @@
 import {
-  bytesToHex,
   DisconnectError,
   DisconnectReason,
   equalBytes,
   ProtocolError,
+  systemTimers,
   TimeoutError,
+  type Timers,
   throwIfAborted,
 } from '@devp2p/core';
 import type { RLPxConnection } from '@devp2p/rlpx';
@@ -16,28 +17,28 @@ export interface HelloExchangeOptions {
   /** Deadline for the remote's Hello; {@link PROTOCOL_HANDSHAKE_TIMEOUT_MS} by default. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  timers?: Timers;
 }
 
 /**
  * Sends our Hello (without waiting for theirs, as geth does) and reads the remote's. The remote's first message
  * must be Hello or Disconnect: a Disconnect rejects with a DisconnectError carrying its reason (initiator
- * `remote`), anything else with a ProtocolError. Then the Hello is checked: a 64-byte, non-zero id (else
- * "invalid identity"), equal to the key the RLPx handshake proved (else "unexpected identity"), and a p2p
- * version we speak (else "incompatible version"); those failures are DisconnectErrors with the reason to send.
+ * `remote`), anything else with a ProtocolError. Check the result with {@link checkHello} once snappy is set up
+ * (so that a refusal reaches the remote in the form it expects).
  *
- * @example const remoteHello = await exchangeHello(conn, ourHello, conn.remotePublicKey!)
+ * @example const remoteHello = await exchangeHello(conn, ourHello)
  */
 export async function exchangeHello(
   conn: RLPxConnection,
   ours: Hello,
-  provenKey: Uint8Array,
   options: HelloExchangeOptions = {},
 ): Promise<Hello> {
   const timeoutMs = options.timeoutMs ?? PROTOCOL_HANDSHAKE_TIMEOUT_MS;
   throwIfAborted(options.signal);
   let timedOut = false;
   const onAbort = (): void => conn.close(options.signal?.reason);
-  const timer = setTimeout(() => {
+  const timers = options.timers ?? systemTimers;
+  const timer = timers.setTimeout(() => {
     timedOut = true;
     conn.close(new TimeoutError('Hello exchange', timeoutMs, { remoteAddress: conn.remoteAddress }));
   }, timeoutMs);
@@ -54,27 +55,26 @@ export async function exchangeHello(
         remoteAddress: conn.remoteAddress,
       });
     }
-    const hello = decodeHello(first.payload);
-    if (hello.nodeId.length !== 64 || hello.nodeId.every((b) => b === 0)) {
-      throw new DisconnectError(DisconnectReason.InvalidIdentity, 'local', {
-        cause: new ProtocolError('ERR_HELLO', `invalid node id ${bytesToHex(hello.nodeId)}`),
-      });
-    }
-    if (!equalBytes(hello.nodeId, provenKey)) {
-      throw new DisconnectError(DisconnectReason.UnexpectedIdentity, 'local');
-    }
-    if (hello.version < MIN_P2P_VERSION) {
-      throw new DisconnectError(DisconnectReason.IncompatibleVersion, 'local', {
-        cause: new ProtocolError('ERR_HELLO', `p2p version ${hello.version} is older than ${MIN_P2P_VERSION}`),
-      });
-    }
-    return hello;
+    return decodeHello(first.payload);
   } catch (error) {
     sent.catch(() => undefined);
     if (timedOut) throw new TimeoutError('Hello exchange', timeoutMs, { remoteAddress: conn.remoteAddress });
     throw error;
   } finally {
-    clearTimeout(timer);
+    timers.clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Geth's checks on a remote Hello: a 64-byte, non-zero id ("invalid identity"), equal to the key the RLPx
+ * handshake proved ("unexpected identity"), and a p2p version we speak ("incompatible version"). Returns the
+ * reason to refuse with, or undefined.
+ * @example const refusal = checkHello(hello, conn.remotePublicKey!)
+ */
+export function checkHello(hello: Hello, provenKey: Uint8Array): DisconnectReason | undefined {
+  if (hello.nodeId.length !== 64 || hello.nodeId.every((b) => b === 0)) return DisconnectReason.InvalidIdentity;
+  if (!equalBytes(hello.nodeId, provenKey)) return DisconnectReason.UnexpectedIdentity;
+  if (hello.version < MIN_P2P_VERSION) return DisconnectReason.IncompatibleVersion;
+  return undefined;
 }

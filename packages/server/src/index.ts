@@ -1,3 +1,5 @@
+export { type DialHost, type DialOutcome, type DialScheduler, DirectDialer } from './dialer.ts';
+export { checkHello, exchangeHello, type HelloExchangeOptions } from './handshake.ts';
 export {
   BASE_PROTOCOL_LENGTH,
   BaseMessageCode,
@@ -14,4 +16,25 @@ export {
   P2P_VERSION,
   SNAPPY_MIN_VERSION,
 } from './hello.ts';
+export {
+  DEFAULT_DIAL_RATIO,
+  DEFAULT_MAX_PENDING_PEERS,
+  INBOUND_THROTTLE_MS,
+  MAX_INBOUND_HISTORY,
+  MAX_QUEUED_MESSAGES_PER_PROTOCOL,
+  MAX_WAITING_INBOUND,
+  PING_INTERVAL_MS,
+  PROTOCOL_HANDSHAKE_TIMEOUT_MS,
+} from './limits.ts';
+export { isLanIp, Netlist, splitHostPort } from './netutil.ts';
+export { Peer, type PeerEnd, type PeerEvents, type PeerMessageEvent, type PeerOptions } from './peer.ts';
 export { compareCaps, findProtocol, type MatchedProtocol, ProtocolRegistry } from './registry.ts';
+export {
+  createServer,
+  type NodeInfo,
+  type NodeInput,
+  type PeerInfo,
+  Server,
+  type ServerConfig,
+  type ServerEvents,
+} from './server.ts';

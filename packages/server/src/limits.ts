@@ -12,3 +12,21 @@ export const PROTOCOL_HANDSHAKE_TIMEOUT_MS = 5_000;
  * protocol catches up: a peer cannot make us buffer without bound by sending faster than a handler runs.
  */
 export const MAX_QUEUED_MESSAGES_PER_PROTOCOL = 64;
+
+/** Default cap on connections in the RLPx + Hello handshakes at once (geth's `defaultMaxPendingPeers`). */
+export const DEFAULT_MAX_PENDING_PEERS = 50;
+
+/** Default share of `maxPeers` reserved for outbound connections: `maxPeers / dialRatio` (geth's `defaultDialRatio`). */
+export const DEFAULT_DIAL_RATIO = 3;
+
+/** A non-LAN IP may connect in again only after this long (geth's `inboundThrottleTime`). */
+export const INBOUND_THROTTLE_MS = 30_000;
+
+/**
+ * Accepted connections waiting for a handshake slot beyond `maxPendingPeers`. Geth leaves them in the kernel's
+ * accept backlog; `node:net` accepts eagerly, so we hold at most this many and close the rest at once.
+ */
+export const MAX_WAITING_INBOUND = 128;
+
+/** Entries kept in the inbound throttle history before the oldest are dropped, so a flood cannot grow it. */
+export const MAX_INBOUND_HISTORY = 4096;

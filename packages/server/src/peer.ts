@@ -14,7 +14,9 @@ import {
   ProtocolError,
   type ProtocolInstance,
   type RawMessage,
+  systemTimers,
   TimeoutError,
+  type Timers,
   TypedEventTarget,
 } from '@devp2p/core';
 import type { RLPxConnection } from '@devp2p/rlpx';
@@ -62,6 +64,8 @@ export interface PeerOptions {
   readonly messageEvents: boolean;
   readonly pingIntervalMs?: number;
   readonly protocolHandshakeTimeoutMs?: number;
+  /** Timer functions (tests inject counting ones); the runtime's by default. */
+  readonly timers?: Timers;
 }
 
 /** One shared protocol running on a peer: its inbound queue and instance. */
@@ -89,7 +93,6 @@ export class Peer extends TypedEventTarget<PeerEvents> {
   /** The remote's Hello. */
   readonly hello: Hello;
   readonly inbound: boolean;
-  readonly static: boolean;
   readonly localAddress: string;
   readonly remoteAddress: string;
   /** The shared protocols, in code order. */
@@ -98,6 +101,8 @@ export class Peer extends TypedEventTarget<PeerEvents> {
   readonly closed: Promise<PeerEnd>;
   /** Trusted peers bypass the peer limits; the server flips this with add/removeTrustedPeer. */
   trusted: boolean;
+  /** Static peers are kept connected by the dialer; the server sets this with addPeer. */
+  static: boolean;
 
   readonly #conn: RLPxConnection;
   readonly #log: Logger;
@@ -108,7 +113,8 @@ export class Peer extends TypedEventTarget<PeerEvents> {
   readonly #running: RunningProtocol[] = [];
   #resolveClosed!: (end: PeerEnd) => void;
   #end: PeerEnd | undefined;
-  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #timers: Timers;
+  #pingTimer: unknown;
 
   constructor(options: PeerOptions) {
     super();
@@ -126,6 +132,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     this.#messageEvents = options.messageEvents;
     this.#pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
     this.#handshakeTimeoutMs = options.protocolHandshakeTimeoutMs ?? PROTOCOL_HANDSHAKE_TIMEOUT_MS;
+    this.#timers = options.timers ?? systemTimers;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -189,11 +196,18 @@ export class Peer extends TypedEventTarget<PeerEvents> {
       inbound: this.inbound,
     };
     for (const matched of this.matched) this.#startProtocol(matched, description);
-    this.#pingTimer = setInterval(() => {
-      this.#sendBase(BaseMessageCode.Ping, EMPTY_LIST_PAYLOAD);
-    }, this.#pingIntervalMs);
+    this.#schedulePing();
     void this.#readLoop();
     for (const running of this.#running) void this.#runProtocol(running);
+  }
+
+  #schedulePing(): void {
+    this.#pingTimer = this.#timers.setTimeout(() => {
+      this.#pingTimer = undefined;
+      if (this.#end) return;
+      this.#sendBase(BaseMessageCode.Ping, EMPTY_LIST_PAYLOAD);
+      this.#schedulePing();
+    }, this.#pingIntervalMs);
   }
 
   #startProtocol(matched: MatchedProtocol, peer: PeerDescription): void {
@@ -240,13 +254,13 @@ export class Peer extends TypedEventTarget<PeerEvents> {
         return true;
       };
       if (take()) return;
-      const timer = setTimeout(() => {
+      const timer = this.#timers.setTimeout(() => {
         running.wake = undefined;
         reject(new TimeoutError(`${label} handshake`, timeoutMs, { remoteAddress: this.remoteAddress }));
       }, timeoutMs);
       running.wake = () => {
         if (take()) {
-          clearTimeout(timer);
+          this.#timers.clearTimeout(timer);
           running.wake = undefined;
         }
       };
@@ -374,7 +388,8 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     const error = new DisconnectError(reason, initiator, { cause });
     this.#end = { reason, initiator, error };
     this.#log.debug('peer ended', { reason: error.message, cause: cause === undefined ? undefined : String(cause) });
-    clearInterval(this.#pingTimer);
+    if (this.#pingTimer !== undefined) this.#timers.clearTimeout(this.#pingTimer);
+    this.#pingTimer = undefined;
     // Tell the remote why, unless it told us, or the connection is what failed.
     const sendReason = initiator === 'local' && reason !== DisconnectReason.NetworkError && !this.#conn.closed;
     if (sendReason) {

@@ -11,7 +11,7 @@ import {
 import { generatePrivateKey, keccak256, publicKeyFromPrivate } from '@devp2p/crypto';
 import { RLPxConnection } from '@devp2p/rlpx';
 import { createMemoryStreamPair } from '@devp2p/transport-node';
-import { exchangeHello } from '../src/handshake.ts';
+import { checkHello, exchangeHello } from '../src/handshake.ts';
 import { type Hello, P2P_VERSION } from '../src/hello.ts';
 import { Peer, type PeerMessageEvent } from '../src/peer.ts';
 import { ProtocolRegistry } from '../src/registry.ts';
@@ -57,10 +57,7 @@ async function connectedPeers(options: { messageEvents?: boolean; pingIntervalMs
   const a = new RLPxConnection(sa, { privateKey: keyA, remotePublicKey: publicKeyFromPrivate(keyB) });
   const b = new RLPxConnection(sb, { privateKey: keyB });
   const [pubB, pubA] = await Promise.all([a.handshake(), b.handshake()]);
-  const [helloB, helloA] = await Promise.all([
-    exchangeHello(a, hello(keyA), pubB),
-    exchangeHello(b, hello(keyB), pubA),
-  ]);
+  const [helloB, helloA] = await Promise.all([exchangeHello(a, hello(keyA)), exchangeHello(b, hello(keyB))]);
   a.setSnappy(true);
   b.setSnappy(true);
   const registry = new ProtocolRegistry([adder, other]);
@@ -88,7 +85,7 @@ async function connectedPeers(options: { messageEvents?: boolean; pingIntervalMs
 }
 
 describe('Hello exchange', () => {
-  it('rejects a Hello whose id is not the key proven in the RLPx handshake', async () => {
+  it('checks a Hello: its id must be the key proven in the RLPx handshake, non-zero, and its version ours', async () => {
     const keyA = generatePrivateKey();
     const keyB = generatePrivateKey();
     const [sa, sb] = createMemoryStreamPair();
@@ -96,12 +93,12 @@ describe('Hello exchange', () => {
     const b = new RLPxConnection(sb, { privateKey: keyB });
     const [pubB, pubA] = await Promise.all([a.handshake(), b.handshake()]);
     const liar = hello(generatePrivateKey());
-    const results = await Promise.allSettled([exchangeHello(a, liar, pubB), exchangeHello(b, hello(keyB), pubA)]);
-    assert.equal(results[0].status, 'fulfilled');
-    assert.equal(results[1].status, 'rejected');
-    const error = (results[1] as PromiseRejectedResult).reason;
-    assert.ok(error instanceof DisconnectError);
-    assert.equal(error.reason, DisconnectReason.UnexpectedIdentity);
+    const [fromB, fromA] = await Promise.all([exchangeHello(a, liar), exchangeHello(b, hello(keyB))]);
+    assert.equal(checkHello(fromB, pubB), undefined);
+    assert.equal(checkHello(fromA, pubA), DisconnectReason.UnexpectedIdentity);
+    assert.equal(checkHello({ ...fromB, nodeId: new Uint8Array(64) }, pubB), DisconnectReason.InvalidIdentity);
+    assert.equal(checkHello({ ...fromB, nodeId: pubB.subarray(0, 32) }, pubB), DisconnectReason.InvalidIdentity);
+    assert.equal(checkHello({ ...fromB, version: 3 }, pubB), DisconnectReason.IncompatibleVersion);
     a.close();
     b.close();
   });
@@ -115,7 +112,7 @@ describe('Hello exchange', () => {
     const [pubB] = await Promise.all([a.handshake(), b.handshake()]);
     await b.writeMessage(0x01, Uint8Array.of(0xc1, 0x04));
     await assert.rejects(
-      exchangeHello(a, hello(keyA), pubB),
+      exchangeHello(a, hello(keyA)),
       (err: unknown) => err instanceof DisconnectError && err.reason === DisconnectReason.TooManyPeers,
     );
     b.close();
@@ -124,7 +121,7 @@ describe('Hello exchange', () => {
     const c = new RLPxConnection(sc, { privateKey: keyA, remotePublicKey: publicKeyFromPrivate(keyB) });
     const d = new RLPxConnection(sd, { privateKey: keyB });
     const [pubD] = await Promise.all([c.handshake(), d.handshake()]);
-    await assert.rejects(exchangeHello(c, hello(keyA), pubD, { timeoutMs: 50 }), /Hello exchange timed out/);
+    await assert.rejects(exchangeHello(c, hello(keyA), { timeoutMs: 50 }), /Hello exchange timed out/);
     d.close();
   });
 });
