@@ -75,6 +75,8 @@ export interface ServerConfig {
   readonly handshakeTimeoutMs?: number;
   /** Interval of base-protocol pings (default 15 s, geth's). */
   readonly pingIntervalMs?: number;
+  /** A peer silent for this long is dropped (default 30 s, geth's `frameReadTimeout`; pings keep live peers talking). */
+  readonly readTimeoutMs?: number;
   /** How long a non-LAN IP is refused after connecting in (default 30 s, geth's). */
   readonly inboundThrottleMs?: number;
   /** Timer functions (tests inject counting ones). */
@@ -188,6 +190,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
   readonly #dialer: DialScheduler;
   readonly #handshakeTimeoutMs: number;
   readonly #pingIntervalMs: number;
+  readonly #readTimeoutMs: number | undefined;
   readonly #inboundThrottleMs: number;
   readonly #timers: Timers;
   readonly #now: () => number;
@@ -246,6 +249,8 @@ export class Server extends TypedEventTarget<ServerEvents> {
       'handshakeTimeoutMs',
     );
     this.#pingIntervalMs = positiveNumber(config.pingIntervalMs, PING_INTERVAL_MS, 'pingIntervalMs');
+    this.#readTimeoutMs =
+      config.readTimeoutMs === undefined ? undefined : positiveNumber(config.readTimeoutMs, 1, 'readTimeoutMs');
     this.#inboundThrottleMs = nonNegativeInteger(config.inboundThrottleMs, INBOUND_THROTTLE_MS, 'inboundThrottleMs');
     this.#timers = config.timers ?? systemTimers;
     this.#now = config.now ?? Date.now;
@@ -561,6 +566,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       privateKey: this.#privateKey,
       ...(dialed?.publicKey ? { remotePublicKey: dialed.publicKey } : {}),
       handshakeTimeoutMs: this.#handshakeTimeoutMs,
+      ...(this.#readTimeoutMs === undefined ? {} : { readTimeoutMs: this.#readTimeoutMs }),
       timers: this.#timers,
       logger: this.#log,
     });

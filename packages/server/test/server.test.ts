@@ -163,6 +163,25 @@ describe('Server: peers over real sockets on 127.0.0.1', () => {
       await self.stop();
     }
   });
+  it('drops a peer that goes silent, and reports messages when enableMsgEvents is on', async () => {
+    const server = await startServer({ readTimeoutMs: 300, enableMsgEvents: true });
+    try {
+      const seen: string[] = [];
+      server.on('peer:message', (m) => seen.push(`${m.direction}:${m.protocol}:${m.code}:${m.size}`));
+      const client = await rawClient(server);
+      await until(() => server.peerCount === 1);
+      const removed = server.once('peer:removed');
+      await client.conn.writeMessage(0x10, Uint8Array.of(0xc1, 0x07));
+      // The client now says nothing more (it does not even answer pings).
+      const event = await removed;
+      assert.deepEqual([event.reason, event.initiator], [DisconnectReason.ReadTimeout, 'local']);
+      assert.ok(seen.includes('received:png:0:2'), `a Ping of ours was reported: ${seen.join(' ')}`);
+      assert.ok(seen.includes('sent:png:1:2'), 'the Pong to it was reported');
+      client.conn.close();
+    } finally {
+      await server.stop();
+    }
+  });
 });
 
 describe('Server: limits', () => {
