@@ -78,6 +78,9 @@ interface RunningProtocol {
   /** Wakes the read loop when the queue drains below the limit. */
   drained: (() => void) | undefined;
   started: boolean;
+  /** Settles when the protocol's handshake is done (true) or the peer ended before it (false). */
+  readonly ready: Promise<boolean>;
+  markReady(ok: boolean): void;
 }
 
 /**
@@ -169,6 +172,19 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     return undefined;
   }
 
+  /**
+   * The typed context of a protocol once its handshake has completed; undefined when the protocol is not shared
+   * or the peer ends first. Use it right after `peer:added`, when handshakes may still be running.
+   * @example const ctx = await peer.protocolReady(ping); if (ctx) await measureRtt(ctx)
+   */
+  async protocolReady<M extends MessageMap, State>(
+    protocol: Protocol<M, State>,
+  ): Promise<ProtocolContext<M, State> | undefined> {
+    const running = this.#running.find((r) => r.matched.protocol === protocol);
+    if (!running || !(await running.ready)) return undefined;
+    return protocol.context(running.instance);
+  }
+
   /** Each shared protocol's `peerInfo()`, by capability name. */
   protocolsInfo(): Record<string, JsonValue> {
     const info: Record<string, JsonValue> = {};
@@ -213,6 +229,10 @@ export class Peer extends TypedEventTarget<PeerEvents> {
   #startProtocol(matched: MatchedProtocol, peer: PeerDescription): void {
     const { protocol, offset } = matched;
     const label = `${protocol.cap.name}/${protocol.cap.version}`;
+    let markReady!: (ok: boolean) => void;
+    const ready = new Promise<boolean>((resolve) => {
+      markReady = resolve;
+    });
     const running: RunningProtocol = {
       matched,
       instance: undefined as unknown as ProtocolInstance,
@@ -220,6 +240,8 @@ export class Peer extends TypedEventTarget<PeerEvents> {
       wake: undefined,
       drained: undefined,
       started: false,
+      ready,
+      markReady,
     };
     const instance = protocol.attach({
       peer,
@@ -272,6 +294,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     try {
       await running.instance.start();
       running.started = true;
+      running.markReady(true);
       while (!this.#end) {
         const message = running.queue.shift();
         if (!message) {
@@ -286,6 +309,8 @@ export class Peer extends TypedEventTarget<PeerEvents> {
       }
     } catch (error) {
       this.#fail(error, running.matched.protocol);
+    } finally {
+      running.markReady(running.started);
     }
   }
 
@@ -399,6 +424,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     this.#conn.close(error);
     this.#abort.abort(error);
     for (const running of this.#running) {
+      running.markReady(running.started);
       running.wake?.();
       running.drained?.();
       try {

@@ -10,7 +10,7 @@ import {
 } from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { Node } from '@devp2p/enode';
-import { measureRtt, ping } from '@devp2p/plugin-ping';
+import { createPingProtocol, measureRtt, ping } from '@devp2p/plugin-ping';
 import { MemoryNetwork, tcpTransport } from '@devp2p/transport-node';
 import { createServer, type Server } from '../src/server.ts';
 import {
@@ -40,9 +40,10 @@ describe('Server: peers over real sockets on 127.0.0.1', () => {
       assert.equal(peerOfA!.id, b.id);
       assert.equal(peerOfB!.id, a.id);
       assert.equal(peerOfA!.clientName, 'node-b');
-      const rtt = await measureRtt(peerOfA!.protocol(ping)!);
+      const rtt = await measureRtt((await peerOfA!.protocolReady(ping))!);
       assert.ok(rtt >= 0);
-      const rttBack = await measureRtt(peerOfB!.protocol(ping)!);
+      const rttBack = await measureRtt((await peerOfB!.protocolReady(ping))!);
+      assert.equal(await peerOfA!.protocolReady(createPingProtocol()), undefined, 'not a protocol of this peer');
       assert.ok(rttBack >= 0);
 
       const [info] = a.peersInfo();
