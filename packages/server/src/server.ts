@@ -2,7 +2,6 @@ import {
   AbortError,
   type AnyProtocol,
   type ByteStream,
-  bytesToHex,
   DisconnectError,
   DisconnectReason,
   defaultLogger,
@@ -305,7 +304,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       this.#listener = undefined;
       throw error;
     }
-    this.#log.info('started P2P networking', { self: this.self.toEnodeUrl() });
+    this.#log.info('Started P2P networking', { self: this.self.toEnodeUrl() });
     if (!this.noDial) {
       this.#dialer.start(this.#dialHost());
       for (const node of this.#static.values()) this.#dialer.addStatic(node);
@@ -338,7 +337,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
     await Promise.all([listenerClosed, ...peers.map((p) => p.closed), ...this.#setupDone]);
     this.#listener = undefined;
     this.#state = 'stopped';
-    this.#log.info('stopped P2P networking');
+    this.#log.info('Stopped P2P networking');
   }
 
   /** Adds a static node: kept connected by the dial scheduler. */

@@ -56,7 +56,7 @@ async function connectedPeers(options: { messageEvents?: boolean; pingIntervalMs
   const [sa, sb] = createMemoryStreamPair({ addresses: ['10.0.0.2:30303', '10.0.0.1:30303'] });
   const a = new RLPxConnection(sa, { privateKey: keyA, remotePublicKey: publicKeyFromPrivate(keyB) });
   const b = new RLPxConnection(sb, { privateKey: keyB });
-  const [pubB, pubA] = await Promise.all([a.handshake(), b.handshake()]);
+  const [_pubB, _pubA] = await Promise.all([a.handshake(), b.handshake()]);
   const [helloB, helloA] = await Promise.all([exchangeHello(a, hello(keyA)), exchangeHello(b, hello(keyB))]);
   a.setSnappy(true);
   b.setSnappy(true);
@@ -109,7 +109,7 @@ describe('Hello exchange', () => {
     const [sa, sb] = createMemoryStreamPair();
     const a = new RLPxConnection(sa, { privateKey: keyA, remotePublicKey: publicKeyFromPrivate(keyB) });
     const b = new RLPxConnection(sb, { privateKey: keyB });
-    const [pubB] = await Promise.all([a.handshake(), b.handshake()]);
+    const [_pubB] = await Promise.all([a.handshake(), b.handshake()]);
     await b.writeMessage(0x01, Uint8Array.of(0xc1, 0x04));
     await assert.rejects(
       exchangeHello(a, hello(keyA)),
@@ -120,7 +120,7 @@ describe('Hello exchange', () => {
     const [sc, sd] = createMemoryStreamPair();
     const c = new RLPxConnection(sc, { privateKey: keyA, remotePublicKey: publicKeyFromPrivate(keyB) });
     const d = new RLPxConnection(sd, { privateKey: keyB });
-    const [pubD] = await Promise.all([c.handshake(), d.handshake()]);
+    const [_pubD] = await Promise.all([c.handshake(), d.handshake()]);
     await assert.rejects(exchangeHello(c, hello(keyA), { timeoutMs: 50 }), /Hello exchange timed out/);
     d.close();
   });

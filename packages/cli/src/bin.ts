@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { NODE_USAGE, parseNodeOptions, startNode, UsageError } from './node-command.ts';
+
+const USAGE = `devp2p <command> [flags]
+
+Commands:
+  node     run a devp2p node (devp2p node --help)`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'node') {
+    console.error(`devp2p: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+    return 2;
+  }
+  const options = parseNodeOptions(rest);
+  if (options === 'help') {
+    console.log(NODE_USAGE);
+    return 0;
+  }
+  // Handlers go in before the node starts, so a signal during start-up still shuts down cleanly. They stay
+  // installed until exit: removing them would restore the default (kill) while state is being saved. A second
+  // signal forces the exit.
+  let signalled = false;
+  const stopRequested = new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      if (signalled) process.exit(1);
+      signalled = true;
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  const node = await startNode(options);
+  await stopRequested;
+  await node.stop();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) console.error(`devp2p: ${error.message}\n\n${NODE_USAGE}`);
+    else console.error(`devp2p: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
