@@ -1,4 +1,4 @@
-export { type DialHost, type DialOutcome, type DialScheduler, DirectDialer } from './dialer.ts';
+export type { DialHost, DialOutcome, DialScheduler, HostDialOptions, NodeResolver, NodeSource } from '@devp2p/dial';
 export { checkHello, exchangeHello, type HelloExchangeOptions } from './handshake.ts';
 export {
   BASE_PROTOCOL_LENGTH,

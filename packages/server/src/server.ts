@@ -15,10 +15,18 @@ import {
   TypedEventTarget,
 } from '@devp2p/core';
 import { isValidPrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
+import {
+  Dialer,
+  type DialHost,
+  type DialOutcome,
+  type DialScheduler,
+  type HostDialOptions,
+  type NodeResolver,
+  type NodeSource,
+} from '@devp2p/dial';
 import { LocalNode, MemoryNodeDatabase, Node, type NodeDatabase, NodeId, parseNode } from '@devp2p/enode';
 import { RLPxConnection } from '@devp2p/rlpx';
 import { tcpTransport } from '@devp2p/transport-node';
-import { type DialHost, type DialOutcome, type DialScheduler, DirectDialer } from './dialer.ts';
 import { checkHello, exchangeHello } from './handshake.ts';
 import { encodeDisconnect, type Hello, P2P_VERSION, SNAPPY_MIN_VERSION } from './hello.ts';
 import {
@@ -68,8 +76,23 @@ export interface ServerConfig {
   readonly logger?: Logger;
   /** How connections are made (default: TCP). */
   readonly transport?: Transport;
-  /** Who decides whom to dial (default {@link DirectDialer}). */
+  /**
+   * Who decides whom to dial: every outbound connection goes through it. Default: a `Dialer` from `@devp2p/dial`
+   * built from `nodeSources` and `resolveNode`, on the server's `timers` and `now`.
+   */
   readonly dialer?: DialScheduler;
+  /**
+   * Dynamic dial candidates for the default dialer, mixed fairly: discovery's random nodes
+   * (`(signal) => discovery.randomNodes({ signal })`), a plugin's candidates, DNS lists. Without any, the server
+   * dials its static nodes only (discovery off).
+   */
+  readonly nodeSources?: readonly NodeSource[];
+  /**
+   * How the default dialer finds a static node's current address by id when it has none or it fails (discovery's
+   * resolve: its record, then the table, then a lookup), with backoff from 60 s to 1 h. Without it, static nodes
+   * are dialed at the address they were given only.
+   */
+  readonly resolveNode?: NodeResolver;
   /** Deadline for the RLPx handshake and for the Hello exchange, each (default 5 s, geth's). */
   readonly handshakeTimeoutMs?: number;
   /** Interval of base-protocol pings (default 15 s, geth's). */
@@ -80,7 +103,7 @@ export interface ServerConfig {
   readonly inboundThrottleMs?: number;
   /** Timer functions (tests inject counting ones). */
   readonly timers?: Timers;
-  /** Clock for the inbound throttle (ms). */
+  /** Clock (ms) for the inbound throttle and the default dialer. */
   readonly now?: () => number;
 }
 
@@ -122,6 +145,8 @@ export interface ServerEvents {
     readonly error: DisconnectError;
   };
   'peer:message': PeerMessageEvent & { readonly peer: Peer };
+  /** A dial ended (the scheduler's attempts, through the server): the node as dialed and the typed outcome. */
+  dial: { readonly node: Node; readonly static: boolean; readonly outcome: DialOutcome };
 }
 
 interface ConnFlags {
@@ -199,6 +224,8 @@ export class Server extends TypedEventTarget<ServerEvents> {
   readonly #peers = new Map<string, Peer>();
   /** Inbound connections holding a handshake slot. */
   #pendingInbound = 0;
+  /** Ids of inbound connections past the RLPx handshake and not yet peers (id → count): the dialer skips them. */
+  readonly #inboundHandshakes = new Map<string, number>();
   /** Accepted connections waiting for a slot. */
   readonly #waiting: ByteStream[] = [];
   /** Every connection not yet a peer (in handshake or waiting), so stop() can close them. */
@@ -241,7 +268,6 @@ export class Server extends TypedEventTarget<ServerEvents> {
       logger: this.#log,
     });
     this.#transport = config.transport ?? tcpTransport;
-    this.#dialer = config.dialer ?? new DirectDialer();
     this.#handshakeTimeoutMs = positiveNumber(
       config.handshakeTimeoutMs,
       PROTOCOL_HANDSHAKE_TIMEOUT_MS,
@@ -253,6 +279,19 @@ export class Server extends TypedEventTarget<ServerEvents> {
     this.#inboundThrottleMs = nonNegativeInteger(config.inboundThrottleMs, INBOUND_THROTTLE_MS, 'inboundThrottleMs');
     this.#timers = config.timers ?? systemTimers;
     this.#now = config.now ?? Date.now;
+    const timers = this.#timers;
+    this.#dialer =
+      config.dialer ??
+      new Dialer({
+        ...(config.nodeSources ? { nodeSources: config.nodeSources } : {}),
+        ...(config.resolveNode ? { resolve: config.resolveNode } : {}),
+        clock: {
+          now: this.#now,
+          setTimeout: (f, ms) => timers.setTimeout(f, ms),
+          clearTimeout: (h) => timers.clearTimeout(h),
+        },
+        logger: this.#log,
+      });
     this.#messageEvents = config.enableMsgEvents ?? false;
   }
 
@@ -340,13 +379,13 @@ export class Server extends TypedEventTarget<ServerEvents> {
     this.#log.info('Stopped P2P networking');
   }
 
-  /** Adds a static node: kept connected by the dial scheduler. */
+  /** Adds a static node: kept connected by the dial scheduler (redialed after a failure or a disconnect). */
   addPeer(input: NodeInput): void {
     const [node] = normaliseNodes([input], 'addPeer');
     this.#static.set(node!.id.hex, node!);
     const peer = this.#peers.get(node!.id.hex);
     if (peer) peer.static = true;
-    else if (this.#state === 'running' && !this.noDial) this.#dialer.addStatic(node!);
+    if (this.#state === 'running' && !this.noDial) this.#dialer.addStatic(node!);
   }
 
   /** Removes a static node and disconnects it if connected (geth's `RemovePeer`). */
@@ -423,10 +462,18 @@ export class Server extends TypedEventTarget<ServerEvents> {
   }
 
   #dialHost(): DialHost {
+    const netRestrict = this.#netRestrict;
     return {
       selfId: this.id,
-      isConnected: (id) => this.#peers.has(id),
-      dial: (node, options) => this.#dial(node, options),
+      maxDialedConns: this.maxDialedConns,
+      maxPendingPeers: this.maxPendingPeers,
+      isPendingInbound: (id) => this.#inboundHandshakes.has(id),
+      ...(netRestrict ? { allowsIp: (ip: string) => netRestrict.contains(ip) } : {}),
+      dial: async (node, options) => {
+        const outcome = await this.#dial(node, options);
+        this.emit('dial', { node, static: options.static, outcome });
+        return outcome;
+      },
     };
   }
 
@@ -505,33 +552,40 @@ export class Server extends TypedEventTarget<ServerEvents> {
     });
   }
 
-  async #dial(node: Node, options: { signal: AbortSignal; static: boolean }): Promise<DialOutcome> {
+  /** One outbound connection, as the dial scheduler asks for it; never rejects. */
+  async #dial(node: Node, options: HostDialOptions): Promise<DialOutcome> {
     const endpoint = node.tcpEndpoint();
     if (!endpoint) return { kind: 'refused', error: new TypeError(`node ${node.id.short()} has no TCP endpoint`) };
     if (this.#netRestrict && !this.#netRestrict.contains(endpoint.ip)) {
       return { kind: 'refused', error: new Error(`${endpoint.ip} is not in the netrestrict list`) };
     }
+    if (this.#state !== 'running') return { kind: 'aborted' };
     const signal = AbortSignal.any([options.signal, this.#stopController.signal]);
+    // Aborted by the scheduler's deadline: a timeout, whatever stage it stopped.
+    const aborted = (): DialOutcome =>
+      options.signal.reason instanceof TimeoutError
+        ? { kind: 'timeout', error: options.signal.reason }
+        : { kind: 'aborted' };
     let stream: ByteStream;
     try {
-      stream = await this.#transport.dial(endpoint.ip, endpoint.port, { signal, timeoutMs: 15_000 });
+      stream = await this.#transport.dial(endpoint.ip, endpoint.port, { signal, timeoutMs: options.timeoutMs });
     } catch (error) {
-      if (error instanceof AbortError) return { kind: 'aborted' };
+      if (signal.aborted) return aborted();
       if (error instanceof TimeoutError) return { kind: 'timeout', error };
       return { kind: 'refused', error: error as Error };
     }
-    if (this.#state !== 'running') {
+    if (this.#state !== 'running' || signal.aborted) {
       stream.destroy();
-      return { kind: 'aborted' };
+      return aborted();
     }
     const flags = { inbound: false, static: options.static, trusted: this.#trusted.has(node.id.hex) };
-    const setup = this.#setup(stream, flags, node);
+    const setup = this.#setup(stream, flags, node, signal);
     this.#track(stream, setup);
     try {
       const peer = await setup;
       return { kind: 'connected', id: peer.id };
     } catch (error) {
-      if (signal.aborted) return { kind: 'aborted' };
+      if (signal.aborted) return aborted();
       if (error instanceof TimeoutError) return { kind: 'timeout', error };
       const reason = error instanceof DisconnectError ? error.reason : undefined;
       return { kind: 'handshake-failed', error: error as Error, ...(reason === undefined ? {} : { reason }) };
@@ -547,6 +601,12 @@ export class Server extends TypedEventTarget<ServerEvents> {
     if (!flags.trusted && flags.inbound && this.#inboundCount() >= this.maxInboundConns) {
       return DisconnectReason.TooManyPeers;
     }
+    // The dial scheduler over-dials on purpose (twice the free outbound slots, as geth); the surplus that completes
+    // its handshake after the outbound slots are full is refused here, so dynamic dials fill exactly
+    // `maxDialedConns` (geth lets them in up to maxPeers). Static and trusted nodes are exempt.
+    if (!flags.trusted && !flags.static && !flags.inbound && this.#outboundCount() >= this.maxDialedConns) {
+      return DisconnectReason.TooManyPeers;
+    }
     if (this.#peers.has(id)) return DisconnectReason.AlreadyConnected;
     if (id === this.id) return DisconnectReason.ConnectedToSelf;
     return undefined;
@@ -558,9 +618,23 @@ export class Server extends TypedEventTarget<ServerEvents> {
     return count;
   }
 
+  #outboundCount(): number {
+    return this.#peers.size - this.#inboundCount();
+  }
+
+  #trackInboundHandshake(id: string, delta: 1 | -1): void {
+    const count = (this.#inboundHandshakes.get(id) ?? 0) + delta;
+    if (count > 0) this.#inboundHandshakes.set(id, count);
+    else this.#inboundHandshakes.delete(id);
+  }
+
   /** The connection pipeline: RLPx handshake → checks → Hello → shared caps → checks → peer runs. */
-  async #setup(stream: ByteStream, flags: ConnFlags, dialed: Node | undefined): Promise<Peer> {
-    const signal = this.#stopController.signal;
+  async #setup(
+    stream: ByteStream,
+    flags: ConnFlags,
+    dialed: Node | undefined,
+    signal: AbortSignal = this.#stopController.signal,
+  ): Promise<Peer> {
     const conn = new RLPxConnection(stream, {
       privateKey: this.#privateKey,
       ...(dialed?.publicKey ? { remotePublicKey: dialed.publicKey } : {}),
@@ -570,9 +644,14 @@ export class Server extends TypedEventTarget<ServerEvents> {
       logger: this.#log,
     });
     const remoteAddress = stream.remoteAddress ?? '';
+    let inboundId: string | undefined;
     try {
       const remoteKey = await conn.handshake({ signal });
       const id = NodeId.fromPublicKey(remoteKey).hex;
+      if (flags.inbound) {
+        inboundId = id;
+        this.#trackInboundHandshake(id, 1);
+      }
       flags.trusted ||= this.#trusted.has(id);
       flags.static ||= this.#static.has(id);
       const early = this.#checkPeer(id, flags);
@@ -621,6 +700,8 @@ export class Server extends TypedEventTarget<ServerEvents> {
         error: error instanceof Error ? error.message : String(error),
       });
       throw error;
+    } finally {
+      if (inboundId !== undefined) this.#trackInboundHandshake(inboundId, -1);
     }
   }
 
