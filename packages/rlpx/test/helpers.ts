@@ -1,6 +1,6 @@
 /** Shared by the rlpx tests: a seeded generator, counting timers, fixed secrets and a reference frame writer. */
 import assert from 'node:assert/strict';
-import type { ByteStream, Timers } from '@devp2p/core';
+import type { ByteStream } from '@devp2p/core';
 import {
   createAes256Ecb,
   createAesCtr,
@@ -51,27 +51,7 @@ export function seededBytes(next: () => number, n: number): Uint8Array {
   return out;
 }
 
-/** Timers that count how many are live: a test asserts the count is back to 0 once everything is closed. */
-export function countingTimers(): Timers & { readonly active: number } {
-  const live = new Set<unknown>();
-  return {
-    setTimeout(callback, ms) {
-      const handle = setTimeout(() => {
-        live.delete(handle);
-        callback();
-      }, ms);
-      live.add(handle);
-      return handle;
-    },
-    clearTimeout(handle) {
-      live.delete(handle);
-      clearTimeout(handle as Parameters<typeof clearTimeout>[0]);
-    },
-    get active() {
-      return live.size;
-    },
-  };
-}
+export { countingTimers } from '@devp2p/test-utils';
 
 export interface KeyPair {
   readonly privateKey: Uint8Array;

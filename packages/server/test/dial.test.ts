@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AbortError, type ByteStream, DisconnectReason, systemTimers, type Timers, type Transport } from '@devp2p/core';
+import { AbortError, type ByteStream, DisconnectReason, type Transport } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
 import { Dialer, type DialOutcome } from '@devp2p/dial';
 import type { Node } from '@devp2p/enode';
+import { countingTimers } from '@devp2p/test-utils';
 import { tcpTransport } from '@devp2p/transport-node';
 import type { Server, ServerEvents } from '../src/server.ts';
 import { enodeOf, startServer, until } from './helpers.ts';
@@ -112,21 +113,7 @@ describe('Server + Dialer on 127.0.0.1', () => {
   });
 
   it('stop() aborts the dials in flight and leaves no timer, socket or source running', async () => {
-    const live = new Set<unknown>();
-    const timers: Timers = {
-      setTimeout: (callback, ms) => {
-        const handle = systemTimers.setTimeout(() => {
-          live.delete(handle);
-          callback();
-        }, ms);
-        live.add(handle);
-        return handle;
-      },
-      clearTimeout: (handle) => {
-        live.delete(handle);
-        systemTimers.clearTimeout(handle);
-      },
-    };
+    const timers = countingTimers();
     // Connections that never complete until aborted: every dial stays in flight.
     const pendingDials = new Set<AbortSignal>();
     const hanging: Transport = {
@@ -163,12 +150,12 @@ describe('Server + Dialer on 127.0.0.1', () => {
     const dials = recordDials(node);
     try {
       await until(() => pendingDials.size === 4, 5_000, 'dials in flight');
-      assert.ok(live.size > 0, 'the dial deadlines and history are timers');
+      assert.ok(timers.active > 0, 'the dial deadlines and history are timers');
       await node.stop();
       assert.equal(pendingDials.size, 0, 'every connection attempt aborted');
       assert.equal(dials.length, 4);
       assert.ok(dials.every((d) => d.outcome.kind === 'aborted'));
-      assert.equal(live.size, 0, 'no timer left');
+      assert.equal(timers.active, 0, 'no timer left');
       assert.equal(sourceSignal?.aborted, true, 'the node source was told to stop');
       const yielded = stats.yielded;
       await sleep(100);

@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  type ByteStream,
-  DisconnectReason,
-  defineProtocol,
-  type MessageCodec,
-  systemTimers,
-  type Timers,
-} from '@devp2p/core';
+import { type ByteStream, DisconnectReason, defineProtocol, type MessageCodec } from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { Node } from '@devp2p/enode';
 import { createPingProtocol, measureRtt, ping } from '@devp2p/plugin-ping';
+import { countingTimers } from '@devp2p/test-utils';
 import { MemoryNetwork, tcpTransport } from '@devp2p/transport-node';
 import { createServer, type Server } from '../src/server.ts';
 import {
@@ -314,21 +308,7 @@ describe('Server: lifecycle', () => {
   });
 
   it('stop() under load closes every connection and clears every timer; it is idempotent', async () => {
-    const live = new Set<unknown>();
-    const timers: Timers = {
-      setTimeout: (callback, ms) => {
-        const handle = systemTimers.setTimeout(() => {
-          live.delete(handle);
-          callback();
-        }, ms);
-        live.add(handle);
-        return handle;
-      },
-      clearTimeout: (handle) => {
-        live.delete(handle);
-        systemTimers.clearTimeout(handle);
-      },
-    };
+    const timers = countingTimers();
     const transport = recordingTransport(tcpTransport);
     const server = await startServer({ transport, timers, pingIntervalMs: 50 });
     const others = await Promise.all([startServer(), startServer(), startServer()]);
@@ -355,7 +335,7 @@ describe('Server: lifecycle', () => {
         transport.streams.every((s) => s.released),
         'every connection released',
       );
-      assert.equal(live.size, 0, 'no timer left');
+      assert.equal(timers.active, 0, 'no timer left');
       assert.equal(server.listenAddress, undefined);
       await until(() => others.every((o) => o.peerCount === 0), 5_000, 'remotes saw the disconnect');
       for (const other of others) assert.equal(other.peers().length, 0);

@@ -72,3 +72,34 @@ export function runtimeCommand(script: string, options: { source?: boolean } = {
 
 /** Absolute path of the repository root. */
 export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** The timer functions components accept (structurally `Timers` from `@devp2p/core`). */
+interface TimerFunctions {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * Real timers that count how many are live, so a test can prove a component leaves none behind.
+ * @example const timers = countingTimers(); ...; assert.equal(timers.active, 0)
+ */
+export function countingTimers(): TimerFunctions & { readonly active: number } {
+  const live = new Set<unknown>();
+  return {
+    setTimeout(callback, ms) {
+      const handle = setTimeout(() => {
+        live.delete(handle);
+        callback();
+      }, ms);
+      live.add(handle);
+      return handle;
+    },
+    clearTimeout(handle) {
+      live.delete(handle);
+      clearTimeout(handle as Parameters<typeof clearTimeout>[0]);
+    },
+    get active() {
+      return live.size;
+    },
+  };
+}
