@@ -34,6 +34,7 @@ describe('built output (dist/), as npm users get it', () => {
     assert.equal(out.keccak, 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
     assert.equal(out.ecies, 'devp2p');
     assert.equal(out.snappy, true);
+    assert.deepEqual(out.serverCaps, ['png/1']);
     for (const [name, url] of Object.entries(out.resolved as Record<string, string>)) {
       assert.match(url, /\/dist\/index\.js$/, `${name} resolved to ${url}`);
     }
