@@ -85,6 +85,9 @@ export {
 } from './rlp.ts';
 export {
   type ByteStream,
+  type DatagramAddress,
+  type DatagramSocket,
+  type DatagramTransport,
   type DialOptions,
   type StreamListener,
   systemTimers,

@@ -67,3 +67,39 @@ export interface Transport {
    */
   dial(host: string, port: number, options?: DialOptions): Promise<ByteStream>;
 }
+
+/** Where a datagram came from or goes to: an IP address (canonical text) and a UDP port. */
+export interface DatagramAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * A bound, unreliable datagram socket: what discovery sends and receives packets with. Contract:
+ * - `send()` never throws and never rejects: a datagram that cannot be sent is dropped (UDP is lossy anyway);
+ * - the `onMessage` callback given to {@link DatagramTransport.bind} gets each received datagram (the socket
+ *   keeps no reference to it) with its source address;
+ * - `close()` is idempotent and resolves once the socket is released; nothing is delivered after it.
+ */
+export interface DatagramSocket {
+  /** The address actually bound (the real port when 0 was asked for). */
+  readonly address: DatagramAddress;
+  /** Sends one datagram to `host:port`. */
+  send(data: Uint8Array, host: string, port: number): void;
+  /** Releases the socket. */
+  close(): Promise<void>;
+}
+
+/**
+ * Binds datagram sockets. `@devp2p/transport-node` provides UDP on `node:dgram` (Node, Bun and Deno).
+ * @example
+ * const socket = await udpTransport.bind({ host: '127.0.0.1', port: 0 }, (data, from) => handle(data, from))
+ * socket.send(packet, '127.0.0.1', 30303)
+ */
+export interface DatagramTransport {
+  /** Binds `host:port` (port 0: any free port); rejects with a Devp2pError `ERR_LISTEN` when it cannot. */
+  bind(
+    options: { host: string; port: number },
+    onMessage: (data: Uint8Array, from: DatagramAddress) => void,
+  ): Promise<DatagramSocket>;
+}

@@ -1,3 +1,4 @@
 export { createMemoryStreamPair, MemoryNetwork, type MemoryStreamOptions } from './memory.ts';
 export { CLOSE_FLUSH_TIMEOUT_MS, type NodeSocketStreamOptions, nodeSocketStream } from './socket.ts';
 export { DEFAULT_DIAL_TIMEOUT_MS, tcpTransport } from './tcp.ts';
+export { MemoryDatagramNetwork, udpTransport } from './udp.ts';

@@ -1,0 +1,194 @@
+/**
+ * Address rules of geth's p2p/netutil: LAN and special networks, the relay rule for nodes in Neighbors, CIDR
+ * lists (NetRestrict) and per-subnet counting for the table's IP limits.
+ */
+import { isIPv4MappedIp, isLoopbackIp, isMulticastIp, isUnspecifiedIp, parseIp } from '@devp2p/enode';
+
+interface Cidr {
+  readonly bytes: Uint8Array;
+  readonly bits: number;
+}
+
+function parseCidr(text: string): Cidr {
+  const slash = text.indexOf('/');
+  const ip = slash === -1 ? undefined : toCanonicalBytes(text.slice(0, slash));
+  const bits = slash === -1 ? Number.NaN : Number(text.slice(slash + 1));
+  if (!ip || !Number.isInteger(bits) || bits < 0 || bits > ip.length * 8 || !/^\d+$/.test(text.slice(slash + 1))) {
+    throw new TypeError(`invalid CIDR ${text}`);
+  }
+  return { bytes: ip, bits };
+}
+
+/** 4 bytes for IPv4 (also IPv4-mapped IPv6), 16 for IPv6. */
+function toCanonicalBytes(text: string): Uint8Array | undefined {
+  const bytes = parseIp(text);
+  if (!bytes) return undefined;
+  return isIPv4MappedIp(bytes) ? bytes.slice(12) : bytes;
+}
+
+function contains(net: Cidr, ip: Uint8Array): boolean {
+  if (ip.length !== net.bytes.length) return false;
+  const full = net.bits >> 3;
+  for (let i = 0; i < full; i++) if (ip[i] !== net.bytes[i]) return false;
+  const restBits = net.bits & 7;
+  if (restBits === 0) return true;
+  const mask = (0xff << (8 - restBits)) & 0xff;
+  return (ip[full]! & mask) === (net.bytes[full]! & mask);
+}
+
+/**
+ * A list of networks (CIDR), as geth's `netutil.Netlist`: NetRestrict limits discovery to these.
+ * @example const restrict = new NetList(['10.0.0.0/8', '192.168.0.0/16']); restrict.contains('10.1.2.3') // true
+ */
+export class NetList {
+  readonly #nets: Cidr[];
+
+  /** Throws a TypeError naming the first entry that is not `address/bits`. */
+  constructor(cidrs: readonly string[]) {
+    this.#nets = cidrs.map(parseCidr);
+  }
+
+  /**
+   * True when `ip` (text) lies in one of the networks.
+   * @example new NetList(['127.0.0.0/8']).contains('127.0.0.2') // true
+   */
+  contains(ip: string): boolean {
+    const bytes = toCanonicalBytes(ip);
+    return bytes !== undefined && this.#nets.some((net) => contains(net, bytes));
+  }
+}
+
+const LAN = new NetList([
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  'fe80::/10',
+  'fc00::/7',
+]);
+
+const SPECIAL = new NetList([
+  '192.0.0.0/29',
+  '192.0.0.9/32',
+  '192.0.0.170/32',
+  '192.0.0.171/32',
+  '192.0.2.0/24',
+  '192.31.196.0/24',
+  '192.52.193.0/24',
+  '192.88.99.0/24',
+  '192.175.48.0/24',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '255.255.255.255/32',
+  '100::/64',
+  '2001::/32',
+  '2001:1::1/128',
+  '2001:2::/48',
+  '2001:3::/32',
+  '2001:4:112::/48',
+  '2001:5::/32',
+  '2001:10::/28',
+  '2001:20::/28',
+  '2001:db8::/32',
+  '2002::/16',
+]);
+
+/**
+ * True for loopback and private / link-local / shared networks (geth `netutil.IsLAN`).
+ * @example isLan('192.168.1.5') // true
+ */
+export function isLan(ip: string): boolean {
+  const bytes = parseIp(ip);
+  if (!bytes) return false;
+  return isLoopbackIp(bytes) || LAN.contains(ip);
+}
+
+/**
+ * True for loopback addresses.
+ * @example isLoopback('127.0.0.2') // true
+ */
+export function isLoopback(ip: string): boolean {
+  const bytes = parseIp(ip);
+  return bytes !== undefined && isLoopbackIp(bytes);
+}
+
+/**
+ * Why a node address relayed by `sender` (in Neighbors) may not be used, or undefined when it may (geth
+ * `netutil.CheckRelayIP`): no unspecified, special-purpose or multicast addresses, loopback only from a loopback
+ * sender, LAN only from a LAN sender.
+ * @example checkRelayIp('8.8.8.8', '127.0.0.1') // 'loopback address from a non-loopback sender'
+ */
+export function checkRelayIp(sender: string, ip: string | undefined): string | undefined {
+  const bytes = ip === undefined ? undefined : parseIp(ip);
+  if (ip === undefined || !bytes) return 'invalid IP';
+  if (isUnspecifiedIp(bytes)) return 'unspecified address';
+  if (isMulticastIp(bytes) || SPECIAL.contains(ip)) return 'special network';
+  if (isLoopbackIp(bytes) && !isLoopback(sender)) return 'loopback address from a non-loopback sender';
+  if (isLan(ip) && !isLan(sender)) return 'LAN address from a WAN sender';
+  return undefined;
+}
+
+/**
+ * Counts addresses per subnet (geth `netutil.DistinctNetSet`): at most `limit` per `/subnet` prefix.
+ * @example const set = new DistinctNetSet(24, 2); set.add('1.2.3.4'); set.add('1.2.3.5'); set.add('1.2.3.6') // false
+ */
+export class DistinctNetSet {
+  readonly #subnet: number;
+  readonly #limit: number;
+  readonly #members = new Map<string, number>();
+
+  constructor(subnet: number, limit: number) {
+    this.#subnet = subnet;
+    this.#limit = limit;
+  }
+
+  #key(ip: string): string | undefined {
+    const bytes = toCanonicalBytes(ip);
+    if (!bytes) return undefined;
+    const out: number[] = [bytes.length];
+    const bits = Math.min(this.#subnet, bytes.length * 8);
+    for (let i = 0; i * 8 < bits; i++) {
+      const keep = Math.min(8, bits - i * 8);
+      out.push(bytes[i]! & ((0xff << (8 - keep)) & 0xff));
+    }
+    return out.join('.');
+  }
+
+  /**
+   * Adds `ip` unless its subnet is full; returns whether it was added.
+   * @example if (!ips.add(node.ip)) return false
+   */
+  add(ip: string): boolean {
+    const key = this.#key(ip);
+    if (key === undefined) return false;
+    const n = this.#members.get(key) ?? 0;
+    if (n >= this.#limit) return false;
+    this.#members.set(key, n + 1);
+    return true;
+  }
+
+  /**
+   * Removes one occurrence of `ip`'s subnet.
+   * @example ips.remove(node.ip)
+   */
+  remove(ip: string): void {
+    const key = this.#key(ip);
+    if (key === undefined) return;
+    const n = this.#members.get(key);
+    if (n === undefined) return;
+    if (n <= 1) this.#members.delete(key);
+    else this.#members.set(key, n - 1);
+  }
+
+  /**
+   * How many addresses of `ip`'s subnet are counted.
+   * @example ips.count('1.2.3.4')
+   */
+  count(ip: string): number {
+    const key = this.#key(ip);
+    return key === undefined ? 0 : (this.#members.get(key) ?? 0);
+  }
+}
