@@ -2,13 +2,21 @@
 import process from 'node:process';
 import { formatValue, renderTable } from '../../table.mjs';
 
+/**
+ * What a figure counts: MB (10^6 bytes) per second or per CPU-second, operations or handshakes per second, or a
+ * ratio of two figures (×).
+ */
+export type BenchUnit = 'MB/s' | 'MB/CPU-s' | 'ops/s' | 'handshakes/s' | '×';
+
 /** One measured figure: a row of the table. `value` is null when the runtime has no such path (see `note`). */
 export interface BenchRow {
   name: string;
-  unit: 'MB/s' | 'ops/s';
+  unit: BenchUnit;
   value: number | null;
   /** Shown as a footnote: a fallback taken, or why a figure is missing. */
   note?: string;
+  /** The least value this figure should reach: the table prints PASS or FAIL after it (a report, not a test). */
+  target?: number;
 }
 
 /** What one bench reports from one runtime; `--json` prints exactly this as the last stdout line. */
