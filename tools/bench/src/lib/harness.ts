@@ -6,7 +6,7 @@ import { formatValue, renderTable } from '../../table.mjs';
  * What a figure counts: MB (10^6 bytes) per second or per CPU-second, operations or handshakes per second, or a
  * ratio of two figures (×).
  */
-export type BenchUnit = 'MB/s' | 'MB/CPU-s' | 'ops/s' | 'handshakes/s' | '×';
+export type BenchUnit = 'MB/s' | 'MB/CPU-s' | 'ops/s' | 'handshakes/s' | '×' | 'nodes' | 'ms' | '%' | 'packets' | 'µs';
 
 /** One measured figure: a row of the table. `value` is null when the runtime has no such path (see `note`). */
 export interface BenchRow {
