@@ -1,10 +1,30 @@
 #!/usr/bin/env node
+import type { ToolCommand } from './commands/common.ts';
+import { runDevnet } from './commands/devnet.ts';
+import { runDiscv4 } from './commands/discv4.ts';
+import { runEnr } from './commands/enr.ts';
+import { runKey } from './commands/key.ts';
+import { runRlpx } from './commands/rlpx.ts';
 import { NODE_USAGE, parseNodeOptions, startNode, UsageError } from './node-command.ts';
+
+/** The tool subcommands; each prints its own usage and returns its exit code. */
+const TOOLS: Readonly<Record<string, ToolCommand>> = {
+  key: runKey,
+  enr: runEnr,
+  rlpx: runRlpx,
+  discv4: runDiscv4,
+  devnet: runDevnet,
+};
 
 const USAGE = `devp2p <command> [flags]
 
 Commands:
-  node     run a devp2p node (devp2p node --help)`;
+  node     run a devp2p node (devp2p node --help)
+  key      generate and inspect node key files
+  enr      decode a node record (enr decode)
+  rlpx     RLPx probes (rlpx ping)
+  discv4   discovery v4 queries and crawler (ping, resolve, requestenr, crawl)
+  devnet   run N local nodes in one process with a live peer table`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -12,6 +32,8 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
+  const tool = Object.hasOwn(TOOLS, command) ? TOOLS[command] : undefined;
+  if (tool) return tool(rest);
   if (command !== 'node') {
     console.error(`devp2p: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;

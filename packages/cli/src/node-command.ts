@@ -1,15 +1,33 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, hexToBytes, jsonSink, type Logger, type LogLevel, textSink } from '@devp2p/core';
 import { isValidPrivateKey } from '@devp2p/crypto';
-import { loadNodeKey, loadOrCreateNodeKey, type NodeDatabase, openNodeDatabase } from '@devp2p/enode';
+import { Discv4, NetList } from '@devp2p/discovery';
+import {
+  LocalNode,
+  loadNodeKey,
+  loadOrCreateNodeKey,
+  type Node,
+  type NodeDatabase,
+  openNodeDatabase,
+  parseNode,
+} from '@devp2p/enode';
 import { ping } from '@devp2p/plugin-ping';
 import { createServer, type Server } from '@devp2p/server';
+import { udpTransport } from '@devp2p/transport-node';
+import { type AdminRpcServer, startAdminRpc } from './admin-rpc.ts';
 
 /** Default TCP port (geth's). */
 export const DEFAULT_PORT = 30303;
+
+/** Default admin JSON-RPC HTTP port (geth's). */
+export const DEFAULT_HTTP_PORT = 8545;
+
+/** Default admin JSON-RPC HTTP interface (geth's): loopback only. */
+export const DEFAULT_HTTP_ADDR = '127.0.0.1';
 
 /** Default data directory, like geth's `~/.ethereum`. */
 export const DEFAULT_DATADIR: string = join(homedir(), '.devp2p');
@@ -20,18 +38,28 @@ const VERBOSITY: readonly (LogLevel | 'silent')[] = ['silent', 'error', 'warn', 
 export const NODE_USAGE: string = `devp2p node [flags]
 
 Runs a devp2p node: listens on TCP, keeps its node key and node database in the data directory, and connects to
-the static and trusted nodes listed there (static-nodes.json, trusted-nodes.json: JSON arrays of enode URLs).
+the static and trusted nodes listed there (static-nodes.json, trusted-nodes.json: JSON arrays of enode URLs), and
+finds more peers through discv4 discovery unless --nodiscover.
 
   --datadir <dir>        data directory (default ${DEFAULT_DATADIR})
   --nodekey <file>       node key file (default <datadir>/nodekey, created when missing)
   --nodekeyhex <hex>     node key as hex (overrides --nodekey)
   --port <n>             TCP listening port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --bootnodes <enodes>   discovery bootstrap nodes (comma-separated enode URLs)
+  --nodiscover           disable discovery (peers come from static nodes and admin_addPeer only)
+  --discovery.port <n>   UDP discovery port (default: the --port value; 0 picks a free one)
+  --nat <mode>           none, or extip:<IP> to announce that IP in the node record (default none)
   --maxpeers <n>         maximum number of peers (default 50)
   --maxpendpeers <n>     maximum number of connections in handshake at once (default 50)
   --netrestrict <cidrs>  only connect to these networks (comma-separated CIDR list)
   --identity <name>      custom node name, sent as part of the client name
   --verbosity <0-5>      log level: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (default 3)
   --log.format <fmt>     text or json (default text)
+  --http                 serve the admin JSON-RPC over HTTP (admin_nodeInfo, admin_peers, admin_addPeer,
+                         admin_removePeer, admin_addTrustedPeer, admin_removeTrustedPeer, net_peerCount,
+                         net_listening)
+  --http.addr <ip>       HTTP-RPC listening interface (default ${DEFAULT_HTTP_ADDR})
+  --http.port <n>        HTTP-RPC listening port (default ${DEFAULT_HTTP_PORT}; 0 picks a free one)
   -h, --help             show this help`;
 
 /** What `devp2p node` was asked to do, after flag parsing and validation. */
@@ -45,6 +73,12 @@ export interface NodeOptions {
   readonly name: string;
   readonly staticNodes: readonly string[];
   readonly trustedNodes: readonly string[];
+  /** Discovery settings; undefined with `--nodiscover`. */
+  readonly discovery: { readonly port: number; readonly bootnodes: readonly Node[] } | undefined;
+  /** The IP announced in our record (`--nat extip:<IP>`); undefined with `--nat none`. */
+  readonly extIp: string | undefined;
+  /** Where the admin JSON-RPC listens; undefined without `--http`. */
+  readonly http: { readonly host: string; readonly port: number } | undefined;
   readonly logger: Logger;
 }
 
@@ -95,6 +129,13 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
         identity: { type: 'string' },
         verbosity: { type: 'string' },
         'log.format': { type: 'string' },
+        bootnodes: { type: 'string' },
+        nodiscover: { type: 'boolean' },
+        'discovery.port': { type: 'string' },
+        nat: { type: 'string' },
+        http: { type: 'boolean' },
+        'http.addr': { type: 'string' },
+        'http.port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -125,10 +166,35 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       ? createLogger({ level: 'error', sink: () => undefined })
       : createLogger({ level, sink: format === 'json' ? jsonSink : textSink });
   const identity = str('identity');
+  const port = integer(str('port'), DEFAULT_PORT, '--port', 65535);
+  const bootnodes = (str('bootnodes') ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean)
+    .map((url) => {
+      try {
+        return parseNode(url);
+      } catch (cause) {
+        throw new UsageError(`--bootnodes: ${(cause as Error).message}`);
+      }
+    });
+  const discoveryPort = integer(str('discovery.port'), port, '--discovery.port', 65535);
+  const nat = str('nat') ?? 'none';
+  let extIp: string | undefined;
+  if (nat.startsWith('extip:')) {
+    extIp = nat.slice('extip:'.length);
+    if (isIP(extIp) === 0) throw new UsageError(`--nat: extip needs an IP address, got ${JSON.stringify(extIp)}`);
+  } else if (nat !== 'none') {
+    throw new UsageError(`--nat: expected none or extip:<IP>, got ${nat}`);
+  }
+  const httpAddr = str('http.addr') ?? DEFAULT_HTTP_ADDR;
+  if (isIP(httpAddr) === 0 && httpAddr !== 'localhost')
+    throw new UsageError(`--http.addr: expected an IP address, got ${httpAddr}`);
+  const httpPort = integer(str('http.port'), DEFAULT_HTTP_PORT, '--http.port', 65535);
   return {
     datadir,
     privateKey,
-    port: integer(str('port'), DEFAULT_PORT, '--port', 65535),
+    port,
     maxPeers: integer(str('maxpeers'), 50, '--maxpeers'),
     maxPendingPeers: Math.max(1, integer(str('maxpendpeers'), 50, '--maxpendpeers')),
     netRestrict: str('netrestrict')
@@ -138,24 +204,43 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
     name: identity ? `devp2p.ts/${identity}` : 'devp2p.ts',
     staticNodes: readNodeList(join(datadir, 'static-nodes.json')),
     trustedNodes: readNodeList(join(datadir, 'trusted-nodes.json')),
+    discovery: values.nodiscover ? undefined : { port: discoveryPort, bootnodes },
+    extIp,
+    http: values.http ? { host: httpAddr, port: httpPort } : undefined,
     logger,
   };
 }
 
-/** A running node: its server and database; `stop()` saves state and releases everything. */
+/** A running node: its server, discovery and admin RPC; `stop()` saves state and releases everything. */
 export interface RunningNode {
   readonly server: Server;
+  /** The discv4 service; undefined with `--nodiscover`. */
+  readonly discovery: Discv4 | undefined;
+  /** The admin JSON-RPC endpoint; undefined without `--http`. */
+  readonly rpc: AdminRpcServer | undefined;
   stop(): Promise<void>;
 }
 
 /**
  * Starts a node from parsed options: the node database in `<datadir>/nodes`, the server listening on all
- * interfaces, the ping plugin. Logs `Started P2P networking` with our enode.
+ * interfaces with the ping plugin, discv4 on UDP sharing the server's record (it feeds the dialer and resolves
+ * static nodes), and the admin JSON-RPC. Logs `Started P2P networking` with our enode.
  * @example const node = await startNode(options); process.on('SIGINT', () => node.stop())
  */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const db: NodeDatabase = openNodeDatabase(join(options.datadir, 'nodes'));
-  let server: Server;
+  const localNode = new LocalNode(options.privateKey, { db, logger: options.logger.child('localnode') });
+  if (options.extIp !== undefined) localNode.setStaticIp(options.extIp);
+  let discovery: Discv4 | undefined;
+  let server: Server | undefined;
+  let rpc: AdminRpcServer | undefined;
+  const release = async (): Promise<void> => {
+    await rpc?.close();
+    await server?.stop();
+    await discovery?.close();
+    await db.close();
+  };
+  const discoveryOptions = options.discovery;
   try {
     server = createServer({
       privateKey: options.privateKey,
@@ -167,12 +252,32 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       staticNodes: options.staticNodes,
       trustedNodes: options.trustedNodes,
       protocols: [ping],
-      nodeDatabase: db,
+      localNode,
       logger: options.logger,
+      ...(discoveryOptions
+        ? {
+            // Discovery starts once the TCP port is in the record, so its pings announce it (geth's order).
+            onListening: async () => {
+              discovery = await Discv4.start({
+                privateKey: options.privateKey,
+                transport: udpTransport,
+                host: '0.0.0.0',
+                port: discoveryOptions.port,
+                localNode,
+                bootnodes: discoveryOptions.bootnodes,
+                ...(options.netRestrict ? { netRestrict: new NetList(options.netRestrict) } : {}),
+                logger: options.logger.child('discv4'),
+              });
+            },
+            nodeSources: [(signal: AbortSignal) => discovery!.randomNodes({ signal })],
+            resolveNode: (node: Node, { signal }: { signal: AbortSignal }) => discovery!.resolve(node, { signal }),
+          }
+        : {}),
     });
     await server.start();
+    if (options.http) rpc = await startAdminRpc(server, { ...options.http, logger: options.logger });
   } catch (error) {
-    await db.close();
+    await release();
     throw error;
   }
   const log = options.logger.child('node');
@@ -185,11 +290,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   let stopping: Promise<void> | undefined;
   return {
     server,
+    discovery,
+    rpc,
     stop: () => {
-      stopping ??= (async () => {
-        await server.stop();
-        await db.close();
-      })();
+      stopping ??= release();
       return stopping;
     },
   };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,61 +8,9 @@ import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { Node, parseNode } from '@devp2p/enode';
 import { RLPxConnection } from '@devp2p/rlpx';
 import { exchangeHello, P2P_VERSION } from '@devp2p/server';
-import { repoRoot, runtime, runtimeCommand } from '@devp2p/test-utils';
+import { repoRoot, runtimeCommand } from '@devp2p/test-utils';
 import { tcpTransport } from '@devp2p/transport-node';
-
-const BIN = join(repoRoot, 'packages', 'cli', 'src', 'bin.ts');
-
-interface RunningProcess {
-  readonly child: ChildProcess;
-  readonly enode: string;
-  output(): string;
-  /** Sends SIGTERM; true when the process shut down cleanly. */
-  stop(): Promise<boolean>;
-}
-
-/** Starts `devp2p node` on this test's runtime and waits for its "Started P2P networking" line. */
-async function startNodeProcess(args: string[]): Promise<RunningProcess> {
-  const [cmd, baseArgs] = runtimeCommand(BIN, { source: true });
-  const child = spawn(cmd, [...baseArgs, 'node', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  /**
-   * Resolves once the process has exited after a clean shutdown: its last log line says it stopped, and where the
-   * runtime reports the exit code of a child it signalled, it is 0 (Bun's and Deno's child_process report a child
-   * they sent SIGTERM to as killed, code null, even when it exited 0 by itself: checked by hand with a shell).
-   */
-  const stoppedCleanly = async (): Promise<boolean> => {
-    const code = await exited;
-    return /Stopped P2P networking/.test(output) && (code === 0 || (code === null && runtime !== 'node'));
-  };
-  const enode = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start line within 30 s:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /Started P2P networking self="?(enode:\/\/[^"\s]+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before starting:\n${output}`));
-    });
-  });
-  return {
-    child,
-    enode,
-    output: () => output,
-    stop: () => {
-      child.kill('SIGTERM');
-      return stoppedCleanly();
-    },
-  };
-}
+import { BIN, startNodeProcess } from './node-process.ts';
 
 describe('devp2p node (a real process on this runtime)', () => {
   it('starts, answers a Hello with png/1, keeps its enode across a restart, and stops cleanly on SIGTERM', async () => {

@@ -69,8 +69,19 @@ export interface ServerConfig {
   readonly staticNodes?: readonly NodeInput[];
   /** The subprotocols to run. */
   readonly protocols?: readonly AnyProtocol[];
-  /** Where our record's sequence number persists (default: in memory). */
+  /** Where our record's sequence number persists (default: in memory). Ignored with `localNode` (it has its own). */
   readonly nodeDatabase?: NodeDatabase;
+  /**
+   * Our record, shared with discovery so both announce the same endpoints (default: a new one for `privateKey` over
+   * `nodeDatabase`). Its key must be `privateKey`'s.
+   */
+  readonly localNode?: LocalNode;
+  /**
+   * Runs in `start()` once the listener is bound (our TCP port is in the record) and before the start is logged and
+   * dialing begins, as geth's `setupDiscovery`: where discovery starts, so its first packets carry our TCP port. When
+   * it rejects, `start()` closes the listener and rejects with its error.
+   */
+  readonly onListening?: () => Promise<void>;
   /** Emit `peer:message` for every message sent and received. */
   readonly enableMsgEvents?: boolean;
   readonly logger?: Logger;
@@ -209,6 +220,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
   readonly #netRestrict: Netlist | undefined;
   readonly #registry: ProtocolRegistry;
   readonly #localNode: LocalNode;
+  readonly #onListening: (() => Promise<void>) | undefined;
   readonly #log: Logger;
   readonly #transport: Transport;
   readonly #dialer: DialScheduler;
@@ -263,10 +275,12 @@ export class Server extends TypedEventTarget<ServerEvents> {
     for (const node of normaliseNodes(config.staticNodes, 'staticNodes')) this.#static.set(node.id.hex, node);
     this.#registry = new ProtocolRegistry(config.protocols ?? []);
     this.#log = (config.logger ?? defaultLogger()).child('server');
-    this.#localNode = new LocalNode(config.privateKey, {
-      db: config.nodeDatabase ?? new MemoryNodeDatabase(),
-      logger: this.#log,
-    });
+    if (config.localNode && config.localNode.id.hex !== this.id)
+      throw new TypeError('localNode must be the LocalNode of privateKey');
+    this.#localNode =
+      config.localNode ??
+      new LocalNode(config.privateKey, { db: config.nodeDatabase ?? new MemoryNodeDatabase(), logger: this.#log });
+    this.#onListening = config.onListening;
     this.#transport = config.transport ?? tcpTransport;
     this.#handshakeTimeoutMs = positiveNumber(
       config.handshakeTimeoutMs,
@@ -337,6 +351,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
         // As geth: the listening IP when it is a specific one, else loopback, until something better is known.
         this.#localNode.setFallbackIp(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
       }
+      await this.#onListening?.();
     } catch (error) {
       this.#state = 'stopped';
       await this.#listener?.close();

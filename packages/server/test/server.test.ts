@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ByteStream, DisconnectReason, defineProtocol, type MessageCodec } from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
-import { Node } from '@devp2p/enode';
+import { LocalNode, Node } from '@devp2p/enode';
 import { createPingProtocol, measureRtt, ping } from '@devp2p/plugin-ping';
 import { countingTimers } from '@devp2p/test-utils';
 import { MemoryNetwork, tcpTransport } from '@devp2p/transport-node';
@@ -176,6 +176,43 @@ describe('Server: peers over real sockets on 127.0.0.1', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('Server: a shared LocalNode', () => {
+  it('uses the given LocalNode, runs onListening once the TCP port is in it, and undoes start() when it fails', async () => {
+    const privateKey = generatePrivateKey();
+    const localNode = new LocalNode(privateKey);
+    let seenTcp = -1;
+    const server = createServer({
+      privateKey,
+      localNode,
+      listenAddr: '127.0.0.1:0',
+      onListening: async () => {
+        seenTcp = localNode.node.tcp;
+        localNode.setFallbackUdp(40404);
+      },
+    });
+    await server.start();
+    try {
+      assert.equal(seenTcp, server.listenAddress!.port);
+      assert.equal(server.self, localNode.node);
+      assert.equal(server.nodeInfo().ports.discovery, 40404);
+    } finally {
+      await server.stop();
+    }
+    assert.throws(
+      () => createServer({ privateKey: generatePrivateKey(), localNode }),
+      /localNode must be the LocalNode of privateKey/,
+    );
+    const failing = createServer({
+      privateKey,
+      localNode,
+      listenAddr: '127.0.0.1:0',
+      onListening: () => Promise.reject(new Error('udp port taken')),
+    });
+    await assert.rejects(failing.start(), /udp port taken/);
+    assert.equal(failing.listenAddress, undefined, 'listener closed');
   });
 });
 

@@ -1,0 +1,288 @@
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { JsonValue, Logger } from '@devp2p/core';
+import { type Node, parseNode } from '@devp2p/enode';
+import type { Server } from '@devp2p/server';
+
+/** Largest request body accepted: 5 MiB, geth's `defaultBodyLimit`. Larger requests get HTTP 413. */
+export const HTTP_BODY_LIMIT: number = 5 * 1024 * 1024;
+
+/** Most calls in one batch: 1000, geth's `BatchRequestLimit` default. */
+export const MAX_BATCH_ITEMS = 1000;
+
+/** JSON-RPC 2.0 error codes, as geth uses them. */
+export const RPC_ERROR = {
+  /** The body is not JSON. */
+  parseError: -32700,
+  /** JSON, but not a request object (or an empty or oversized batch). */
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  /** The method failed unexpectedly. */
+  internalError: -32603,
+} as const;
+
+/** What the admin methods call: the parts of a {@link Server} they use. */
+export type AdminBackend = Pick<
+  Server,
+  'nodeInfo' | 'peersInfo' | 'addPeer' | 'removePeer' | 'addTrustedPeer' | 'removeTrustedPeer' | 'peerCount'
+>;
+
+/** A request id: a string, a number or null (JSON-RPC 2.0). */
+export type RpcId = string | number | null;
+
+/** One JSON-RPC 2.0 response. */
+export type RpcResponse =
+  | { readonly jsonrpc: '2.0'; readonly id: RpcId; readonly result: JsonValue }
+  | {
+      readonly jsonrpc: '2.0';
+      readonly id: RpcId;
+      readonly error: { readonly code: number; readonly message: string };
+    };
+
+class RpcError extends Error {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function errorResponse(id: RpcId, code: number, message: string): RpcResponse {
+  return { jsonrpc: '2.0', id, error: { code, message } };
+}
+
+/** The single `enode` argument of the peer methods, parsed: an invalid one is -32602 with the parse error. */
+function enodeArg(params: readonly unknown[]): Node {
+  if (params.length > 1) throw new RpcError(RPC_ERROR.invalidParams, 'too many arguments, want at most 1');
+  const url = params[0];
+  if (url === undefined || url === null)
+    throw new RpcError(RPC_ERROR.invalidParams, 'missing value for required argument 0');
+  if (typeof url !== 'string')
+    throw new RpcError(RPC_ERROR.invalidParams, 'invalid argument 0: expected an enode URL string');
+  try {
+    return parseNode(url);
+  } catch (cause) {
+    throw new RpcError(RPC_ERROR.invalidParams, `invalid argument 0: ${(cause as Error).message}`);
+  }
+}
+
+function noArgs(params: readonly unknown[]): void {
+  if (params.length > 0) throw new RpcError(RPC_ERROR.invalidParams, 'too many arguments, want at most 0');
+}
+
+type Method = (backend: AdminBackend, params: readonly unknown[]) => JsonValue;
+
+const METHODS: ReadonlyMap<string, Method> = new Map<string, Method>([
+  [
+    'admin_nodeInfo',
+    (b, p) => {
+      noArgs(p);
+      return b.nodeInfo() as unknown as JsonValue;
+    },
+  ],
+  [
+    'admin_peers',
+    (b, p) => {
+      noArgs(p);
+      return b.peersInfo() as unknown as JsonValue;
+    },
+  ],
+  [
+    'admin_addPeer',
+    (b, p) => {
+      b.addPeer(enodeArg(p));
+      return true;
+    },
+  ],
+  [
+    'admin_removePeer',
+    (b, p) => {
+      b.removePeer(enodeArg(p));
+      return true;
+    },
+  ],
+  [
+    'admin_addTrustedPeer',
+    (b, p) => {
+      b.addTrustedPeer(enodeArg(p));
+      return true;
+    },
+  ],
+  [
+    'admin_removeTrustedPeer',
+    (b, p) => {
+      b.removeTrustedPeer(enodeArg(p));
+      return true;
+    },
+  ],
+  [
+    'net_peerCount',
+    (b, p) => {
+      noArgs(p);
+      return `0x${b.peerCount.toString(16)}`;
+    },
+  ],
+  [
+    'net_listening',
+    (_b, p) => {
+      noArgs(p);
+      return true;
+    },
+  ],
+]);
+
+function isRpcId(value: unknown): value is RpcId {
+  return value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+/**
+ * Answers one parsed JSON-RPC 2.0 request object; `undefined` for a notification (no `id`), which gets no answer.
+ * Never throws: every failure is an error response.
+ * @example handleRpcRequest(server, { jsonrpc: '2.0', id: 1, method: 'net_peerCount' }) // { ..., result: '0x0' }
+ */
+export function handleRpcRequest(backend: AdminBackend, request: unknown): RpcResponse | undefined {
+  if (typeof request !== 'object' || request === null || Array.isArray(request))
+    return errorResponse(null, RPC_ERROR.invalidRequest, 'invalid request');
+  const { jsonrpc, id, method, params } = request as Record<string, unknown>;
+  const hasId = Object.hasOwn(request, 'id');
+  if (hasId && !isRpcId(id)) return errorResponse(null, RPC_ERROR.invalidRequest, 'invalid request');
+  const replyId: RpcId = hasId ? (id as RpcId) : null;
+  if (jsonrpc !== '2.0' || typeof method !== 'string')
+    return errorResponse(replyId, RPC_ERROR.invalidRequest, 'invalid request');
+  let response: RpcResponse;
+  const handler = METHODS.get(method);
+  if (!handler) {
+    response = errorResponse(replyId, RPC_ERROR.methodNotFound, `the method ${method} does not exist/is not available`);
+  } else if (params !== undefined && params !== null && !Array.isArray(params)) {
+    response = errorResponse(replyId, RPC_ERROR.invalidParams, 'non-array args');
+  } else {
+    try {
+      response = { jsonrpc: '2.0', id: replyId, result: handler(backend, (params as unknown[] | undefined) ?? []) };
+    } catch (error) {
+      response =
+        error instanceof RpcError
+          ? errorResponse(replyId, error.code, error.message)
+          : errorResponse(replyId, RPC_ERROR.internalError, error instanceof Error ? error.message : String(error));
+    }
+  }
+  return hasId ? response : undefined;
+}
+
+/**
+ * Answers a request body: a request or a batch. `undefined` when there is nothing to send back (notifications
+ * only). Malformed JSON is -32700, an empty or oversized batch -32600. Never throws.
+ * @example handleRpcBody(server, '[{"jsonrpc":"2.0","id":1,"method":"net_listening"}]')
+ */
+export function handleRpcBody(backend: AdminBackend, body: string): RpcResponse | RpcResponse[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return errorResponse(null, RPC_ERROR.parseError, 'parse error');
+  }
+  if (!Array.isArray(parsed)) return handleRpcRequest(backend, parsed);
+  if (parsed.length === 0) return errorResponse(null, RPC_ERROR.invalidRequest, 'empty batch');
+  if (parsed.length > MAX_BATCH_ITEMS) return errorResponse(null, RPC_ERROR.invalidRequest, 'batch too large');
+  const responses = parsed.map((r) => handleRpcRequest(backend, r)).filter((r) => r !== undefined);
+  return responses.length > 0 ? responses : undefined;
+}
+
+/** A running admin JSON-RPC HTTP endpoint. */
+export interface AdminRpcServer {
+  /** The bound address, with the real port. */
+  readonly address: { readonly host: string; readonly port: number };
+  /** Stops accepting and closes every connection. */
+  close(): Promise<void>;
+}
+
+function reply(res: ServerResponse, status: number, body: string, contentType = 'application/json'): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function handleHttp(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): void {
+  req.on('error', () => req.destroy());
+  res.on('error', () => res.destroy());
+  if (req.method !== 'POST') {
+    reply(res, 405, 'method not allowed\n', 'text/plain');
+    req.resume();
+    return;
+  }
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    reply(res, 415, 'invalid content type, only application/json is supported\n', 'text/plain');
+    req.resume();
+    return;
+  }
+  // The rest of the body is not read: the connection closes once the 413 is sent.
+  const tooLarge = (): void => {
+    res.setHeader('connection', 'close');
+    res.on('finish', () => req.destroy());
+    reply(res, 413, `content length too large (limit ${HTTP_BODY_LIMIT})\n`, 'text/plain');
+    req.pause();
+  };
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > HTTP_BODY_LIMIT) {
+    tooLarge();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > HTTP_BODY_LIMIT) tooLarge();
+    else chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (size > HTTP_BODY_LIMIT) return;
+    const answer = handleRpcBody(backend, Buffer.concat(chunks).toString('utf8'));
+    reply(res, 200, answer === undefined ? '' : `${JSON.stringify(answer)}\n`);
+  });
+}
+
+/**
+ * Serves the admin JSON-RPC over HTTP (POST, `application/json`) on `host:port` (port 0: a free one), on
+ * `node:http` so it runs on Node, Bun and Deno. Logs `HTTP server started endpoint=host:port`, as geth.
+ * @example const rpc = await startAdminRpc(server, { host: '127.0.0.1', port: 8545, logger })
+ */
+export async function startAdminRpc(
+  backend: AdminBackend,
+  options: { readonly host: string; readonly port: number; readonly logger: Logger },
+): Promise<AdminRpcServer> {
+  const log = options.logger.child('rpc');
+  const http = createHttpServer((req, res) => {
+    try {
+      handleHttp(backend, req, res);
+    } catch (error) {
+      log.debug('HTTP request failed', { error: error instanceof Error ? error.message : String(error) });
+      reply(res, 500, 'internal error\n', 'text/plain');
+    }
+  });
+  http.on('clientError', (_error, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, options.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  http.on('error', (error) => log.warn('HTTP server error', { error: error.message }));
+  const bound = http.address() as AddressInfo;
+  const address = { host: options.host, port: bound.port };
+  const endpoint = address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  log.info('HTTP server started', { endpoint });
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections?.();
+        log.info('HTTP server stopped', { endpoint });
+      });
+      return closing;
+    },
+  };
+}

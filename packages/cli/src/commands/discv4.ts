@@ -1,0 +1,286 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { generatePrivateKey, randomBytes } from '@devp2p/crypto';
+import { Discv4 } from '@devp2p/discovery';
+import { Enr, Node } from '@devp2p/enode';
+import { splitHostPort } from '@devp2p/server';
+import { udpTransport } from '@devp2p/transport-node';
+import { UsageError } from '../node-command.ts';
+import {
+  expectPositionals,
+  parseDuration,
+  parseNodeArgument,
+  parseToolArgs,
+  subcommands,
+  type ToolArgs,
+  type ToolCommand,
+  withUsage,
+} from './common.ts';
+
+/** Default `--timeout` of the one-shot queries: generous next to discv4's 500 ms reply timeout (bonding included). */
+export const DISCV4_QUERY_TIMEOUT_MS = 10_000;
+
+/** Default `--timeout` of `discv4 crawl`: geth's crawler runs until its timeout too (default 30 min; ours is short). */
+export const DISCV4_CRAWL_TIMEOUT_MS = 60_000;
+
+/** How often `discv4 crawl` prints its progress line. */
+export const CRAWL_PROGRESS_INTERVAL_MS = 1_000;
+
+/** ENR requests `discv4 crawl` keeps in flight at once (geth's crawler runs 16 workers). */
+export const CRAWL_CONCURRENCY = 16;
+
+/** Usage of `devp2p discv4`. */
+export const DISCV4_USAGE: string = `devp2p discv4 <command> [flags]
+
+  devp2p discv4 ping <enode|enr>         pings a node, prints the round-trip time and its record's seq
+  devp2p discv4 resolve <enode|enr>      finds the newest record of a node (directly, else by a lookup)
+  devp2p discv4 requestenr <enode|enr>   asks a node for its record (EIP-868) and prints it
+  devp2p discv4 crawl [--timeout <d>] [--out <nodes.json>] [--bootnodes <list>]
+      walks the network from the bootnodes with random lookups, checks every node found by asking for its
+      record, and writes the set in geth's nodes.json format (an existing file is updated)
+
+  --addr <host:port>      local UDP address (default 0.0.0.0:0)
+  --timeout <duration>    deadline (default 10s for queries, 60s for crawl)
+  --out <file>            crawl output (default nodes.json; - for stdout)
+  --bootnodes <list>      crawl seeds: comma-separated enode URLs / ENRs (default: the nodes already in --out)`;
+
+function listenAddress(values: ToolArgs['values']): { host: string; port: number } {
+  const addr = typeof values.addr === 'string' ? values.addr : '0.0.0.0:0';
+  const parsed = splitHostPort(addr);
+  if (!parsed) throw new UsageError(`--addr: expected host:port, got ${addr}`);
+  return parsed;
+}
+
+function timeoutFlag(values: ToolArgs['values'], fallback: number): number {
+  return typeof values.timeout === 'string' ? parseDuration(values.timeout, '--timeout') : fallback;
+}
+
+async function startDiscovery(values: ToolArgs['values'], bootnodes: readonly Node[] = []): Promise<Discv4> {
+  const { host, port } = listenAddress(values);
+  return Discv4.start({ privateKey: generatePrivateKey(), transport: udpTransport, host, port, bootnodes });
+}
+
+/** Runs `query` against a fresh discovery instance with a target node and a deadline, closing it afterwards. */
+function oneShot(query: (disc: Discv4, node: Node, signal: AbortSignal) => Promise<void>): ToolCommand {
+  return async (args) => {
+    const { values, positionals } = parseToolArgs(args, { addr: { type: 'string' }, timeout: { type: 'string' } });
+    expectPositionals(positionals, 1);
+    const node = parseNodeArgument(positionals[0], '<enode|enr>');
+    if (!node.udpEndpoint()) throw new UsageError('<enode|enr>: the node has no IP address and UDP port');
+    const timeoutMs = timeoutFlag(values, DISCV4_QUERY_TIMEOUT_MS);
+    const disc = await startDiscovery(values);
+    try {
+      await query(disc, node, AbortSignal.timeout(timeoutMs));
+      return 0;
+    } finally {
+      await disc.close();
+    }
+  };
+}
+
+function printNode(node: Node): void {
+  console.log(node.record.signed ? node.record.toText() : node.toEnodeUrl());
+  console.log(node.toEnodeUrl());
+}
+
+const ping = oneShot(async (disc, node, signal) => {
+  const started = performance.now();
+  const pong = await disc.ping(node, { signal });
+  const rtt = performance.now() - started;
+  const seq = pong.enrSeq === undefined ? '' : `, record seq ${pong.enrSeq}`;
+  console.log(`node ${node.id.short()} responded to ping (RTT ${rtt.toFixed(1)} ms${seq})`);
+});
+
+const resolve = oneShot(async (disc, node, signal) => {
+  printNode(await disc.resolve(node, { signal }));
+});
+
+const requestenr = oneShot(async (disc, node, signal) => {
+  const fresh = await disc.requestENR(node, { signal });
+  console.log(fresh.record.toText());
+});
+
+/** One entry of geth's nodes.json (`cmd/devp2p/nodeset.go` nodeJSON). */
+interface NodeJson {
+  seq: number;
+  record: string;
+  score?: number;
+  firstResponse?: string;
+  lastResponse?: string;
+  lastCheck?: string;
+}
+
+/** geth truncates these times to seconds and writes them as RFC 3339 in UTC. */
+function goTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function recordText(node: Node): string {
+  return node.record.signed ? node.record.toText() : node.toEnodeUrl();
+}
+
+function loadNodeSet(path: string): Map<string, NodeJson> {
+  const set = new Map<string, NodeJson>();
+  if (!existsSync(path)) return set;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new Error(`${path}: not valid JSON (${(cause as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${path}: expected a JSON object of node id → node`);
+  }
+  for (const [id, value] of Object.entries(parsed as Record<string, NodeJson>)) {
+    if (typeof value?.record === 'string') set.set(id, value);
+  }
+  return set;
+}
+
+function parseRecordText(text: string): Node | undefined {
+  try {
+    return text.startsWith('enr:') ? Node.fromRecord(Enr.decodeText(text)) : parseNodeArgument(text, 'record');
+  } catch {
+    return undefined;
+  }
+}
+
+function writeNodeSet(path: string, set: Map<string, NodeJson>): void {
+  const sorted = Object.fromEntries([...set.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const text = JSON.stringify(sorted, null, 4);
+  if (path === '-') {
+    console.log(text);
+    return;
+  }
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+const crawl: ToolCommand = async (args) => {
+  const { values, positionals } = parseToolArgs(args, {
+    addr: { type: 'string' },
+    timeout: { type: 'string' },
+    out: { type: 'string' },
+    bootnodes: { type: 'string' },
+  });
+  expectPositionals(positionals, 0);
+  const timeoutMs = timeoutFlag(values, DISCV4_CRAWL_TIMEOUT_MS);
+  const out = typeof values.out === 'string' ? values.out : 'nodes.json';
+  const outPath = out === '-' ? out : resolvePath(out);
+  const set = out === '-' ? new Map<string, NodeJson>() : loadNodeSet(outPath);
+  const seeds: Node[] = [];
+  if (typeof values.bootnodes === 'string') {
+    for (const text of values.bootnodes
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      seeds.push(parseNodeArgument(text, '--bootnodes'));
+    }
+  }
+  for (const entry of set.values()) {
+    const node = parseRecordText(entry.record);
+    if (node) seeds.push(node);
+  }
+  if (seeds.length === 0) throw new UsageError('no bootnodes: pass --bootnodes or an existing --out file');
+
+  const disc = await startDiscovery(values, seeds);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const onSignal = (): void => controller.abort();
+  process.on('SIGINT', onSignal);
+  const started = Date.now();
+  const checked = new Set<string>();
+  const queue: Node[] = [];
+  let inflight = 0;
+  let responded = 0;
+  let found = 0;
+  let wake: (() => void) | undefined;
+
+  const check = async (node: Node): Promise<void> => {
+    const id = node.id.hex;
+    const entry: NodeJson = set.get(id) ?? { seq: Number(node.seq), record: recordText(node) };
+    const now = Date.now();
+    entry.lastCheck = goTime(now);
+    try {
+      const fresh = await disc.requestENR(node, { signal: controller.signal });
+      entry.record = recordText(fresh);
+      entry.seq = Number(fresh.seq);
+      entry.score = (entry.score ?? 0) + 1;
+      entry.firstResponse ??= entry.lastCheck;
+      entry.lastResponse = entry.lastCheck;
+      responded++;
+    } catch {
+      if (controller.signal.aborted) return;
+      entry.score = Math.floor((entry.score ?? 0) / 2);
+    }
+    if ((entry.score ?? 0) <= 0) {
+      set.delete(id);
+      return;
+    }
+    set.set(id, entry);
+  };
+  const enqueue = (node: Node): void => {
+    if (checked.has(node.id.hex) || !node.udpEndpoint()) return;
+    checked.add(node.id.hex);
+    found++;
+    queue.push(node);
+    wake?.();
+  };
+  const progress = setInterval(() => {
+    const elapsed = Math.round((Date.now() - started) / 1000);
+    console.error(
+      `Crawling: found ${found}, checked ${found - queue.length - inflight}, responded ${responded}, table ${disc.table.size}, ${elapsed}s`,
+    );
+  }, CRAWL_PROGRESS_INTERVAL_MS);
+
+  for (const seed of seeds) enqueue(seed);
+  const workers = (async () => {
+    while (!controller.signal.aborted) {
+      while (inflight < CRAWL_CONCURRENCY && queue.length > 0) {
+        inflight++;
+        void check(queue.shift()!).finally(() => {
+          inflight--;
+          wake?.();
+        });
+      }
+      await new Promise<void>((r) => {
+        wake = r;
+        controller.signal.addEventListener('abort', () => r(), { once: true });
+      });
+    }
+  })();
+  const walk = (async () => {
+    try {
+      for await (const node of disc.randomNodes({ signal: controller.signal })) enqueue(node);
+    } catch {
+      // The walk ends with the deadline.
+    }
+  })();
+  // Periodic lookups toward random targets, besides the iterator's own, so the table keeps filling.
+  const lookups = (async () => {
+    while (!controller.signal.aborted) {
+      try {
+        for (const node of await disc.lookup(randomBytes(64), { signal: controller.signal })) enqueue(node);
+      } catch {
+        // Aborted or a failed query: the next round tries again.
+      }
+      for (const node of disc.table.nodes()) enqueue(node);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  await Promise.all([workers, walk, lookups]);
+  clearTimeout(timer);
+  clearInterval(progress);
+  process.off('SIGINT', onSignal);
+  await disc.close();
+  writeNodeSet(outPath, set);
+  console.error(`Crawl done: ${set.size} nodes with a record written to ${out}`);
+  return 0;
+};
+
+/**
+ * `devp2p discv4 ping|resolve|requestenr|crawl`: one-shot discovery v4 queries and a crawler (geth's
+ * `devp2p discv4`).
+ * @example process.exitCode = await runDiscv4(['ping', 'enode://…@127.0.0.1:30303'])
+ */
+export const runDiscv4: ToolCommand = withUsage(DISCV4_USAGE, subcommands({ ping, resolve, requestenr, crawl }));

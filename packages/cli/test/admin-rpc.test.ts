@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { describe, it } from 'node:test';
+import { createLogger } from '@devp2p/core';
+import { generatePrivateKey } from '@devp2p/crypto';
+import { LocalNode, type Node } from '@devp2p/enode';
+import { ping } from '@devp2p/plugin-ping';
+import { createServer } from '@devp2p/server';
+import {
+  type AdminBackend,
+  HTTP_BODY_LIMIT,
+  handleRpcBody,
+  handleRpcRequest,
+  MAX_BATCH_ITEMS,
+  RPC_ERROR,
+  startAdminRpc,
+} from '../src/admin-rpc.ts';
+
+function fakeBackend(): AdminBackend & { calls: string[] } {
+  const calls: string[] = [];
+  const record =
+    (name: string) =>
+    (node: string | Node): void => {
+      calls.push(`${name} ${typeof node === 'string' ? node : node.id.hex}`);
+    };
+  return {
+    calls,
+    peerCount: 2,
+    nodeInfo: () => ({ id: 'ab' }) as unknown as ReturnType<AdminBackend['nodeInfo']>,
+    peersInfo: () => [],
+    addPeer: record('add'),
+    removePeer: record('remove'),
+    addTrustedPeer: record('addTrusted'),
+    removeTrustedPeer: record('removeTrusted'),
+  };
+}
+
+const key = new LocalNode(generatePrivateKey());
+const enode = `enode://${Buffer.from(key.publicKey).toString('hex')}@127.0.0.1:30303`;
+const call = (method: string, params?: unknown, id: unknown = 1) => ({ jsonrpc: '2.0', id, method, params });
+
+describe('admin JSON-RPC: requests to responses', () => {
+  it('answers the admin and net methods in geth shapes', () => {
+    const backend = fakeBackend();
+    assert.deepEqual(handleRpcRequest(backend, call('net_peerCount')), { jsonrpc: '2.0', id: 1, result: '0x2' });
+    assert.deepEqual(handleRpcRequest(backend, call('net_listening', [])), { jsonrpc: '2.0', id: 1, result: true });
+    assert.deepEqual(handleRpcRequest(backend, call('admin_nodeInfo', [], 'x')), {
+      jsonrpc: '2.0',
+      id: 'x',
+      result: { id: 'ab' },
+    });
+    assert.deepEqual(handleRpcRequest(backend, call('admin_peers')), { jsonrpc: '2.0', id: 1, result: [] });
+    for (const method of ['admin_addPeer', 'admin_removePeer', 'admin_addTrustedPeer', 'admin_removeTrustedPeer']) {
+      assert.deepEqual(handleRpcRequest(backend, call(method, [enode])), { jsonrpc: '2.0', id: 1, result: true });
+    }
+    assert.deepEqual(
+      backend.calls,
+      ['add', 'remove', 'addTrusted', 'removeTrusted'].map((c) => `${c} ${key.id.hex}`),
+    );
+  });
+
+  it('maps bad requests to JSON-RPC errors and never throws', () => {
+    const backend = fakeBackend();
+    const code = (r: unknown) => (r as { error: { code: number } }).error.code;
+    assert.deepEqual(handleRpcBody(backend, '{"jsonrpc":'), {
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: RPC_ERROR.parseError, message: 'parse error' },
+    });
+    for (const bad of ['1', '"x"', 'null', '{}', '{"jsonrpc":"1.0","id":1,"method":"net_listening"}']) {
+      assert.equal(code(handleRpcBody(backend, bad)), RPC_ERROR.invalidRequest, bad);
+    }
+    assert.equal(code(handleRpcRequest(backend, { jsonrpc: '2.0', id: {}, method: 'x' })), RPC_ERROR.invalidRequest);
+    assert.equal(code(handleRpcRequest(backend, { jsonrpc: '2.0', id: 1, method: 5 })), RPC_ERROR.invalidRequest);
+    assert.equal(code(handleRpcBody(backend, '[]')), RPC_ERROR.invalidRequest, 'empty batch');
+    const tooMany = JSON.stringify(Array.from({ length: MAX_BATCH_ITEMS + 1 }, () => call('net_listening')));
+    assert.equal(code(handleRpcBody(backend, tooMany)), RPC_ERROR.invalidRequest, 'batch too large');
+    const unknown = handleRpcRequest(backend, call('eth_blockNumber', [], 7));
+    assert.deepEqual(unknown, {
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: RPC_ERROR.methodNotFound, message: 'the method eth_blockNumber does not exist/is not available' },
+    });
+    assert.equal(code(handleRpcRequest(backend, call('__proto__'))), RPC_ERROR.methodNotFound);
+    assert.equal(code(handleRpcRequest(backend, call('toString'))), RPC_ERROR.methodNotFound);
+
+    const invalidEnode = handleRpcRequest(backend, call('admin_addPeer', ['enode://zz@1.2.3.4:1'])) as {
+      error: { code: number; message: string };
+    };
+    assert.equal(invalidEnode.error.code, RPC_ERROR.invalidParams);
+    assert.match(invalidEnode.error.message, /^invalid argument 0: .+/);
+    for (const params of [[], [1], [enode, enode], { enode }, 'x']) {
+      assert.equal(code(handleRpcRequest(backend, call('admin_addPeer', params))), RPC_ERROR.invalidParams);
+    }
+    assert.equal(code(handleRpcRequest(backend, call('net_peerCount', [1]))), RPC_ERROR.invalidParams);
+    assert.deepEqual(backend.calls, [], 'nothing was called with bad params');
+
+    const failing: AdminBackend = {
+      ...fakeBackend(),
+      addPeer: () => {
+        throw new Error('server stopped');
+      },
+    };
+    assert.deepEqual(handleRpcRequest(failing, call('admin_addPeer', [enode])), {
+      jsonrpc: '2.0',
+      id: 1,
+      error: { code: RPC_ERROR.internalError, message: 'server stopped' },
+    });
+  });
+
+  it('answers batches in order, skipping notifications', () => {
+    const backend = fakeBackend();
+    const body = JSON.stringify([
+      call('net_peerCount', [], 1),
+      { jsonrpc: '2.0', method: 'net_listening' },
+      call('nope', [], 2),
+      42,
+    ]);
+    assert.deepEqual(handleRpcBody(backend, body), [
+      { jsonrpc: '2.0', id: 1, result: '0x2' },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        error: { code: RPC_ERROR.methodNotFound, message: 'the method nope does not exist/is not available' },
+      },
+      { jsonrpc: '2.0', id: null, error: { code: RPC_ERROR.invalidRequest, message: 'invalid request' } },
+    ]);
+    assert.equal(handleRpcBody(backend, '{"jsonrpc":"2.0","method":"net_listening"}'), undefined);
+    assert.equal(handleRpcBody(backend, '[{"jsonrpc":"2.0","method":"net_listening"}]'), undefined);
+  });
+});
+
+interface HttpReply {
+  readonly status: number;
+  readonly body: string;
+}
+
+function post(port: number, body: string | Buffer, headers: Record<string, string> = {}, method = 'POST') {
+  return new Promise<HttpReply>((resolve, reject) => {
+    // A connection of its own (no keep-alive agent): the server closes the one of a refused request.
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: '/',
+        agent: false,
+        headers: { 'content-type': 'application/json', ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        const done = (): void => resolve({ status: res.statusCode ?? 0, body: text });
+        res.on('end', done);
+        res.on('error', done);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('admin JSON-RPC over HTTP on 127.0.0.1', () => {
+  it('serves a real server and rejects malformed, oversized and non-JSON requests', async () => {
+    const server = createServer({ privateKey: generatePrivateKey(), listenAddr: null, protocols: [ping] });
+    await server.start();
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', sink: (r) => lines.push(JSON.stringify(r)) });
+    const rpc = await startAdminRpc(server, { host: '127.0.0.1', port: 0, logger });
+    try {
+      const { port } = rpc.address;
+      assert.ok(port > 0);
+      assert.ok(lines.some((l) => l.includes('HTTP server started') && l.includes(`127.0.0.1:${port}`)));
+
+      const ok = await post(port, JSON.stringify(call('admin_nodeInfo')));
+      assert.equal(ok.status, 200);
+      const info = JSON.parse(ok.body).result;
+      assert.equal(info.enode, server.self.toEnodeUrl());
+      assert.deepEqual(info.protocols, { png: server.nodeInfo().protocols.png });
+
+      const malformed = await post(port, '{"jsonrpc":"2.0","id":1,"method":');
+      assert.equal(malformed.status, 200);
+      assert.deepEqual(JSON.parse(malformed.body), {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: RPC_ERROR.parseError, message: 'parse error' },
+      });
+      assert.equal((await post(port, Buffer.from([0xff, 0xfe, 0x00]))).status, 200, 'binary garbage: a parse error');
+      assert.equal((await post(port, '{}', { 'content-type': 'text/plain' })).status, 415);
+      assert.equal((await post(port, '', {}, 'GET')).status, 405);
+      // Refused: a 413, or the connection reset while the client was still sending the body.
+      const big = await post(port, Buffer.alloc(HTTP_BODY_LIMIT + 1, 0x20)).catch((e: Error) => e);
+      assert.ok(big instanceof Error || big.status === 413, `oversized body refused: ${JSON.stringify(big)}`);
+      const chunked = await post(port, Buffer.alloc(HTTP_BODY_LIMIT + 1, 0x20), {
+        'transfer-encoding': 'chunked',
+      }).catch((e: Error) => e);
+      assert.ok(chunked instanceof Error || chunked.status === 413, 'oversized chunked body refused');
+      // Still serving after all of that.
+      const count = await post(port, JSON.stringify(call('net_peerCount')));
+      assert.equal(JSON.parse(count.body).result, '0x0');
+    } finally {
+      await rpc.close();
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { generatePrivateKey } from '@devp2p/crypto';
+import { Discv4 } from '@devp2p/discovery';
+import { ping } from '@devp2p/plugin-ping';
+import { createServer } from '@devp2p/server';
+import { readVectorJson, repoRoot, runtimeCommand, skipWithoutVectors } from '@devp2p/test-utils';
+import { udpTransport } from '@devp2p/transport-node';
+
+const BIN = join(repoRoot, 'packages', 'cli', 'src', 'bin.ts');
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `devp2p <args>` on this test's runtime without blocking the event loop (in-test servers must answer). */
+function devp2p(args: readonly string[], timeoutMs = 30_000): Promise<Result> {
+  const [cmd, baseArgs] = runtimeCommand(BIN, { source: true });
+  const child = spawn(cmd, [...baseArgs, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`devp2p ${args.join(' ')} did not end within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'devp2p-tools-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('devp2p key', () => {
+  it('generates a key file (0600) and inspects it: the same node id, an enode URL on 127.0.0.1:30303', async () => {
+    const file = join(dir, 'nodekey');
+    const generated = await devp2p(['key', 'generate', file]);
+    assert.equal(generated.code, 0, generated.stderr);
+    assert.match(readFileSync(file, 'utf8'), /^[0-9a-f]{64}$/);
+    if (process.platform !== 'win32') assert.equal(statSync(file).mode & 0o777, 0o600);
+    const id = /Node ID: ([0-9a-f]{64})/.exec(generated.stdout)?.[1];
+    assert.ok(id, generated.stdout);
+    const inspected = await devp2p(['key', 'inspect', file]);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    assert.match(inspected.stdout, new RegExp(`Node ID: +${id}`));
+    assert.match(inspected.stdout, /Enode URL: +enode:\/\/[0-9a-f]{128}@127\.0\.0\.1:30303\n/);
+    assert.match(inspected.stdout, /Record: +enr:/);
+    const again = await devp2p(['key', 'generate', file]);
+    assert.equal(again.code, 1, 'an existing key file is not replaced');
+  });
+
+  it('rejects bad usage with exit code 2 and the usage', async () => {
+    const result = await devp2p(['key', 'frobnicate']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /devp2p key <generate\|inspect>/);
+  });
+});
+
+interface Eip778Vector {
+  readonly source_values: { readonly text: string; readonly node_id: string };
+}
+
+describe('devp2p enr decode', { skip: skipWithoutVectors }, () => {
+  it('prints the EIP-778 example record: node id, seq, valid signature, fields', async () => {
+    const vector = readVectorJson<Eip778Vector>('enr/eip778-example.json').source_values;
+    const text = await devp2p(['enr', 'decode', vector.text]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`Node ID: ${vector.node_id}`));
+    assert.match(text.stdout, /sequence number 1 and 4 key\/value pairs/);
+    assert.match(text.stdout, /Signature: valid/);
+    assert.match(text.stdout, /"ip" +127\.0\.0\.1/);
+    assert.match(text.stdout, /"udp" +30303/);
+    const json = await devp2p(['enr', 'decode', '--json', vector.text]);
+    assert.equal(json.code, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+    assert.equal(parsed.nodeId, vector.node_id);
+    assert.equal(parsed.seq, 1);
+    assert.equal(parsed.signatureValid, true);
+    assert.deepEqual(parsed.fields, {
+      id: 'v4',
+      ip: '127.0.0.1',
+      secp256k1: '03ca634cae0d49acb401d8a4c6b6fe8c55b70d115bf400769cc1400f3258cd3138',
+      udp: 30303,
+    });
+  });
+});
+
+describe('devp2p rlpx ping', () => {
+  it("prints an in-test server's client name and png/1", async () => {
+    const server = createServer({
+      privateKey: generatePrivateKey(),
+      name: 'tools-test-server',
+      listenAddr: '127.0.0.1:0',
+      protocols: [ping],
+    });
+    await server.start();
+    try {
+      const result = await devp2p(['rlpx', 'ping', '--timeout', '5s', server.self.toEnodeUrl()]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /Client: +tools-test-server/);
+      assert.match(result.stdout, /png\/1/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('reports "too many peers" from a server with maxPeers 0, with a non-zero exit code', async () => {
+    const server = createServer({ privateKey: generatePrivateKey(), listenAddr: '127.0.0.1:0', maxPeers: 0 });
+    await server.start();
+    try {
+      const result = await devp2p(['rlpx', 'ping', server.self.toEnodeUrl()]);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stdout + result.stderr, /too many peers/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('devp2p discv4', () => {
+  it('ping and requestenr against an in-test discv4 node', async () => {
+    const disc = await Discv4.start({ privateKey: generatePrivateKey(), transport: udpTransport, host: '127.0.0.1' });
+    try {
+      const target = disc.self.toEnodeUrl();
+      const pinged = await devp2p(['discv4', 'ping', '--addr', '127.0.0.1:0', target]);
+      assert.equal(pinged.code, 0, pinged.stderr);
+      assert.match(pinged.stdout, /responded to ping \(RTT [\d.]+ ms/);
+      const requested = await devp2p(['discv4', 'requestenr', '--addr', '127.0.0.1:0', target]);
+      assert.equal(requested.code, 0, requested.stderr);
+      const decoded = await devp2p(['enr', 'decode', requested.stdout.trim()]);
+      assert.match(decoded.stdout, new RegExp(`Node ID: ${disc.self.id.hex}`));
+      const resolved = await devp2p(['discv4', 'resolve', '--addr', '127.0.0.1:0', target]);
+      assert.equal(resolved.code, 0, resolved.stderr);
+      assert.match(resolved.stdout, /^enr:/);
+    } finally {
+      await disc.close();
+    }
+  });
+
+  it('crawl --timeout 5s writes a nodes.json (geth format) holding a 3-node network', async () => {
+    const start = (bootnodes: Discv4[]): Promise<Discv4> =>
+      Discv4.start({
+        privateKey: generatePrivateKey(),
+        transport: udpTransport,
+        host: '127.0.0.1',
+        bootnodes: bootnodes.map((b) => b.self),
+      });
+    const a = await start([]);
+    const b = await start([a]);
+    const c = await start([a]);
+    try {
+      const deadline = Date.now() + 10_000;
+      while (a.table.size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const out = join(dir, 'nodes.json');
+      const result = await devp2p([
+        'discv4',
+        'crawl',
+        '--timeout',
+        '5s',
+        '--addr',
+        '127.0.0.1:0',
+        '--out',
+        out,
+        '--bootnodes',
+        a.self.toEnodeUrl(),
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /Crawling: found/);
+      const set = JSON.parse(readFileSync(out, 'utf8')) as Record<string, Record<string, unknown>>;
+      for (const node of [a, b, c]) {
+        const entry = set[node.self.id.hex];
+        assert.ok(entry, `${node.self.id.short()} in nodes.json:\n${JSON.stringify(set, null, 2)}\n${result.stderr}`);
+        assert.match(String(entry.record), /^enr:/);
+        assert.equal(typeof entry.seq, 'number');
+        assert.ok(Number(entry.score) >= 1);
+        for (const field of ['firstResponse', 'lastResponse', 'lastCheck']) {
+          assert.match(String(entry[field]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        }
+      }
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+});
+
+describe('devp2p devnet', () => {
+  it('--nodes 3 --duration 8 ends by itself with every node having a peer in its last table', async () => {
+    const result = await devp2p(['devnet', '--nodes', '3', '--duration', '8'], 40_000);
+    assert.equal(result.code, 0, result.stderr);
+    const last = result.stdout.slice(result.stdout.lastIndexOf('devnet: 3 nodes'));
+    const rows = [...last.matchAll(/^ {2}(\d+) +([0-9a-f]{16}) +(\d+) +(\d+)$/gm)];
+    assert.equal(rows.length, 3, last);
+    for (const row of rows) assert.ok(Number(row[3]) >= 1, `node ${row[1]} has a peer:\n${last}`);
+  });
+});
