@@ -10,7 +10,7 @@ import type { DatagramTransport } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
 import { BUCKET_SIZE, Discv4, type Discv4Options } from '@devp2p/discovery';
 import { MemoryDatagramNetwork, udpTransport } from '@devp2p/transport-node';
-import { type BenchRow, type BenchUnit, runBench } from './lib/harness.ts';
+import { type BenchRow, runBench } from './lib/harness.ts';
 import { HOST } from './lib/loopback.ts';
 
 /** Node counts per scale point: 64 is the simulation test's (a sanity check), then the 500 and 1000. */
