@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger, hexToBytes, jsonSink, type Logger, type LogLevel, textSink } from '@devp2p/core';
+import { bytesToHex, createLogger, hexToBytes, jsonSink, type Logger, type LogLevel, textSink } from '@devp2p/core';
 import { isValidPrivateKey } from '@devp2p/crypto';
 import { Discv4, NetList } from '@devp2p/discovery';
 import {
@@ -15,6 +15,7 @@ import {
   openNodeDatabase,
   parseNode,
 } from '@devp2p/enode';
+import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
 import { createServer, type Server } from '@devp2p/server';
 import { udpTransport } from '@devp2p/transport-node';
@@ -32,6 +33,9 @@ export const DEFAULT_HTTP_ADDR = '127.0.0.1';
 /** Default data directory, like geth's `~/.ethereum`. */
 export const DEFAULT_DATADIR: string = join(homedir(), '.devp2p');
 
+/** The `--network` presets (geth's `--mainnet`, `--sepolia`, `--hoodi`); mainnet is the default, as geth's. */
+export const NETWORKS: Readonly<Record<string, ChainConfig>> = { mainnet, sepolia, hoodi };
+
 /** geth's `--verbosity` levels: 0 silent … 5 trace (3, info, by default). */
 const VERBOSITY: readonly (LogLevel | 'silent')[] = ['silent', 'error', 'warn', 'info', 'debug', 'trace'];
 
@@ -39,7 +43,13 @@ export const NODE_USAGE: string = `devp2p node [flags]
 
 Runs a devp2p node: listens on TCP, keeps its node key and node database in the data directory, and connects to
 the static and trusted nodes listed there (static-nodes.json, trusted-nodes.json: JSON arrays of enode URLs), and
-finds more peers through discv4 discovery unless --nodiscover.
+finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 and eth/69 for the chosen network
+(without chain data: it reports the genesis block as its head and answers requests empty) and png/1.
+
+  --network <name|file>  mainnet, sepolia, hoodi, or a genesis file for a custom network (default mainnet):
+                         {"networkId": 1337, "genesisHash": "0x…", "genesisTime": 0, "forks": [{"name": "prague",
+                         "time": 0}, {"name": "london", "block": 0}]} (genesisTime, genesisDifficulty, forks and
+                         name are optional)
 
   --datadir <dir>        data directory (default ${DEFAULT_DATADIR})
   --nodekey <file>       node key file (default <datadir>/nodekey, created when missing)
@@ -65,6 +75,8 @@ finds more peers through discv4 discovery unless --nodiscover.
 /** What `devp2p node` was asked to do, after flag parsing and validation. */
 export interface NodeOptions {
   readonly datadir: string;
+  /** The network the eth protocol runs on (`--network`). */
+  readonly chain: ChainConfig;
   readonly privateKey: Uint8Array;
   readonly port: number;
   readonly maxPeers: number;
@@ -106,6 +118,72 @@ function readNodeList(path: string): string[] {
   return parsed;
 }
 
+const GETH_GENESIS_HINT =
+  "this looks like geth's genesis.json, which has no genesis hash (computing it needs the state root); write our " +
+  'format with the genesis hash geth reports in admin_nodeInfo.protocols.eth.genesis';
+
+/**
+ * Reads a `--network` genesis file: `{ name?, networkId, genesisHash, genesisTime?, genesisDifficulty?, forks? }`,
+ * the options of `customChain` as JSON (networkId and genesisDifficulty as a number or a decimal string; each fork
+ * `{ "name", "block" }` or `{ "name", "time" }`). Throws a UsageError naming the file and the bad field.
+ */
+function readGenesisFile(path: string): ChainConfig {
+  const fail = (why: string): never => {
+    throw new UsageError(`--network: ${path}: ${why}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    return fail(`not valid JSON (${(cause as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail('expected a JSON object');
+  const file = parsed as Record<string, unknown>;
+  if (file.genesisHash === undefined && typeof file.config === 'object') return fail(GETH_GENESIS_HINT);
+  const uint = (value: unknown, field: string): bigint => {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+    if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
+    return fail(`${field}: expected a non-negative integer (number or decimal string), got ${JSON.stringify(value)}`);
+  };
+  if (file.name !== undefined && typeof file.name !== 'string') fail('name: expected a string');
+  if (typeof file.genesisHash !== 'string') fail('genesisHash: expected 32 bytes as hex');
+  if (file.genesisTime !== undefined && typeof file.genesisTime !== 'number')
+    fail('genesisTime: expected a timestamp in seconds');
+  if (file.forks !== undefined && !Array.isArray(file.forks)) fail('forks: expected an array');
+  const forks = ((file.forks ?? []) as unknown[]).map((fork, i): Fork => {
+    const f = (typeof fork === 'object' && fork !== null ? fork : {}) as Record<string, unknown>;
+    const name = typeof f.name === 'string' ? f.name : `fork ${i}`;
+    if (typeof f.block === 'number' && f.time === undefined) return { name, block: f.block };
+    if (typeof f.time === 'number' && f.block === undefined) return { name, time: f.time };
+    return fail(`forks[${i}]: expected {"name": …, "block": n} or {"name": …, "time": n}`);
+  });
+  try {
+    return customChain({
+      name: (file.name as string | undefined) ?? basename(path).replace(/\.json$/, ''),
+      networkId: uint(file.networkId, 'networkId'),
+      genesisHash: file.genesisHash as string,
+      ...(file.genesisTime !== undefined ? { genesisTime: file.genesisTime as number } : {}),
+      ...(file.genesisDifficulty !== undefined
+        ? { genesisDifficulty: uint(file.genesisDifficulty, 'genesisDifficulty') }
+        : {}),
+      forks,
+    });
+  } catch (cause) {
+    if (cause instanceof UsageError) throw cause;
+    return fail((cause as Error).message);
+  }
+}
+
+/** `--network`: a preset name or a genesis file. */
+function parseNetwork(value: string | undefined): ChainConfig {
+  if (value === undefined) return mainnet;
+  const preset = Object.hasOwn(NETWORKS, value) ? NETWORKS[value] : undefined;
+  if (preset) return preset;
+  if (!existsSync(value))
+    throw new UsageError(`--network: expected mainnet, sepolia, hoodi or a genesis file, got ${JSON.stringify(value)}`);
+  return readGenesisFile(resolve(value));
+}
+
 /**
  * Parses `devp2p node` flags (geth's names) into {@link NodeOptions}; throws a UsageError naming the bad flag.
  * Creates the data directory and the node key file when missing.
@@ -120,6 +198,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       allowPositionals: false,
       options: {
         datadir: { type: 'string' },
+        network: { type: 'string' },
         nodekey: { type: 'string' },
         nodekeyhex: { type: 'string' },
         port: { type: 'string' },
@@ -144,6 +223,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   }
   if (values.help) return 'help';
   const str = (name: string): string | undefined => values[name] as string | undefined;
+  const chain = parseNetwork(str('network'));
   const datadir = resolve(str('datadir') ?? DEFAULT_DATADIR);
   mkdirSync(datadir, { recursive: true, mode: 0o700 });
   let privateKey: Uint8Array;
@@ -193,6 +273,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   const httpPort = integer(str('http.port'), DEFAULT_HTTP_PORT, '--http.port', 65535);
   return {
     datadir,
+    chain,
     privateKey,
     port,
     maxPeers: integer(str('maxpeers'), 50, '--maxpeers'),
@@ -223,7 +304,7 @@ export interface RunningNode {
 
 /**
  * Starts a node from parsed options: the node database in `<datadir>/nodes`, the server listening on all
- * interfaces with the ping plugin, discv4 on UDP sharing the server's record (it feeds the dialer and resolves
+ * interfaces with eth/69, eth/68 (for `options.chain`, no chain data) and the ping plugin, discv4 on UDP sharing the server's record (it feeds the dialer and resolves
  * static nodes), and the admin JSON-RPC. Logs `Started P2P networking` with our enode.
  * @example const node = await startNode(options); process.on('SIGINT', () => node.stop())
  */
@@ -251,7 +332,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       ...(options.netRestrict ? { netRestrict: options.netRestrict } : {}),
       staticNodes: options.staticNodes,
       trustedNodes: options.trustedNodes,
-      protocols: [ping],
+      protocols: [...eth({ chain: options.chain }).protocols, ping],
       localNode,
       logger: options.logger,
       ...(discoveryOptions
@@ -281,12 +362,23 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     throw error;
   }
   const log = options.logger.child('node');
+  log.info('eth protocol on network', {
+    network: options.chain.name,
+    networkId: options.chain.networkId.toString(),
+    genesis: `0x${bytesToHex(options.chain.genesisHash)}`,
+  });
   server.on('peer:added', ({ peer }) =>
     log.info('peer connected', { id: peer.id.slice(0, 16), name: peer.clientName }),
   );
-  server.on('peer:removed', ({ peer, error }) =>
-    log.info('peer disconnected', { id: peer.id.slice(0, 16), reason: error.message }),
-  );
+  // The cause says why a local disconnect happened, e.g. the eth Status mismatch behind "subprotocol error".
+  server.on('peer:removed', ({ peer, error }) => {
+    const cause = error.cause instanceof Error && error.cause.message !== error.message ? error.cause : undefined;
+    log.info('peer disconnected', {
+      id: peer.id.slice(0, 16),
+      reason: error.message,
+      ...(cause ? { cause: cause.message } : {}),
+    });
+  });
   let stopping: Promise<void> | undefined;
   return {
     server,

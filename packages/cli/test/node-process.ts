@@ -88,3 +88,34 @@ export async function until(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** What a finished `devp2p` command printed, and its exit code. */
+export interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `devp2p <args>` on this test's runtime to its end, without blocking the event loop; SIGKILL after `timeoutMs`. */
+export function runCommand(args: readonly string[], timeoutMs = 30_000): Promise<CommandResult> {
+  const [cmd, baseArgs] = runtimeCommand(BIN, { source: true });
+  const child = spawn(cmd, [...baseArgs, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`devp2p ${args.join(' ')} did not end within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -13,7 +13,7 @@ import { tcpTransport } from '@devp2p/transport-node';
 import { BIN, startNodeProcess } from './node-process.ts';
 
 describe('devp2p node (a real process on this runtime)', () => {
-  it('starts, answers a Hello with png/1, keeps its enode across a restart, and stops cleanly on SIGTERM', async () => {
+  it('starts, answers a Hello with eth/68, eth/69 and png/1, keeps its enode across a restart, and stops cleanly on SIGTERM', async () => {
     const datadir = mkdtempSync(join(tmpdir(), 'devp2p-cli-'));
     try {
       const first = await startNodeProcess(['--datadir', datadir, '--port', '0', '--identity', 'cli-test']);
@@ -31,7 +31,11 @@ describe('devp2p node (a real process on this runtime)', () => {
         nodeId: publicKeyFromPrivate(key),
       });
       assert.equal(hello.clientName, 'devp2p.ts/cli-test');
-      assert.deepEqual(hello.caps, [{ name: 'png', version: 1 }]);
+      // The default network (mainnet): eth/69 and eth/68, plus png/1.
+      assert.deepEqual(
+        hello.caps.map((c) => `${c.name}/${c.version}`),
+        ['eth/68', 'eth/69', 'png/1'],
+      );
       conn.close();
       assert.ok(await first.stop(), `clean exit on SIGTERM:\n${first.output()}`);
 
