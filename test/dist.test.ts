@@ -8,6 +8,14 @@ import { repoRoot, runtimeCommand } from '@devp2p/test-utils';
 import { publishablePackages } from './packages.ts';
 
 describe('built output (dist/), as npm users get it', () => {
+  it('the built devp2p command runs (what npx / bunx / deno run start)', () => {
+    const [cmd, args] = runtimeCommand(join(repoRoot, 'packages', 'cli', 'dist', 'bin.js'));
+    const result = spawnSync(cmd, [...args, 'node', '--help'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /devp2p node \[flags\]/);
+    assert.match(result.stdout, /--bootnodes/);
+  });
+
   for (const pkg of publishablePackages()) {
     it(`${pkg.name}: dist exports exactly what the source exports`, async () => {
       const manifest = JSON.parse(readFileSync(join(pkg.dir, 'package.json'), 'utf8'));

@@ -56,6 +56,8 @@ finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 an
   --nodekeyhex <hex>     node key as hex (overrides --nodekey)
   --port <n>             TCP listening port (default ${DEFAULT_PORT}; 0 picks a free one)
   --bootnodes <enodes>   discovery bootstrap nodes (comma-separated enode URLs)
+  --staticnodes <enodes> nodes to keep connected, besides <datadir>/static-nodes.json (comma-separated)
+  --trustednodes <enodes> nodes always admitted, besides <datadir>/trusted-nodes.json (comma-separated)
   --nodiscover           disable discovery (peers come from static nodes and admin_addPeer only)
   --discovery.port <n>   UDP discovery port (default: the --port value; 0 picks a free one)
   --nat <mode>           none, or extip:<IP> to announce that IP in the node record (default none)
@@ -103,6 +105,22 @@ function integer(value: string | undefined, fallback: number, flag: string, max 
 
 /** A command-line mistake: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
+
+/** A comma-separated list of node URLs from a flag, each checked (UsageError naming the flag otherwise). */
+function nodeListFlag(value: string | undefined, flag: string): string[] {
+  const urls = (value ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  for (const url of urls) {
+    try {
+      parseNode(url);
+    } catch (cause) {
+      throw new UsageError(`${flag}: ${(cause as Error).message}`);
+    }
+  }
+  return urls;
+}
 
 function readNodeList(path: string): string[] {
   if (!existsSync(path)) return [];
@@ -209,6 +227,8 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
         verbosity: { type: 'string' },
         'log.format': { type: 'string' },
         bootnodes: { type: 'string' },
+        staticnodes: { type: 'string' },
+        trustednodes: { type: 'string' },
         nodiscover: { type: 'boolean' },
         'discovery.port': { type: 'string' },
         nat: { type: 'string' },
@@ -283,8 +303,14 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       .map((c) => c.trim())
       .filter(Boolean),
     name: identity ? `devp2p.ts/${identity}` : 'devp2p.ts',
-    staticNodes: readNodeList(join(datadir, 'static-nodes.json')),
-    trustedNodes: readNodeList(join(datadir, 'trusted-nodes.json')),
+    staticNodes: [
+      ...readNodeList(join(datadir, 'static-nodes.json')),
+      ...nodeListFlag(str('staticnodes'), '--staticnodes'),
+    ],
+    trustedNodes: [
+      ...readNodeList(join(datadir, 'trusted-nodes.json')),
+      ...nodeListFlag(str('trustednodes'), '--trustednodes'),
+    ],
     discovery: values.nodiscover ? undefined : { port: discoveryPort, bootnodes },
     extIp,
     http: values.http ? { host: httpAddr, port: httpPort } : undefined,

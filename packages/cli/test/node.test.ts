@@ -47,9 +47,10 @@ describe('devp2p node (a real process on this runtime)', () => {
     }
   });
 
-  it('connects to the static nodes listed in its data directory', async () => {
+  it('connects to the static nodes listed in its data directory and given by --staticnodes', async () => {
     const dirA = mkdtempSync(join(tmpdir(), 'devp2p-cli-'));
     const dirB = mkdtempSync(join(tmpdir(), 'devp2p-cli-'));
+    const dirC = mkdtempSync(join(tmpdir(), 'devp2p-cli-'));
     try {
       const a = await startNodeProcess(['--datadir', dirA, '--port', '0']);
       const aNode = parseNode(a.enode);
@@ -63,11 +64,19 @@ describe('devp2p node (a real process on this runtime)', () => {
         if (Date.now() - started > 20_000) throw new Error(`no connection:\n${a.output()}\n${b.output()}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+      const enodeA = Node.fromPublicKey(aNode.publicKey!, { ip: '127.0.0.1', tcp: aNode.tcp }).toEnodeUrl();
+      const c = await startNodeProcess(['--datadir', dirC, '--port', '0', '--nodiscover', '--staticnodes', enodeA]);
+      while (!/peer connected/.test(c.output()) || (a.output().match(/peer connected/g) ?? []).length < 2) {
+        if (Date.now() - started > 40_000) throw new Error(`no connection from C:\n${a.output()}\n${c.output()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(await c.stop());
       assert.ok(await b.stop());
       assert.ok(await a.stop());
     } finally {
       rmSync(dirA, { recursive: true, force: true });
       rmSync(dirB, { recursive: true, force: true });
+      rmSync(dirC, { recursive: true, force: true });
     }
   });
 
