@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,40 +7,12 @@ import { generatePrivateKey } from '@devp2p/crypto';
 import { Discv4 } from '@devp2p/discovery';
 import { ping } from '@devp2p/plugin-ping';
 import { createServer } from '@devp2p/server';
-import { readVectorJson, repoRoot, runtimeCommand, skipWithoutVectors } from '@devp2p/test-utils';
+import { readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
 import { udpTransport } from '@devp2p/transport-node';
-
-const BIN = join(repoRoot, 'packages', 'cli', 'src', 'bin.ts');
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { runCommand } from './node-process.ts';
 
 /** Runs `devp2p <args>` on this test's runtime without blocking the event loop (in-test servers must answer). */
-function devp2p(args: readonly string[], timeoutMs = 30_000): Promise<Result> {
-  const [cmd, baseArgs] = runtimeCommand(BIN, { source: true });
-  const child = spawn(cmd, [...baseArgs, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`devp2p ${args.join(' ')} did not end within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const devp2p = runCommand;
 
 const dir = mkdtempSync(join(tmpdir(), 'devp2p-tools-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

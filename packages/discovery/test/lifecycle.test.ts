@@ -1,31 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConnectionClosedError, type Timers } from '@devp2p/core';
+import { ConnectionClosedError } from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { MemoryNodeDatabase, Node } from '@devp2p/enode';
+import { countingTimers } from '@devp2p/test-utils';
 import { udpTransport } from '@devp2p/transport-node';
 import { BOND_EXPIRATION_MS, Discv4 } from '../src/index.ts';
 import { Harness, nowSeconds } from './helpers.ts';
-
-/** Real timers, counted, so a test can prove none is left behind. */
-function countingTimers(): Timers & { live: Set<unknown> } {
-  const live = new Set<unknown>();
-  return {
-    live,
-    setTimeout(callback, ms) {
-      const handle = setTimeout(() => {
-        live.delete(handle);
-        callback();
-      }, ms);
-      live.add(handle);
-      return handle;
-    },
-    clearTimeout(handle) {
-      live.delete(handle);
-      clearTimeout(handle as ReturnType<typeof setTimeout>);
-    },
-  };
-}
 
 describe('Discv4 lifecycle', () => {
   it('close() releases the socket, timers and pending replies, and fails running calls', async () => {
@@ -51,7 +32,7 @@ describe('Discv4 lifecycle', () => {
     assert.equal((await iterator.next()).done, true);
     assert.equal(discv4.pendingReplies, 0);
     assert.equal(discv4.activeTimers, 0);
-    assert.equal(timers.live.size, 0, 'no timer left');
+    assert.equal(timers.active, 0, 'no timer left');
     // The port is free again.
     const again = await udpTransport.bind({ host: '127.0.0.1', port: discv4.localNode.node.udp }, () => undefined);
     await again.close();

@@ -9,25 +9,13 @@ import {
   snappyMaxCompressedLength,
   snappyUncompress,
 } from '../src/snappy.ts';
+import { xorshift } from './helpers.ts';
 
 interface DecodeCase {
   desc: string;
   input: string;
   want: string;
   error: string | null;
-}
-
-/** xorshift32: a small seeded generator, so every run (and runtime) sees the same inputs. */
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
 }
 
 function randomBytes(next: () => number, n: number): Uint8Array {
