@@ -33,10 +33,13 @@ export function prng(seed: number): {
   };
 }
 
-/** The seed for this run: ENODE_TEST_SEED when set, else random (printed in assertion messages). */
+/** The seed property tests use unless ENODE_TEST_SEED is set. */
+const DEFAULT_TEST_SEED = 0x5eed;
+
 export function testSeed(): number {
   const fromEnv = Number(process.env['ENODE_TEST_SEED']);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.floor(Math.random() * 2 ** 31) + 1;
+  // A fixed default keeps every run (and CI) reproducible; set ENODE_TEST_SEED to explore other inputs.
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_TEST_SEED;
 }
 
 /** A fresh temporary directory and a function removing it. */

@@ -5,6 +5,7 @@ import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { ENR_MAX_SIZE, EnodeUrlError, Enr, EnrError, formatIp, parseEnodeUrl, parseNode } from '../src/index.ts';
 import { prng, testSeed } from './helpers.ts';
 
+const PREDEFINED_KEYS = new Set(['id', 'secp256k1', 'ip', 'ip6', 'tcp', 'udp', 'tcp6', 'udp6', 'quic', 'quic6', 'eth']);
 const seed = testSeed();
 const rand = prng(seed);
 const at = (what: string, i: number) => `${what} #${i} (ENODE_TEST_SEED=${seed})`;
@@ -46,7 +47,8 @@ function randomEntries(): Record<string, RlpInput> {
     const name = Array.from({ length: rand.int(1, 8) }, () =>
       rand.pick([...'abcdefghijklmnopqrstuvwxyz0123456789']),
     ).join('');
-    if (!(name in entries) && name !== 'id' && name !== 'secp256k1' && name !== 'eth') entries[name] = randomValue();
+    // Random names must not be the predefined keys, whose values are typed (a random value for `udp` is no port).
+    if (!(name in entries) && !PREDEFINED_KEYS.has(name)) entries[name] = randomValue();
   }
   return entries;
 }
