@@ -11,6 +11,7 @@ export {
   uintToBytes,
   utf8ToBytes,
 } from './bytes.ts';
+export { crc32 } from './crc32.ts';
 export {
   DisconnectError,
   type DisconnectInitiator,

@@ -26,8 +26,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
-import { bytesToNumber, concatBytes, type RlpValue, rlpDecode, rlpEncode, utf8ToBytes } from '@devp2p/core';
-import { crc32 } from './crc32.ts';
+import { bytesToNumber, concatBytes, crc32, type RlpValue, rlpDecode, rlpEncode, utf8ToBytes } from '@devp2p/core';
 import { NodeDatabaseError } from './errors.ts';
 import { formatIp, parseIp } from './ip.ts';
 import { MemoryNodeDatabase, type NodeDatabase, type NodeDatabaseChange, type NodeDatabaseOptions } from './nodedb.ts';
@@ -99,7 +98,7 @@ function header(version: number): Uint8Array {
   const out = new Uint8Array(HEADER_LENGTH);
   out.set(MAGIC, 0);
   putU32(out, 8, version);
-  putU32(out, 12, crc32(out, 0, 12));
+  putU32(out, 12, crc32(out.subarray(0, 12)));
   return out;
 }
 
@@ -132,7 +131,7 @@ function encodeChange(change: NodeDatabaseChange): Uint8Array {
   const entry = new Uint8Array(ENTRY_HEADER_LENGTH + payload.length);
   putU32(entry, 4, payload.length);
   entry.set(payload, ENTRY_HEADER_LENGTH);
-  putU32(entry, 0, crc32(entry, 4));
+  putU32(entry, 0, crc32(entry.subarray(4)));
   return entry;
 }
 
@@ -300,7 +299,7 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
       return this.#createEmpty();
     }
     if (!MAGIC.every((b, i) => data[i] === b)) throw this.#notOurs('bad magic');
-    if (crc32(data, 0, 12) !== u32(data, 12)) throw this.#notOurs('header checksum mismatch');
+    if (crc32(data.subarray(0, 12)) !== u32(data, 12)) throw this.#notOurs('header checksum mismatch');
     const version = u32(data, 8);
     if (version > NODEDB_SCHEMA_VERSION) {
       throw new NodeDatabaseError(
@@ -349,7 +348,7 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
         reason = 'torn entry';
         break;
       }
-      if (crc32(data, offset + 4, end) !== u32(data, offset)) {
+      if (crc32(data.subarray(offset + 4, end)) !== u32(data, offset)) {
         reason = 'checksum mismatch';
         break;
       }

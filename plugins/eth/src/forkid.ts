@@ -3,9 +3,8 @@
  * block number or timestamp as a big-endian uint64; FORK_NEXT is the next fork's, or 0. Validation follows the
  * EIP's rules, with go-ethereum's extension to timestamp forks.
  */
-import { bigIntToFixedBytes } from '@devp2p/core';
+import { bigIntToFixedBytes, crc32 } from '@devp2p/core';
 import type { ChainConfig } from './chains.ts';
-import { crc32 } from './crc32.ts';
 
 /**
  * An EIP-2124 fork id: `hash` is FORK_HASH as a uint32, `next` is FORK_NEXT (0 when no fork is known).

@@ -10,7 +10,6 @@ export {
   mainnet,
   sepolia,
 } from './chains.ts';
-export { crc32 } from './crc32.ts';
 export {
   FORK_TIMESTAMP_THRESHOLD,
   type ForkHead,

@@ -3,10 +3,9 @@
 // forkid_test.go), and the fork id RLP encoding vectors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@devp2p/core';
+import { bytesToHex, crc32, hexToBytes, utf8ToBytes } from '@devp2p/core';
 import {
   type ChainConfig,
-  crc32,
   customChain,
   type ForkIdCheck,
   forkHashUpdate,
