@@ -28,7 +28,6 @@ export {
   decompressPublicKey,
   ecdhCompressed,
   ecdhX,
-  ecdhXPortable,
   generatePrivateKey,
   isValidPrivateKey,
   isValidPublicKey,

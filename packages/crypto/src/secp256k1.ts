@@ -1,12 +1,6 @@
 import { CryptoError } from '@devp2p/core';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import * as secp from '@noble/secp256k1';
-import { nativeEcdhX } from './ecdh-native.ts';
-
-// noble-secp256k1 signs synchronously only once it is given HMAC-SHA256 (for RFC 6979 nonces).
-secp.hashes.sha256 = sha256;
-secp.hashes.hmacSha256 = (key, message) => hmac(sha256, key, message);
+import * as libsecp256k1 from 'tiny-secp256k1';
+import { randomBytes } from './random.ts';
 
 /** Length of a private key. */
 export const PRIVATE_KEY_LENGTH = 32;
@@ -23,11 +17,14 @@ function checkLength(value: Uint8Array, length: number, label: string): void {
 }
 
 /**
- * A new random private key.
+ * A new random private key: 32 random bytes, drawn again in the (2^-128 likely) case they are not in [1, n-1].
  * @example const key = generatePrivateKey()
  */
 export function generatePrivateKey(): Uint8Array {
-  return secp.utils.randomSecretKey();
+  for (;;) {
+    const key = randomBytes(PRIVATE_KEY_LENGTH);
+    if (libsecp256k1.isPrivate(key)) return key;
+  }
 }
 
 /**
@@ -35,27 +32,34 @@ export function generatePrivateKey(): Uint8Array {
  * @example isValidPrivateKey(new Uint8Array(32)) // false
  */
 export function isValidPrivateKey(key: Uint8Array): boolean {
-  return key instanceof Uint8Array && key.length === PRIVATE_KEY_LENGTH && secp.utils.isValidSecretKey(key);
+  return libsecp256k1.isPrivate(key);
 }
 
 function assertPrivateKey(key: Uint8Array): void {
   checkLength(key, PRIVATE_KEY_LENGTH, 'private key');
-  if (!secp.utils.isValidSecretKey(key)) throw new CryptoError('private key is out of range');
+  if (!libsecp256k1.isPrivate(key)) throw new CryptoError('private key is out of range');
 }
 
-/** Parses 33-, 64- or 65-byte public key bytes to a curve point; CryptoError when not on the curve. */
-function toPoint(publicKey: Uint8Array): secp.Point {
+/** 33-, 64- or 65-byte public key bytes in the SEC1 form libsecp256k1 parses (64 bytes get the 0x04 prefix). */
+function toSec1(publicKey: Uint8Array): Uint8Array {
   if (!(publicKey instanceof Uint8Array)) throw new TypeError('public key: expected Uint8Array');
-  let bytes = publicKey;
   if (publicKey.length === PUBLIC_KEY_LENGTH) {
-    bytes = new Uint8Array(65);
+    const bytes = new Uint8Array(65);
     bytes[0] = 0x04;
     bytes.set(publicKey, 1);
-  } else if (publicKey.length !== 33 && publicKey.length !== 65) {
+    return bytes;
+  }
+  if (publicKey.length !== 33 && publicKey.length !== 65) {
     throw new RangeError(`public key: expected 33, 64 or 65 bytes, got ${publicKey.length}`);
   }
+  return publicKey;
+}
+
+/** The public key re-encoded (33 or 65 bytes); CryptoError when it is not a point on the curve. */
+function reencode(publicKey: Uint8Array, compressed: boolean): Uint8Array {
+  const sec1 = toSec1(publicKey);
   try {
-    return secp.Point.fromBytes(bytes);
+    return libsecp256k1.pointCompress(sec1, compressed);
   } catch (cause) {
     throw new CryptoError('public key is not a valid secp256k1 point', { cause });
   }
@@ -67,7 +71,9 @@ function toPoint(publicKey: Uint8Array): secp.Point {
  */
 export function publicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
   assertPrivateKey(privateKey);
-  return secp.getPublicKey(privateKey, false).subarray(1);
+  const point = libsecp256k1.pointFromScalar(privateKey, false);
+  if (point === null) throw new CryptoError('private key has no public key');
+  return point.subarray(1);
 }
 
 /**
@@ -75,7 +81,7 @@ export function publicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
  * @example decompressPublicKey(enr.secp256k1) // 64 bytes
  */
 export function decompressPublicKey(publicKey: Uint8Array): Uint8Array {
-  return toPoint(publicKey).toBytes(false).subarray(1);
+  return reencode(publicKey, false).subarray(1);
 }
 
 /**
@@ -83,7 +89,7 @@ export function decompressPublicKey(publicKey: Uint8Array): Uint8Array {
  * @example compressPublicKey(publicKeyFromPrivate(key)) // 33 bytes starting 0x02 or 0x03
  */
 export function compressPublicKey(publicKey: Uint8Array): Uint8Array {
-  return toPoint(publicKey).toBytes(true);
+  return reencode(publicKey, true);
 }
 
 /**
@@ -91,53 +97,35 @@ export function compressPublicKey(publicKey: Uint8Array): Uint8Array {
  * @example isValidPublicKey(new Uint8Array(64)) // false
  */
 export function isValidPublicKey(publicKey: Uint8Array): boolean {
-  try {
-    toPoint(publicKey);
-    return true;
-  } catch {
-    return false;
-  }
+  if (!(publicKey instanceof Uint8Array)) return false;
+  if (publicKey.length !== 33 && publicKey.length !== PUBLIC_KEY_LENGTH && publicKey.length !== 65) return false;
+  return libsecp256k1.isPoint(toSec1(publicKey));
 }
 
-/** ECDH through noble: the shared point, compressed or as x only. */
-function nobleEcdh(privateKey: Uint8Array, publicKey: Uint8Array, compressed: boolean): Uint8Array {
+/**
+ * ECDH as discv5 uses it: the shared point `privateKey · publicKey` in compressed form (33 bytes).
+ * @example ecdhCompressed(ephemeralPrivate, remotePublic)
+ */
+export function ecdhCompressed(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   assertPrivateKey(privateKey);
-  const shared = toPoint(publicKey).multiply(secp.etc.secretKeyToScalar(privateKey));
-  return compressed ? shared.toBytes(true) : shared.toBytes(true).subarray(1);
+  const sec1 = toSec1(publicKey);
+  let shared: Uint8Array | null;
+  try {
+    shared = libsecp256k1.pointMultiply(sec1, privateKey, true);
+  } catch (cause) {
+    throw new CryptoError('public key is not a valid secp256k1 point', { cause });
+  }
+  // Unreachable for a valid key and point (the group has prime order), checked rather than assumed.
+  if (shared === null) throw new CryptoError('ECDH gave the point at infinity');
+  return shared;
 }
 
 /**
  * ECDH shared secret as RLPx and ECIES use it: the 32-byte x coordinate of `privateKey · publicKey`.
- * Uses `node:crypto` where the runtime has secp256k1 (Node, Deno) and noble elsewhere; both give the same bytes.
  * @example ecdhX(ephemeralPrivate, remoteEphemeralPublic)
  */
 export function ecdhX(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  if (nativeEcdhX && publicKey.length === PUBLIC_KEY_LENGTH && privateKey.length === PRIVATE_KEY_LENGTH) {
-    const uncompressed = new Uint8Array(65);
-    uncompressed[0] = 0x04;
-    uncompressed.set(publicKey, 1);
-    try {
-      return nativeEcdhX(privateKey, uncompressed);
-    } catch (cause) {
-      // Rethrown through noble for the typed error and its reason (bad point or bad private key).
-      nobleEcdh(privateKey, publicKey, false);
-      throw new CryptoError('ECDH failed', { cause });
-    }
-  }
-  return nobleEcdh(privateKey, publicKey, false);
-}
-
-/** The same as {@link ecdhX} but always through noble: for tests that compare the two paths. */
-export function ecdhXPortable(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  return nobleEcdh(privateKey, publicKey, false);
-}
-
-/**
- * ECDH as discv5 uses it: the shared point in compressed form (33 bytes).
- * @example ecdhCompressed(ephemeralPrivate, remotePublic)
- */
-export function ecdhCompressed(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  return nobleEcdh(privateKey, publicKey, true);
+  return ecdhCompressed(privateKey, publicKey).subarray(1);
 }
 
 /**
@@ -147,11 +135,10 @@ export function ecdhCompressed(privateKey: Uint8Array, publicKey: Uint8Array): U
 export function sign(hash: Uint8Array, privateKey: Uint8Array): Uint8Array {
   checkLength(hash, 32, 'hash');
   assertPrivateKey(privateKey);
-  const recovered = secp.sign(hash, privateKey, { prehash: false, format: 'recovered' });
-  // noble puts the recovery byte first; Ethereum puts it last.
+  const { signature, recoveryId } = libsecp256k1.signRecoverable(hash, privateKey);
   const out = new Uint8Array(SIGNATURE_LENGTH);
-  out.set(recovered.subarray(1), 0);
-  out[64] = recovered[0]!;
+  out.set(signature, 0);
+  out[64] = recoveryId;
   return out;
 }
 
@@ -164,14 +151,14 @@ export function recoverPublicKey(hash: Uint8Array, signature: Uint8Array): Uint8
   checkLength(signature, SIGNATURE_LENGTH, 'signature');
   const v = signature[64]!;
   if (v > 1) throw new CryptoError(`signature recovery id must be 0 or 1, got ${v}`);
-  const recovered = new Uint8Array(SIGNATURE_LENGTH);
-  recovered[0] = v;
-  recovered.set(signature.subarray(0, 64), 1);
+  let recovered: Uint8Array | null;
   try {
-    return secp.recoverPublicKey(recovered, hash, { prehash: false, isCompressed: false }).subarray(1);
+    recovered = libsecp256k1.recover(hash, signature.subarray(0, 64), v as 0 | 1, false);
   } catch (cause) {
     throw new CryptoError('signature does not recover to a public key', { cause });
   }
+  if (recovered === null) throw new CryptoError('signature does not recover to a public key');
+  return recovered.subarray(1);
 }
 
 /**
@@ -181,14 +168,9 @@ export function recoverPublicKey(hash: Uint8Array, signature: Uint8Array): Uint8
 export function verify(hash: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   checkLength(hash, 32, 'hash');
   if (signature.length !== 64 && signature.length !== SIGNATURE_LENGTH) return false;
-  let point: secp.Point;
+  if (!isValidPublicKey(publicKey)) return false;
   try {
-    point = toPoint(publicKey);
-  } catch {
-    return false;
-  }
-  try {
-    return secp.verify(signature.subarray(0, 64), hash, point.toBytes(true), { prehash: false, lowS: true });
+    return libsecp256k1.verify(hash, toSec1(publicKey), signature.subarray(0, 64), true);
   } catch {
     return false;
   }

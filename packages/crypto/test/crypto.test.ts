@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex, CryptoError, concatBytes, hexToBytes, utf8ToBytes } from '@devp2p/core';
 import { hex, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import * as noble from '@noble/secp256k1';
 import {
   aes128GcmDecrypt,
   aes128GcmEncrypt,
@@ -14,7 +17,6 @@ import {
   decompressPublicKey,
   ecdhCompressed,
   ecdhX,
-  ecdhXPortable,
   eciesDecrypt,
   eciesEncrypt,
   generatePrivateKey,
@@ -30,6 +32,10 @@ import {
   sign,
   verify,
 } from '../src/index.ts';
+
+// noble, the independent reference here, signs synchronously only once it is given HMAC-SHA256 (RFC 6979).
+noble.hashes.sha256 = nobleSha256;
+noble.hashes.hmacSha256 = (key, message) => hmac(nobleSha256, key, message);
 
 interface HandshakeVectors {
   keys: Record<string, string>;
@@ -150,19 +156,21 @@ describe('secp256k1', () => {
     assert.equal(isValidPublicKey(pub), true);
     assert.throws(() => decompressPublicKey(offCurve), CryptoError);
     assert.throws(() => ecdhX(generatePrivateKey(), offCurve), CryptoError);
-    assert.throws(() => ecdhXPortable(generatePrivateKey(), offCurve), CryptoError);
+    assert.throws(() => ecdhCompressed(generatePrivateKey(), offCurve), CryptoError);
+    assert.throws(() => compressPublicKey(offCurve), CryptoError);
+    assert.equal(verify(new Uint8Array(32), new Uint8Array(64), offCurve), false);
     assert.throws(() => decompressPublicKey(new Uint8Array(10)), RangeError);
     assert.equal(isValidPrivateKey(new Uint8Array(32)), false);
     assert.equal(isValidPrivateKey(hex('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141')), false);
     assert.throws(() => publicKeyFromPrivate(new Uint8Array(32)), CryptoError);
   });
 
-  it('ECDH: the native and the portable path agree, and both sides derive the same secret', () => {
+  it('ECDH agrees with an independent implementation (noble), and both sides derive the same secret', () => {
     for (let i = 0; i < 30; i++) {
       const a = generatePrivateKey();
       const b = generatePrivateKey();
       const ab = ecdhX(a, publicKeyFromPrivate(b));
-      assert.deepEqual(ab, ecdhXPortable(a, publicKeyFromPrivate(b)));
+      assert.deepEqual(ab, noble.getSharedSecret(a, noble.getPublicKey(b, false), true).subarray(1));
       assert.deepEqual(ab, ecdhX(b, publicKeyFromPrivate(a)));
       assert.deepEqual(ecdhCompressed(a, publicKeyFromPrivate(b)).subarray(1), ab);
     }
@@ -194,6 +202,29 @@ describe('secp256k1', () => {
     assert.equal(bytesToHex(recoverPublicKey(signed, ours)), ephemeralA);
     // RFC 6979: the same key and hash always give the same signature.
     assert.deepEqual(sign(signed, hex(v.keys.ephemeral_key_a!)), ours);
+  });
+
+  it('sign and recover agree with noble byte for byte; recovery accepts high-s signatures as geth does', () => {
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    for (let i = 0; i < 20; i++) {
+      const key = generatePrivateKey();
+      const hash = keccak256(randomBytes(40));
+      const ours = sign(hash, key);
+      const theirs = noble.sign(hash, key, { prehash: false, format: 'recovered' });
+      assert.deepEqual(ours, concatBytes(theirs.subarray(1), theirs.subarray(0, 1)));
+      const pub = noble.getPublicKey(key, false).subarray(1);
+      assert.deepEqual(publicKeyFromPrivate(key), pub);
+      assert.deepEqual(recoverPublicKey(hash, ours), pub);
+      // (r, n - s) with the flipped recovery id is the same signature in high-s form: libsecp256k1 recovers it.
+      const s = BigInt(`0x${bytesToHex(ours.subarray(32, 64))}`);
+      const highS = concatBytes(
+        ours.subarray(0, 32),
+        hexToBytes((n - s).toString(16).padStart(64, '0')),
+        new Uint8Array([ours[64]! ^ 1]),
+      );
+      assert.deepEqual(recoverPublicKey(hash, highS), pub);
+      assert.equal(verify(hash, highS, pub), false);
+    }
   });
 
   it('sign / recover / verify round trip, and tampering fails', () => {

@@ -8,7 +8,6 @@ import {
   createKeccak256,
   createKeccak256Portable,
   ecdhX,
-  ecdhXPortable,
   generatePrivateKey,
   type Keccak256Hasher,
   keccak256,
@@ -19,18 +18,29 @@ import {
   recoverPublicKey,
   sign,
 } from '@devp2p/crypto';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import * as noble from '@noble/secp256k1';
 import { type BenchRow, megabytesPerSecond, opsPerSecond, runBench } from './lib/harness.ts';
 
 const MEBIBYTE = 1 << 20;
 
-/** Whether `node:crypto` has secp256k1 here, which is when `ecdhX` takes the native path (the same probe). */
-function nativeSecp256k1(): boolean {
+// noble signs synchronously only once it is given HMAC-SHA256 (for RFC 6979 nonces).
+noble.hashes.sha256 = sha256;
+noble.hashes.hmacSha256 = (key, message) => hmac(sha256, key, message);
+
+/** ECDH x through `node:crypto`, as a caller holding raw key bytes would do it; undefined where it has no secp256k1. */
+function nativeEcdhX(): ((privateKey: Uint8Array, publicKey: Uint8Array) => Uint8Array) | undefined {
   try {
     createECDH('secp256k1').generateKeys();
-    return true;
   } catch {
-    return false;
+    return undefined;
   }
+  return (privateKey, publicKey) => {
+    const ecdh = createECDH('secp256k1');
+    ecdh.setPrivateKey(privateKey);
+    return ecdh.computeSecret(Uint8Array.of(4, ...publicKey));
+  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -83,19 +93,40 @@ function* primitives(): Generator<BenchRow> {
 
   const key = generatePrivateKey();
   const peer = publicKeyFromPrivate(generatePrivateKey());
-  yield nativeSecp256k1()
-    ? { name: 'ECDH secp256k1, node:crypto', unit: 'ops/s', value: opsPerSecond(() => ecdhX(key, peer)) }
-    : {
-        name: 'ECDH secp256k1, node:crypto',
-        unit: 'ops/s',
-        value: null,
-        note: 'node:crypto has no secp256k1 here: ecdhX uses noble',
-      };
-  yield { name: 'ECDH secp256k1, noble', unit: 'ops/s', value: opsPerSecond(() => ecdhXPortable(key, peer)) };
+  yield {
+    name: 'ECDH secp256k1, ours (wasm libsecp256k1)',
+    unit: 'ops/s',
+    value: opsPerSecond(() => ecdhX(key, peer)),
+  };
+  const native = nativeEcdhX();
+  yield native
+    ? { name: 'ECDH secp256k1, node:crypto', unit: 'ops/s', value: opsPerSecond(() => native(key, peer)) }
+    : { name: 'ECDH secp256k1, node:crypto', unit: 'ops/s', value: null, note: 'node:crypto has no secp256k1 here' };
+  const peerSec1 = Uint8Array.of(4, ...peer);
+  yield {
+    name: 'ECDH secp256k1, noble',
+    unit: 'ops/s',
+    value: opsPerSecond(() => noble.getSharedSecret(key, peerSec1)),
+  };
   const hash = keccak256(small);
-  yield { name: 'sign (recoverable)', unit: 'ops/s', value: opsPerSecond(() => sign(hash, key)) };
+  yield { name: 'sign (recoverable), ours', unit: 'ops/s', value: opsPerSecond(() => sign(hash, key)) };
+  yield {
+    name: 'sign (recoverable), noble',
+    unit: 'ops/s',
+    value: opsPerSecond(() => noble.sign(hash, key, { prehash: false, format: 'recovered' })),
+  };
   const signature = sign(hash, key);
-  yield { name: 'recover public key', unit: 'ops/s', value: opsPerSecond(() => recoverPublicKey(hash, signature)) };
+  yield {
+    name: 'recover public key, ours',
+    unit: 'ops/s',
+    value: opsPerSecond(() => recoverPublicKey(hash, signature)),
+  };
+  const nobleSignature = noble.sign(hash, key, { prehash: false, format: 'recovered' });
+  yield {
+    name: 'recover public key, noble',
+    unit: 'ops/s',
+    value: opsPerSecond(() => noble.recoverPublicKey(nobleSignature, hash, { prehash: false })),
+  };
 }
 
 await runBench('primitives', primitives);
