@@ -49,8 +49,14 @@ const MIN_MATCHING_BLOCK = 1 + 1 + INPUT_MARGIN;
 /** Multiplier of the 4-byte hash (the reference encoder's constant). */
 const HASH_MUL = 0x1e35a7bd;
 
-/** Copies (decoder) and literals (both sides) up to this length are moved byte by byte: cheaper than a call. */
+/** Copies and literals up to this length are decoded byte by byte: cheaper than a call. */
 const SHORT_MOVE = 16;
+
+/**
+ * Literals up to this length are encoded byte by byte rather than through `subarray` + `set`: measured faster on
+ * Bun (the encoder's 1 MiB throughput +25%) and no slower on Node.
+ */
+const SHORT_LITERAL = 64;
 
 /** Shared match table; compression is synchronous, so one table serves every call. */
 const table = new Uint16Array(1 << MAX_TABLE_BITS);
@@ -194,10 +200,6 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
   return out.slice(0, d);
 }
 
-function load32(src: Uint8Array, i: number): number {
-  return src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24);
-}
-
 /** Writes src[from, to) as one literal element at out[d]; returns the new write position. */
 function emitLiteral(out: Uint8Array, d: number, src: Uint8Array, from: number, to: number): number {
   const len = to - from;
@@ -213,7 +215,7 @@ function emitLiteral(out: Uint8Array, d: number, src: Uint8Array, from: number, 
     out[d++] = m & 0xff;
     out[d++] = m >>> 8;
   }
-  if (len <= SHORT_MOVE) {
+  if (len <= SHORT_LITERAL) {
     for (let i = from; i < to; i++) out[d++] = src[i]!;
     return d;
   }
@@ -260,26 +262,32 @@ function compressBlock(out: Uint8Array, d: number, src: Uint8Array): number {
   while (bits < MAX_TABLE_BITS && 1 << bits < n) bits++;
   const shift = 32 - bits;
   table.fill(0, 0, 1 << bits);
+  // Unaligned little-endian 32-bit loads through a DataView: the engines compile them to one load, where
+  // assembling four bytes costs four.
+  const view = new DataView(src.buffer, src.byteOffset, n);
 
   const sLimit = n - INPUT_MARGIN;
   let nextEmit = 0;
   let s = 1;
-  let nextHash = Math.imul(load32(src, s), HASH_MUL) >>> shift;
+  let nextWord = view.getInt32(s, true);
   for (;;) {
     // Search for a 4-byte match, stepping further apart after every 32 misses.
     let skip = 32;
     let next = s;
     let candidate: number;
+    let word: number;
     do {
       s = next;
+      word = nextWord;
       const step = skip >>> 5;
       next = s + step;
       skip += step;
       if (next > sLimit) return nextEmit < n ? emitLiteral(out, d, src, nextEmit, n) : d;
-      candidate = table[nextHash]!;
-      table[nextHash] = s;
-      nextHash = Math.imul(load32(src, next), HASH_MUL) >>> shift;
-    } while (load32(src, s) !== load32(src, candidate));
+      const h = Math.imul(word, HASH_MUL) >>> shift;
+      candidate = table[h]!;
+      table[h] = s;
+      nextWord = view.getInt32(next, true);
+    } while (word !== view.getInt32(candidate, true));
 
     d = emitLiteral(out, d, src, nextEmit, s);
 
@@ -288,6 +296,12 @@ function compressBlock(out: Uint8Array, d: number, src: Uint8Array): number {
       const base = s;
       let i = candidate + 4;
       s += 4;
+      // Extend the match 4 bytes at a time, then byte by byte.
+      const last4 = n - 4;
+      while (s <= last4 && view.getInt32(s, true) === view.getInt32(i, true)) {
+        s += 4;
+        i += 4;
+      }
       while (s < n && src[s] === src[i]) {
         s++;
         i++;
@@ -295,14 +309,15 @@ function compressBlock(out: Uint8Array, d: number, src: Uint8Array): number {
       d = emitCopy(out, d, base - candidate, s - base);
       nextEmit = s;
       if (s >= sLimit) return nextEmit < n ? emitLiteral(out, d, src, nextEmit, n) : d;
-      // Index the two positions just before `s`, then check whether `s` itself repeats earlier data.
-      table[Math.imul(load32(src, s - 1), HASH_MUL) >>> shift] = s - 1;
-      const h = Math.imul(load32(src, s), HASH_MUL) >>> shift;
+      // Index the position just before `s`, then check whether `s` itself repeats earlier data.
+      table[Math.imul(view.getInt32(s - 1, true), HASH_MUL) >>> shift] = s - 1;
+      const cur = view.getInt32(s, true);
+      const h = Math.imul(cur, HASH_MUL) >>> shift;
       candidate = table[h]!;
       table[h] = s;
-      if (load32(src, s) !== load32(src, candidate)) {
+      if (cur !== view.getInt32(candidate, true)) {
         s++;
-        nextHash = Math.imul(load32(src, s), HASH_MUL) >>> shift;
+        nextWord = view.getInt32(s, true);
         break;
       }
     }
