@@ -4,7 +4,7 @@
 // per packet. See README.md (discv4) for what each figure counts. Run through run.mjs, or alone:
 //   node --import tsx --conditions devp2p-source tools/bench/src/discv4.ts
 // Environment: DISCV4_BENCH_SIZES=64,500,1000 (node counts), DISCV4_BENCH_TRANSPORTS=udp,memory (default udp),
-// DISCV4_BENCH_CAP_S=45 (per-scale cap on joining and converging, in seconds), DISCV4_BENCH_LOOKUPS=32.
+// DISCV4_BENCH_CAP_S=150 (per-scale cap on joining and converging, in seconds), DISCV4_BENCH_LOOKUPS=32.
 import process from 'node:process';
 import type { DatagramTransport } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
@@ -24,10 +24,10 @@ const JOIN_WAVE = 16;
 /** Concurrent lookups, in joining's catch-up rounds and in the lookup phase: the test's LOOKUP_WAVE. */
 const LOOKUP_WAVE = 8;
 /**
- * Per-scale cap on joining plus converging (DISCV4_BENCH_CAP_S): with ~1 CPU shared by every node, three scales
- * must fit in about three minutes per runtime. A scale that hits it reports how far it got instead.
+ * Per-scale cap on joining plus converging (DISCV4_BENCH_CAP_S): with ~1 CPU shared by every node, 1000 nodes
+ * converge in about 90 s; the cap leaves room for a slower run. A scale that hits it reports how far it got.
  */
-const DEFAULT_CAP_S = 45;
+const DEFAULT_CAP_S = 150;
 /** Lookups measured per scale (DISCV4_BENCH_LOOKUPS), each from a random member for another random member's id. */
 const DEFAULT_LOOKUPS = 32;
 /** The lookup phase may not take longer than this; lookups not started by then are not counted. */
