@@ -377,7 +377,10 @@ export class Discv4 {
     return { ip: node.ip, udp: node.udp || this.address.port, tcp: node.tcp };
   }
 
-  /** Waits for a reply of `type` from `id` at `ip`; the promise settles when `onPacket` says done, or on timeout. */
+  /**
+   * Waits for a reply of `type` from `id` at `ip`; the promise settles when `onPacket` says done, or on timeout.
+   * Throws ERR_DISCV4_BUSY at once, before the caller sends its request, when {@link MAX_PENDING_REPLIES} wait.
+   */
   #expect(
     id: NodeId,
     ip: string,
@@ -385,12 +388,11 @@ export class Discv4 {
     onPacket: (packet: Packet) => { matched: boolean; done: boolean },
     signal?: AbortSignal,
   ): { promise: Promise<void>; cancel: () => void } {
+    if (this.#pending.length >= MAX_PENDING_REPLIES) {
+      throw new Devp2pError('ERR_DISCV4_BUSY', `too many pending requests (${MAX_PENDING_REPLIES})`);
+    }
     let entry: PendingReply | undefined;
     const promise = new Promise<void>((resolve, reject) => {
-      if (this.#pending.length >= MAX_PENDING_REPLIES) {
-        reject(new Devp2pError('ERR_DISCV4_BUSY', `too many pending requests (${MAX_PENDING_REPLIES})`));
-        return;
-      }
       const finish = (error?: Error): void => {
         const i = this.#pending.indexOf(entry!);
         if (i === -1) return;
@@ -432,7 +434,21 @@ export class Discv4 {
     if (this.#netRestrict && !this.#netRestrict.contains(to.ip)) {
       throw new Devp2pError('ERR_DISCV4_RESTRICTED', `${to.ip} is outside NetRestrict`);
     }
-    const hash = this.#send(
+    let pong: PongPacket | undefined;
+    let hash: Uint8Array | undefined;
+    // Registered before sending, so a node at its bound on pending replies sends nothing it could not match.
+    const { promise } = this.#expect(
+      id,
+      to.ip,
+      'pong',
+      (packet) => {
+        const matched = hash !== undefined && packet.type === 'pong' && equal32(packet.replyToken, hash);
+        if (matched) pong = packet as PongPacket;
+        return { matched, done: matched };
+      },
+      signal,
+    );
+    hash = this.#send(
       {
         type: 'ping',
         version: 4,
@@ -446,18 +462,6 @@ export class Discv4 {
     );
     this.localNode.udpContact(to);
     this.#sentPings.set(bytesToHex(hash), { idHex: id.hex, ip: to.ip, at: this.#now() });
-    let pong: PongPacket | undefined;
-    const { promise } = this.#expect(
-      id,
-      to.ip,
-      'pong',
-      (packet) => {
-        const matched = packet.type === 'pong' && equal32(packet.replyToken, hash);
-        if (matched) pong = packet as PongPacket;
-        return { matched, done: matched };
-      },
-      signal,
-    );
     await promise;
     return pong!;
   }

@@ -5,8 +5,15 @@ import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { MemoryNodeDatabase, Node } from '@devp2p/enode';
 import { countingTimers } from '@devp2p/test-utils';
 import { udpTransport } from '@devp2p/transport-node';
-import { BOND_EXPIRATION_MS, Discv4 } from '../src/index.ts';
-import { Harness, nowSeconds } from './helpers.ts';
+import {
+  BOND_EXPIRATION_MS,
+  Discv4,
+  decodePacket,
+  encodePacket,
+  MAX_PENDING_REPLIES,
+  type Packet,
+} from '../src/index.ts';
+import { Harness, nowSeconds, sleep } from './helpers.ts';
 
 describe('Discv4 lifecycle', () => {
   it('close() releases the socket, timers and pending replies, and fails running calls', async () => {
@@ -90,5 +97,45 @@ describe('Discv4 lifecycle', () => {
     assert.ok(db.lastPongReceived(h.id, '127.0.0.1') > 0, 'the pong was recorded in the node database');
     await Promise.all([a.close(), b.close(), h.close()]);
     assert.equal(publicKeyFromPrivate(h.key).length, 64);
+  });
+
+  it(`a ping flood from ${MAX_PENDING_REPLIES + 200} identities holds pending replies at ${MAX_PENDING_REPLIES}`, async () => {
+    const timers = countingTimers();
+    // A long reply deadline keeps every ping-back pending for the whole flood.
+    const discv4 = await Discv4.start({
+      privateKey: generatePrivateKey(),
+      transport: udpTransport,
+      host: '127.0.0.1',
+      timers,
+      respTimeoutMs: 60_000,
+    });
+    const target = discv4.address;
+    let pongs = 0;
+    let pingBacks = 0;
+    const flooder = await udpTransport.bind({ host: '127.0.0.1', port: 0 }, (data) => {
+      const type = decodePacket(data).packet.type;
+      if (type === 'pong') pongs++;
+      else if (type === 'ping') pingBacks++;
+    });
+    const from = { ip: '127.0.0.1', udp: flooder.address.port, tcp: 0 };
+    const to = { ip: target.host, udp: target.port, tcp: 0 };
+    const total = MAX_PENDING_REPLIES + 200;
+    const BATCH = 50;
+    for (let sent = 0; sent < total; sent += BATCH) {
+      for (let i = sent; i < Math.min(total, sent + BATCH); i++) {
+        const ping: Packet = { type: 'ping', version: 4, from, to, expiration: nowSeconds() + 20 };
+        flooder.send(encodePacket(ping, generatePrivateKey()).bytes, target.host, target.port);
+      }
+      // Pace the flood to what the node answers, so the socket buffers drop nothing.
+      const deadline = Date.now() + 10_000;
+      while (pongs < Math.min(total, sent + BATCH) && Date.now() < deadline) await sleep(5);
+    }
+    assert.equal(pongs, total, 'every ping got its pong');
+    assert.equal(pingBacks, MAX_PENDING_REPLIES, 'a ping back for each identity up to the bound, none past it');
+    assert.equal(discv4.pendingReplies, MAX_PENDING_REPLIES);
+    await discv4.close();
+    await flooder.close();
+    assert.equal(discv4.pendingReplies, 0);
+    assert.equal(timers.active, 0, 'no timer left');
   });
 });
