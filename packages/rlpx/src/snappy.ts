@@ -49,8 +49,14 @@ const MIN_MATCHING_BLOCK = 1 + 1 + INPUT_MARGIN;
 /** Multiplier of the 4-byte hash (the reference encoder's constant). */
 const HASH_MUL = 0x1e35a7bd;
 
-/** Copies and literals up to this length are decoded byte by byte: cheaper than a call. */
-const SHORT_MOVE = 16;
+/**
+ * Copies and literals up to this length are decoded by a loop rather than a call (`set`, `copyWithin`), 4 bytes
+ * at a time: measured 1.4× (Node) and 2.2× (Bun) faster decoding than calls above 16 bytes.
+ */
+const SHORT_MOVE = 64;
+
+/** Overlapping copies with offset < 4, up to this length, are decoded byte by byte; longer ones by doubling. */
+const SHORT_BYTE_MOVE = 16;
 
 /**
  * Literals up to this length are encoded byte by byte rather than through `subarray` + `set`: measured faster on
@@ -94,6 +100,9 @@ export function snappyUncompress(input: Uint8Array, maxLength: number = SNAPPY_M
   const length = header % 2 ** 32;
   if (!(length <= maxLength)) throw new TooLargeError('snappy decoded length', length, maxLength);
   const out = new Uint8Array(length);
+  // Short moves go 4 bytes at a time through DataViews, which the engines compile to single loads and stores.
+  const outView = new DataView(out.buffer);
+  const inView = new DataView(input.buffer, input.byteOffset, input.length);
   const n = input.length;
   let s = Math.floor(header / 2 ** 32);
   let d = 0;
@@ -119,7 +128,9 @@ export function snappyUncompress(input: Uint8Array, maxLength: number = SNAPPY_M
         if (len > n - s) throw corrupt('literal runs past the input');
         if (len > length - d) throw corrupt('literal runs past the declared length');
         if (len <= SHORT_MOVE) {
-          for (let i = 0; i < len; i++) out[d + i] = input[s + i]!;
+          let i = 0;
+          for (; i + 4 <= len; i += 4) outView.setInt32(d + i, inView.getInt32(s + i, true), true);
+          for (; i < len; i++) out[d + i] = input[s + i]!;
         } else {
           out.set(input.subarray(s, s + len), d);
         }
@@ -148,7 +159,13 @@ export function snappyUncompress(input: Uint8Array, maxLength: number = SNAPPY_M
     if (offset === 0) throw corrupt('copy with offset 0');
     if (offset > d) throw corrupt('copy offset before the start of the output');
     if (len > length - d) throw corrupt('copy runs past the declared length');
-    if (len <= SHORT_MOVE) {
+    if (len <= SHORT_MOVE && offset >= 4) {
+      // Forward in 4-byte words: with offset >= 4 each word read was written before, even when overlapping.
+      let i = d - offset;
+      const end = d + len;
+      for (; d + 4 <= end; i += 4, d += 4) outView.setInt32(d, outView.getInt32(i, true), true);
+      for (; d < end; i++, d++) out[d] = out[i]!;
+    } else if (len <= SHORT_BYTE_MOVE) {
       // A forward byte loop also gives the run-length semantics an overlapping copy needs.
       for (let i = d - offset, end = d + len; d < end; i++, d++) out[d] = out[i]!;
     } else if (offset >= len) {
