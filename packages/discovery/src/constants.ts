@@ -15,6 +15,14 @@ export const EXPIRATION_MS: number = 20_000;
 export const RESP_TIMEOUT_MS: number = 500;
 
 /**
+ * After a full Neighbors packet (12 nodes) that leaves a FindNode answer short of 16 nodes, how long to wait for
+ * the answer's next packet. A responder sends its packets back to back, so the next one arrives within moments,
+ * and a responder that knows exactly 12 nodes sends none: without this the query would wait out the whole
+ * response timeout (geth's querier always does, for any answer short of 16).
+ */
+export const NEIGHBORS_FOLLOW_UP_MS: number = 100;
+
+/**
  * How long an endpoint proof (a pong to our ping) lasts (geth `bondExpiration`): FindNode and ENRRequest from a
  * node whose last pong is older get no reply, so we cannot be used to amplify traffic to a spoofed address.
  */

@@ -40,6 +40,7 @@ import {
   MAX_NEIGHBORS,
   MAX_PENDING_REPLIES,
   MAX_PING_RECORDS,
+  NEIGHBORS_FOLLOW_UP_MS,
   PING_INTERVAL_MS,
   REFRESH_INTERVAL_MS,
   REFRESH_RANDOM_LOOKUPS,
@@ -144,8 +145,18 @@ interface PendingReply {
   readonly ip: string;
   readonly type: ReplyType;
   /** Returns whether the packet matched, and whether the request is complete. */
-  readonly onPacket: (packet: Packet) => { matched: boolean; done: boolean };
+  readonly onPacket: (packet: Packet) => ReplyProgress;
   readonly finish: (error?: Error) => void;
+  /** Completes the request successfully `ms` from now, unless it completes or times out before. */
+  readonly finishWithin: (ms: number) => void;
+}
+
+/** What a reply did to its request: matched it or not; completed it, or completes it if nothing follows soon. */
+interface ReplyProgress {
+  matched: boolean;
+  done: boolean;
+  /** When not done: finish successfully if no further reply comes within this many ms. */
+  settleAfterMs?: number;
 }
 
 /** The error of requests cut short by {@link Discv4.close}. */
@@ -385,7 +396,7 @@ export class Discv4 {
     id: NodeId,
     ip: string,
     type: ReplyType,
-    onPacket: (packet: Packet) => { matched: boolean; done: boolean },
+    onPacket: (packet: Packet) => ReplyProgress,
     signal?: AbortSignal,
   ): { promise: Promise<void>; cancel: () => void } {
     if (this.#pending.length >= MAX_PENDING_REPLIES) {
@@ -403,11 +414,17 @@ export class Discv4 {
         else resolve();
       };
       const onAbort = (): void => finish(new AbortError('aborted', { cause: signal?.reason }));
-      const timer = this.#setTimeout(
+      const deadline = this.#now() + this.#respTimeout;
+      let timer = this.#setTimeout(
         () => finish(new TimeoutError(`discv4 ${type}`, this.#respTimeout, { remoteAddress: ip })),
         this.#respTimeout,
       );
-      entry = { idHex: id.hex, ip, type, onPacket, finish };
+      const finishWithin = (ms: number): void => {
+        // Only ever brings the end closer: the reply deadline still holds (it then ends the request as a success).
+        this.#clearTimeout(timer);
+        timer = this.#setTimeout(() => finish(), Math.max(0, Math.min(ms, deadline - this.#now())));
+      };
+      entry = { idHex: id.hex, ip, type, onPacket, finish, finishWithin };
       this.#pending.push(entry);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -419,9 +436,10 @@ export class Discv4 {
     const hex = id.hex;
     for (const entry of [...this.#pending]) {
       if (entry.type !== type || entry.idHex !== hex || entry.ip !== ip) continue;
-      const { matched, done } = entry.onPacket(packet);
+      const { matched, done, settleAfterMs } = entry.onPacket(packet);
       if (matched) {
         if (done) entry.finish();
+        else if (settleAfterMs !== undefined) entry.finishWithin(settleAfterMs);
         return true;
       }
     }
@@ -532,8 +550,13 @@ export class Discv4 {
           if (n) nodes.push(n);
         }
         // Answers come as full packets of MAX_NEIGHBORS then the remainder: a short packet is the last one,
-        // so there is no need to wait out the timeout when the remote knows fewer than BUCKET_SIZE nodes.
-        return { matched: true, done: received >= BUCKET_SIZE || batch.length < MAX_NEIGHBORS };
+        // so there is no need to wait out the timeout when the remote knows fewer than BUCKET_SIZE nodes. After
+        // a full packet, more may follow at once, or nothing (the remote knows exactly MAX_NEIGHBORS).
+        return {
+          matched: true,
+          done: received >= BUCKET_SIZE || batch.length < MAX_NEIGHBORS,
+          settleAfterMs: NEIGHBORS_FOLLOW_UP_MS,
+        };
       },
       signal,
     );

@@ -7,7 +7,7 @@ import { generatePrivateKey } from '@devp2p/crypto';
 import { FileNodeDatabase, Node } from '@devp2p/enode';
 import { udpTransport } from '@devp2p/transport-node';
 import { Discv4, SEED_COUNT, SEED_MAX_AGE_MS } from '../src/index.ts';
-import { sleep } from './helpers.ts';
+import { Harness, nowSeconds, sleep } from './helpers.ts';
 
 const HOST = '127.0.0.1';
 
@@ -122,6 +122,61 @@ describe('Discv4 across restarts and lookups', () => {
       assert.equal((await a.ping(c.self)).type, 'pong');
     } finally {
       await Promise.all(members.map((d) => d.close()));
+    }
+  });
+
+  it('a FindNode answered by exactly 12 nodes ends without waiting out the reply timeout; a follow-up packet still counts', async () => {
+    const known = await Promise.all(
+      Array.from({ length: 14 }, () =>
+        Discv4.start({
+          privateKey: generatePrivateKey(),
+          transport: udpTransport,
+          host: HOST,
+          refreshRandomLookups: 0,
+        }),
+      ),
+    );
+    const wire = known.map((d) => ({ ip: HOST, udp: d.address.port, tcp: 0, publicKey: d.localNode.publicKey }));
+    const h = await Harness.create();
+    const harnessNode = Node.fromPublicKey(h.publicKey, { ip: HOST, udp: h.socket.address.port });
+    const queriers: Discv4[] = [];
+    /** Starts a node whose only bootnode is the harness, and answers its FindNode with `packets` of nodes. */
+    const lookupThroughHarness = async (packets: (typeof wire)[]): Promise<Discv4> => {
+      const querier = await Discv4.start({
+        privateKey: generatePrivateKey(),
+        transport: udpTransport,
+        host: HOST,
+        refreshRandomLookups: 0,
+        // Far beyond the test's bound below: a query that waits for it makes the refresh miss that bound.
+        respTimeoutMs: 20_000,
+        bootnodes: [harnessNode],
+      });
+      queriers.push(querier);
+      const ping = await h.next('ping', 5_000);
+      assert.ok(ping, 'the querier pings the harness before asking it anything');
+      const to = { ip: HOST, udp: querier.address.port, tcp: 0 };
+      h.send({ type: 'pong', to, replyToken: ping.hash, expiration: nowSeconds() + 20 }, querier.address);
+      h.ping(querier.address);
+      assert.ok(await h.next('findnode', 5_000), 'FindNode');
+      for (const nodes of packets) h.send({ type: 'neighbors', nodes, expiration: nowSeconds() + 20 }, querier.address);
+      let bound: ReturnType<typeof setTimeout> | undefined;
+      const stuck = new Promise<string>((resolve) => {
+        bound = setTimeout(() => resolve('stuck'), 10_000);
+      });
+      const outcome = await Promise.race([querier.refresh().then(() => 'done'), stuck]);
+      clearTimeout(bound);
+      assert.equal(outcome, 'done');
+      return querier;
+    };
+    try {
+      const exactly12 = await lookupThroughHarness([wire.slice(0, 12)]);
+      assert.equal(known.slice(0, 12).filter((d) => exactly12.table.get(d.localNode.id)).length, 12);
+      h.clear();
+      const twelvePlusTwo = await lookupThroughHarness([wire.slice(0, 12), wire.slice(12)]);
+      assert.equal(known.filter((d) => twelvePlusTwo.table.get(d.localNode.id)).length, 14);
+    } finally {
+      await Promise.all([...queriers, ...known].map((d) => d.close()));
+      await h.close();
     }
   });
 });
