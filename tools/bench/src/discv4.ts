@@ -37,7 +37,7 @@ const ROUND_PAUSE_MS = 10;
 
 /**
  * The simulation test's shortened timings, for ~1 CPU shared by all nodes: only the self lookup per refresh,
- * slow fast-revalidation (60 s instead of 10 s), and late replies allowed (1.5 s instead of 500 ms).
+ * slow fast-revalidation (60 s instead of PING_INTERVAL_MS's 3 s), and late replies allowed (1.5 s instead of 500 ms).
  */
 const TIMINGS = { refreshRandomLookups: 0, pingIntervalMs: 60_000, respTimeoutMs: 1_500 } as const;
 const TIMINGS_TEXT = 'refreshRandomLookups 0, pingIntervalMs 60 s, respTimeoutMs 1.5 s (the simulation test’s)';
