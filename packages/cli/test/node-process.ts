@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot, runtime, runtimeCommand } from '@devp2p/test-utils';
+import { repoRoot, runtime, runtimeCommand, until as sharedUntil } from '@devp2p/test-utils';
 
 export const BIN: string = join(repoRoot, 'packages', 'cli', 'src', 'bin.ts');
 
@@ -75,18 +75,14 @@ export async function rpc(proc: RunningProcess, method: string, params: unknown[
   return body.result;
 }
 
-/** Polls `check` every 50 ms until it is true; throws `what` (and `context()`) after `timeoutMs`. */
-export async function until(
+/** {@link sharedUntil} polling every 50 ms (each check may be an RPC to a child process), with `context()` on failure. */
+export function until(
   check: () => boolean | Promise<boolean>,
   timeoutMs: number,
   what: string,
-  context: () => string = () => '',
+  context?: () => string,
 ): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out: ${what}\n${context()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return sharedUntil(check, timeoutMs, what, { intervalMs: 50, context });
 }
 
 /** What a finished `devp2p` command printed, and its exit code. */

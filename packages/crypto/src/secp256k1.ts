@@ -55,14 +55,19 @@ function toSec1(publicKey: Uint8Array): Uint8Array {
   return publicKey;
 }
 
-/** The public key re-encoded (33 or 65 bytes); CryptoError when it is not a point on the curve. */
-function reencode(publicKey: Uint8Array, compressed: boolean): Uint8Array {
-  const sec1 = toSec1(publicKey);
+/** Runs a libsecp256k1 call that parses a public key: its rejection of the point becomes a CryptoError. */
+function parsingPoint<T>(call: () => T): T {
   try {
-    return libsecp256k1.pointCompress(sec1, compressed);
+    return call();
   } catch (cause) {
     throw new CryptoError('public key is not a valid secp256k1 point', { cause });
   }
+}
+
+/** The public key re-encoded (33 or 65 bytes); CryptoError when it is not a point on the curve. */
+function reencode(publicKey: Uint8Array, compressed: boolean): Uint8Array {
+  const sec1 = toSec1(publicKey);
+  return parsingPoint(() => libsecp256k1.pointCompress(sec1, compressed));
 }
 
 /**
@@ -97,9 +102,11 @@ export function compressPublicKey(publicKey: Uint8Array): Uint8Array {
  * @example isValidPublicKey(new Uint8Array(64)) // false
  */
 export function isValidPublicKey(publicKey: Uint8Array): boolean {
-  if (!(publicKey instanceof Uint8Array)) return false;
-  if (publicKey.length !== 33 && publicKey.length !== PUBLIC_KEY_LENGTH && publicKey.length !== 65) return false;
-  return libsecp256k1.isPoint(toSec1(publicKey));
+  return hasPublicKeyLength(publicKey) && libsecp256k1.isPoint(toSec1(publicKey));
+}
+
+function hasPublicKeyLength(publicKey: Uint8Array): boolean {
+  return publicKey instanceof Uint8Array && [33, PUBLIC_KEY_LENGTH, 65].includes(publicKey.length);
 }
 
 /**
@@ -109,12 +116,7 @@ export function isValidPublicKey(publicKey: Uint8Array): boolean {
 export function ecdhCompressed(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   assertPrivateKey(privateKey);
   const sec1 = toSec1(publicKey);
-  let shared: Uint8Array | null;
-  try {
-    shared = libsecp256k1.pointMultiply(sec1, privateKey, true);
-  } catch (cause) {
-    throw new CryptoError('public key is not a valid secp256k1 point', { cause });
-  }
+  const shared = parsingPoint(() => libsecp256k1.pointMultiply(sec1, privateKey, true));
   // Unreachable for a valid key and point (the group has prime order), checked rather than assumed.
   if (shared === null) throw new CryptoError('ECDH gave the point at infinity');
   return shared;
@@ -168,8 +170,9 @@ export function recoverPublicKey(hash: Uint8Array, signature: Uint8Array): Uint8
 export function verify(hash: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   checkLength(hash, 32, 'hash');
   if (signature.length !== 64 && signature.length !== SIGNATURE_LENGTH) return false;
-  if (!isValidPublicKey(publicKey)) return false;
+  if (!hasPublicKeyLength(publicKey)) return false;
   try {
+    // Parsing the key is part of verifying: a point off the curve throws here, and verifies nothing.
     return libsecp256k1.verify(hash, toSec1(publicKey), signature.subarray(0, 64), true);
   } catch {
     return false;

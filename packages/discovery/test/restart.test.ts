@@ -5,20 +5,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { generatePrivateKey } from '@devp2p/crypto';
 import { FileNodeDatabase, Node } from '@devp2p/enode';
+import { until } from '@devp2p/test-utils';
 import { udpTransport } from '@devp2p/transport-node';
 import { Discv4, SEED_COUNT, SEED_MAX_AGE_MS } from '../src/index.ts';
-import { Harness, nowSeconds, sleep } from './helpers.ts';
+import { Harness, nowSeconds } from './helpers.ts';
 
 const HOST = '127.0.0.1';
-
-/** Polls `condition` every 20 ms until it holds; fails after `ms`. */
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /**
  * A bootnode and `count` nodes that joined through it, on `host`. The bootnode finishes its first refresh before

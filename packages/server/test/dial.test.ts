@@ -4,10 +4,10 @@ import { AbortError, type ByteStream, DisconnectReason, type Transport } from '@
 import { generatePrivateKey } from '@devp2p/crypto';
 import { Dialer, type DialOutcome } from '@devp2p/dial';
 import type { Node } from '@devp2p/enode';
-import { countingTimers } from '@devp2p/test-utils';
+import { countingTimers, until } from '@devp2p/test-utils';
 import { tcpTransport } from '@devp2p/transport-node';
 import type { Server, ServerEvents } from '../src/server.ts';
-import { enodeOf, startServer, until } from './helpers.ts';
+import { enodeOf, startServer } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

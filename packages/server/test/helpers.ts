@@ -96,14 +96,6 @@ export async function refusalReason(
   return result.reason;
 }
 
-export async function until(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** Wraps a transport to record every stream it creates and whether it was released (end or destroy). */
 export function recordingTransport(
   inner: Transport,

@@ -4,18 +4,10 @@ import { type ByteStream, DisconnectReason, defineProtocol, type MessageCodec } 
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { LocalNode, Node } from '@devp2p/enode';
 import { createPingProtocol, measureRtt, ping } from '@devp2p/plugin-ping';
-import { countingTimers } from '@devp2p/test-utils';
+import { countingTimers, until } from '@devp2p/test-utils';
 import { MemoryNetwork, tcpTransport } from '@devp2p/transport-node';
 import { createServer, type Server } from '../src/server.ts';
-import {
-  connectOrRefusal,
-  enodeOf,
-  rawClient,
-  recordingTransport,
-  refusalReason,
-  startServer,
-  until,
-} from './helpers.ts';
+import { connectOrRefusal, enodeOf, rawClient, recordingTransport, refusalReason, startServer } from './helpers.ts';
 
 async function stopAll(...servers: Server[]): Promise<void> {
   await Promise.all(servers.map((s) => s.stop()));

@@ -103,3 +103,31 @@ export function countingTimers(): TimerFunctions & { readonly active: number } {
     },
   };
 }
+
+/** How {@link until} polls and what it reports when it gives up. */
+export interface UntilOptions {
+  /** Pause between checks (default 5 ms; longer where a check is itself costly, e.g. an RPC). */
+  intervalMs?: number;
+  /** Extra text for the timeout error, e.g. the logs of the processes under test. */
+  context?: () => string;
+}
+
+/**
+ * Polls `check` until it is true; throws `timed out waiting for <what>` after `timeoutMs`.
+ * @example await until(() => server.peerCount === 1, 5_000, 'the peer to connect')
+ */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+  options: UntilOptions = {},
+): Promise<void> {
+  const { intervalMs = 5, context } = options;
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
