@@ -147,8 +147,8 @@ interface PendingReply {
   /** Returns whether the packet matched, and whether the request is complete. */
   readonly onPacket: (packet: Packet) => ReplyProgress;
   readonly finish: (error?: Error) => void;
-  /** Completes the request successfully `ms` from now, unless it completes or times out before. */
-  readonly finishWithin: (ms: number) => void;
+  /** Completes the request successfully `ms` from now (never past its reply deadline), unless a reply does first. */
+  readonly settleAfter: (ms: number) => void;
 }
 
 /** What a reply did to its request: matched it or not; completed it, or completes it if nothing follows soon. */
@@ -419,12 +419,12 @@ export class Discv4 {
         () => finish(new TimeoutError(`discv4 ${type}`, this.#respTimeout, { remoteAddress: ip })),
         this.#respTimeout,
       );
-      const finishWithin = (ms: number): void => {
-        // Only ever brings the end closer: the reply deadline still holds (it then ends the request as a success).
+      const settleAfter = (ms: number): void => {
+        // Only ever brings the end closer: at the reply deadline the request then ends as a success.
         this.#clearTimeout(timer);
         timer = this.#setTimeout(() => finish(), Math.max(0, Math.min(ms, deadline - this.#now())));
       };
-      entry = { idHex: id.hex, ip, type, onPacket, finish, finishWithin };
+      entry = { idHex: id.hex, ip, type, onPacket, finish, settleAfter };
       this.#pending.push(entry);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -439,7 +439,7 @@ export class Discv4 {
       const { matched, done, settleAfterMs } = entry.onPacket(packet);
       if (matched) {
         if (done) entry.finish();
-        else if (settleAfterMs !== undefined) entry.finishWithin(settleAfterMs);
+        else if (settleAfterMs !== undefined) entry.settleAfter(settleAfterMs);
         return true;
       }
     }
