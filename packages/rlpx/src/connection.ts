@@ -31,10 +31,13 @@ import {
 import {
   ERR_BAD_MESSAGE,
   ERR_HANDSHAKE,
+  ERR_WRITE_QUEUE_FULL,
   FRAME_READ_TIMEOUT_MS,
   FRAME_WRITE_TIMEOUT_MS,
   HANDSHAKE_TIMEOUT_MS,
   MAX_MESSAGE_SIZE,
+  MAX_WRITE_QUEUE_BYTES,
+  QUEUED_FRAME_OVERHEAD,
 } from './limits.ts';
 import { snappyCompress, snappyUncompress } from './snappy.ts';
 
@@ -53,11 +56,19 @@ export interface RLPxConnectionOptions {
   readonly readTimeoutMs?: number;
   /** Deadline for each frame to be taken by the stream; {@link FRAME_WRITE_TIMEOUT_MS} (20 s) by default. */
   readonly writeTimeoutMs?: number;
+  /** Most bytes of frames queued for a slow reader; {@link MAX_WRITE_QUEUE_BYTES} (4 MiB) by default. */
+  readonly maxWriteQueueBytes?: number;
   /** Timer functions (tests inject counting ones); the runtime's by default. */
   readonly timers?: Timers;
   /** Where connection events are logged (debug level); silent by default. */
   readonly logger?: Logger;
 }
+
+/**
+ * The base protocol's Disconnect code. Some clients send their Disconnect uncompressed although snappy is on, so a
+ * Disconnect whose payload is not valid snappy is delivered as it came (the base protocol decodes either form).
+ */
+const DISCONNECT_CODE = 0x01;
 
 /** Options of {@link RLPxConnection.handshake}. */
 export interface HandshakeOptions {
@@ -122,6 +133,11 @@ export class RLPxConnection {
   #readTail: Promise<unknown> = Promise.resolve();
   #writeQueue: PendingWrite[] = [];
   #writing: PendingWrite | undefined;
+  /** Bytes (with per-frame overhead) of the frames in #writeQueue and #writing. */
+  #queuedBytes = 0;
+  readonly #maxQueuedBytes: number;
+  /** Waiting in `writable()` for the queue to fall below the bound. */
+  #roomWaiters: { resolve(): void; reject(reason: unknown): void }[] = [];
 
   constructor(stream: ByteStream, options: RLPxConnectionOptions) {
     if (!isValidPrivateKey(options.privateKey)) throw new TypeError('RLPxConnection: privateKey is not a valid key');
@@ -135,6 +151,7 @@ export class RLPxConnection {
     this.#handshakeTimeoutMs = timeout(options.handshakeTimeoutMs, HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
     this.#readTimeoutMs = timeout(options.readTimeoutMs, FRAME_READ_TIMEOUT_MS, 'readTimeoutMs');
     this.#writeTimeoutMs = timeout(options.writeTimeoutMs, FRAME_WRITE_TIMEOUT_MS, 'writeTimeoutMs');
+    this.#maxQueuedBytes = timeout(options.maxWriteQueueBytes, MAX_WRITE_QUEUE_BYTES, 'maxWriteQueueBytes');
     this.#timers = options.timers ?? systemTimers;
     this.#log = (options.logger ?? silentLogger).child('rlpx');
   }
@@ -162,6 +179,39 @@ export class RLPxConnection {
   /** True once the connection is closed, by either side or by a failure. */
   get closed(): boolean {
     return this.#failure !== undefined;
+  }
+
+  /**
+   * Bytes queued for the remote and not yet taken by the stream, each frame counted with
+   * {@link QUEUED_FRAME_OVERHEAD}: at most the write-queue bound plus one message.
+   */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** True while the write queue is at its bound: a write now would fail the connection; wait for `writable()`. */
+  get writeQueueFull(): boolean {
+    return this.#queuedBytes >= this.#maxQueuedBytes;
+  }
+
+  /**
+   * Resolves once the write queue is below its bound (at once when it is): await it before sending what the remote
+   * did not ask to be paced, e.g. a reply generated while reading. Rejects when the connection closes.
+   */
+  writable(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#queuedBytes < this.#maxQueuedBytes) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Caps the content size of frames read from the next header on (at most 16 MiB - 1); a larger
+   * declared size fails the connection with TooLargeError before its body is read. Use it to refuse big frames
+   * before the Hello exchange, where nothing larger than a Hello is valid.
+   */
+  setMaxFrameSize(size: number): void {
+    if (!this.#decoder) throw new Error('RLPxConnection: setMaxFrameSize() before the handshake completed');
+    this.#decoder.maxFrameSize = size;
   }
 
   /**
@@ -207,7 +257,21 @@ export class RLPxConnection {
     writing?.reject(error);
     const queue = this.#writeQueue;
     this.#writeQueue = [];
+    this.#queuedBytes = 0;
     for (const w of queue) w.reject(error);
+    this.#releaseRoomWaiters(error);
+  }
+
+  /** Settles `writable()` waiters: resolved when there is room, rejected with `error` when closed. */
+  #releaseRoomWaiters(error?: Devp2pError): void {
+    if (this.#roomWaiters.length === 0) return;
+    if (!error && this.#queuedBytes >= this.#maxQueuedBytes) return;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const w of waiters) {
+      if (error) w.reject(error);
+      else w.resolve();
+    }
   }
 
   /** Any error as a typed one: Devp2pError subclasses as they are, anything else as `fallback`. */
@@ -383,6 +447,7 @@ export class RLPxConnection {
     try {
       return { code: frame.code, payload: snappyUncompress(frame.data, MAX_MESSAGE_SIZE) };
     } catch (err) {
+      if (frame.code === DISCONNECT_CODE) return { code: frame.code, payload: frame.data };
       // The snappy decoder does not know the remote address: re-create its error with it.
       const context = this.#context();
       const error =
@@ -401,12 +466,24 @@ export class RLPxConnection {
    * once, so messages go out in call order and never interleave; the promise resolves when the stream has taken
    * the frame and can take more (backpressure), within the write deadline (20 s by default). Rejects with
    * TooLargeError (the connection stays open: nothing was sent) when the payload or frame exceeds 16 MiB - 1,
-   * and with TimeoutError or ConnectionClosedError (the connection is closed).
+   * and with TimeoutError or ConnectionClosedError (the connection is closed). A write that finds the queue at its
+   * bound (the remote does not read and the sender did not wait for `writable()`) fails the connection with
+   * ProtocolError ERR_WRITE_QUEUE_FULL.
    */
   writeMessage(code: number, payload: Uint8Array): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     const encoder = this.#encoder;
     if (!encoder) return Promise.reject(new Error('RLPxConnection: writeMessage() before the handshake completed'));
+    if (this.#queuedBytes >= this.#maxQueuedBytes) {
+      this.#fail(
+        new ProtocolError(
+          ERR_WRITE_QUEUE_FULL,
+          `write queue full (${this.#queuedBytes} bytes queued, limit ${this.#maxQueuedBytes}): the remote does not read`,
+          this.#context(),
+        ),
+      );
+      return Promise.reject(this.#failure);
+    }
     let frame: Uint8Array;
     try {
       let data = payload;
@@ -425,6 +502,7 @@ export class RLPxConnection {
     }
     return new Promise<void>((resolve, reject) => {
       this.#writeQueue.push({ frame, resolve, reject });
+      this.#queuedBytes += frame.length + QUEUED_FRAME_OVERHEAD;
       if (!this.#writing) this.#pumpWrites();
     });
   }
@@ -441,9 +519,11 @@ export class RLPxConnection {
       deadline.clear();
       if (this.#writing !== item) return; // already rejected by #fail
       this.#writing = undefined;
+      this.#queuedBytes -= item.frame.length + QUEUED_FRAME_OVERHEAD;
       if (error) item.reject(error);
       else {
         item.resolve();
+        this.#releaseRoomWaiters();
         this.#pumpWrites();
       }
     };
@@ -477,6 +557,7 @@ export class RLPxConnection {
     const writing = this.#writing;
     this.#writing = undefined;
     writing?.resolve();
+    this.#queuedBytes = 0;
     this.#stream.end();
     this.#settleAll(this.#failure);
   }

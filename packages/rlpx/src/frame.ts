@@ -155,7 +155,7 @@ export class FrameEncoder {
 export class FrameDecoder {
   readonly #cipher: AesCtrStream;
   readonly #mac: MacState;
-  readonly #maxFrameSize: number;
+  #maxFrameSize: number;
   readonly #context: RemoteContext;
   #chunks: Uint8Array[] = [];
   /** Read position in #chunks[0]. */
@@ -175,6 +175,16 @@ export class FrameDecoder {
     this.#mac = new MacState(ingressMac, macSecret);
     this.#maxFrameSize = Math.min(options.maxFrameSize ?? MAX_FRAME_SIZE, MAX_FRAME_SIZE);
     this.#context = { remoteAddress: options.remoteAddress };
+  }
+
+  /** Largest frame content accepted from the next header on (at most {@link MAX_FRAME_SIZE}). */
+  get maxFrameSize(): number {
+    return this.#maxFrameSize;
+  }
+
+  set maxFrameSize(size: number) {
+    if (!Number.isSafeInteger(size) || size < 1) throw new RangeError('FrameDecoder: maxFrameSize must be a positive integer');
+    this.#maxFrameSize = Math.min(size, MAX_FRAME_SIZE);
   }
 
   /** Bytes received but not yet consumed by a complete frame. */

@@ -61,3 +61,27 @@ export const ERR_BAD_MAC = 'ERR_BAD_MAC';
  * @example if (err instanceof ProtocolError && err.code === ERR_BAD_MESSAGE) disconnect(DisconnectReason.Protocol);
  */
 export const ERR_BAD_MESSAGE = 'ERR_BAD_MESSAGE';
+
+/**
+ * Bytes of encoded frames an RLPx connection holds for a slow reader before it refuses more. Geth has no queue (a
+ * write blocks its goroutine for up to the write deadline); we queue so that writers need not wait one by one, and
+ * bound the queue so that a remote that does not read costs at most this much (plus the one message that crossed
+ * it: any single message is admitted while the queue is below the bound). Each queued frame is counted with
+ * {@link QUEUED_FRAME_OVERHEAD} on top of its bytes. `writable()` waits for room below the bound; a write that finds
+ * the queue at the bound fails the connection, since its sender ignored that.
+ * @example if (conn.queuedBytes >= MAX_WRITE_QUEUE_BYTES) await conn.writable();
+ */
+export const MAX_WRITE_QUEUE_BYTES: number = 4 * 1024 * 1024;
+
+/**
+ * What a queued frame costs beside its bytes (its promise, callbacks and queue slot), counted against
+ * {@link MAX_WRITE_QUEUE_BYTES} so that a flood of tiny frames (Pongs) is bounded in memory, not only in bytes.
+ */
+export const QUEUED_FRAME_OVERHEAD: number = 128;
+
+/**
+ * Error code of a connection failed because a write found the write queue full: the remote does not take what we
+ * send and the sender did not wait for `writable()`.
+ * @example if (err instanceof ProtocolError && err.code === ERR_WRITE_QUEUE_FULL) log.debug('peer too slow');
+ */
+export const ERR_WRITE_QUEUE_FULL = 'ERR_WRITE_QUEUE_FULL';

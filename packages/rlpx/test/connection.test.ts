@@ -13,12 +13,15 @@ import {
 import { createMemoryStreamPair, nodeSocketStream } from '@devp2p/transport-node';
 import {
   ERR_HANDSHAKE,
+  ERR_WRITE_QUEUE_FULL,
   FRAME_READ_TIMEOUT_MS,
   FRAME_WRITE_TIMEOUT_MS,
   HANDSHAKE_MAX_SIZE,
   HANDSHAKE_TIMEOUT_MS,
   MAX_FRAME_SIZE,
   MAX_MESSAGE_SIZE,
+  MAX_WRITE_QUEUE_BYTES,
+  QUEUED_FRAME_OVERHEAD,
   RLPxConnection,
   type RLPxConnectionOptions,
   type RLPxMessage,
@@ -288,6 +291,64 @@ describe('RLPxConnection over an in-memory pair', () => {
     dialer.close();
     await assert.rejects(dialer.handshake(), ConnectionClosedError);
     await assert.rejects(dialer.handshake(), /only be called once/);
+  });
+});
+
+describe('RLPxConnection: bounded writes and frame limits', () => {
+  it('bounds the write queue: writable() waits for room, and a write that ignores it fails the connection', async () => {
+    const bound = 8 * 1024;
+    const { dialer, listener } = memoryPair({ maxWriteQueueBytes: bound }, 1024);
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    assert.equal(MAX_WRITE_QUEUE_BYTES, 4 * 1024 * 1024);
+    // The listener does not read: frames queue once the stream's 1 KiB is taken.
+    const sent: Promise<void>[] = [];
+    // Fill, let the stream take what it can, and fill again: now only the unread stream holds the queue up.
+    while (!dialer.writeQueueFull) sent.push(dialer.writeMessage(0x10, new Uint8Array(500)));
+    await sleep(10);
+    while (!dialer.writeQueueFull) sent.push(dialer.writeMessage(0x10, new Uint8Array(500)));
+    assert.ok(dialer.queuedBytes >= bound);
+    assert.ok(dialer.queuedBytes < bound + 500 + 64 + QUEUED_FRAME_OVERHEAD, `queued ${dialer.queuedBytes}`);
+    let roomMade = false;
+    const room = dialer.writable().then(() => {
+      roomMade = true;
+    });
+    await sleep(20);
+    assert.equal(roomMade, false, 'writable() waits while the queue is full');
+    // Reading makes room; every queued write then completes in order.
+    for (let i = 0; i < sent.length; i++) assert.equal((await listener.readMessage()).payload.length, 500);
+    await room;
+    await Promise.all(sent);
+    assert.equal(dialer.queuedBytes, 0);
+
+    while (!dialer.writeQueueFull) dialer.writeMessage(0x10, new Uint8Array(500)).catch(() => undefined);
+    const error = await rejection(dialer.writeMessage(0x10, new Uint8Array(1)));
+    assert.ok(error instanceof ProtocolError && error.code === ERR_WRITE_QUEUE_FULL, String(error));
+    assert.equal(dialer.closed, true);
+    await assert.rejects(dialer.writable(), ProtocolError);
+    listener.close();
+  });
+
+  it('setMaxFrameSize refuses a larger frame from its header', async () => {
+    const { dialer, listener } = memoryPair();
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    listener.setMaxFrameSize(100);
+    await exchange(dialer, listener, 0x00, new Uint8Array(99));
+    dialer.writeMessage(0x00, new Uint8Array(100)).catch(() => undefined);
+    const error = await rejection(listener.readMessage());
+    assert.ok(error instanceof TooLargeError && error.limit === 100, String(error));
+    dialer.close();
+  });
+
+  it('delivers a Disconnect sent uncompressed while snappy is on as it came; other codes still fail', async () => {
+    const { dialer, listener } = memoryPair();
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    listener.setSnappy(true);
+    await exchange(dialer, listener, 0x01, Uint8Array.of(0xc1, 0x04));
+    await exchange(dialer, listener, 0x01, Uint8Array.of(0x04));
+    dialer.writeMessage(0x02, Uint8Array.of(0xc1, 0x04)).catch(() => undefined);
+    const error = await rejection(listener.readMessage());
+    assert.ok(error instanceof ProtocolError, String(error));
+    dialer.close();
   });
 });
 

@@ -8,9 +8,9 @@ import {
   type Timers,
   throwIfAborted,
 } from '@devp2p/core';
-import type { RLPxConnection } from '@devp2p/rlpx';
+import { MAX_FRAME_SIZE, type RLPxConnection } from '@devp2p/rlpx';
 import { BaseMessageCode, decodeDisconnect, decodeHello, encodeHello, type Hello, MIN_P2P_VERSION } from './hello.ts';
-import { PROTOCOL_HANDSHAKE_TIMEOUT_MS } from './limits.ts';
+import { MAX_HELLO_FRAME_SIZE, PROTOCOL_HANDSHAKE_TIMEOUT_MS } from './limits.ts';
 
 /** Options of {@link exchangeHello}. */
 export interface HelloExchangeOptions {
@@ -23,7 +23,8 @@ export interface HelloExchangeOptions {
 /**
  * Sends our Hello (without waiting for theirs, as geth does) and reads the remote's. The remote's first message
  * must be Hello or Disconnect: a Disconnect rejects with a DisconnectError carrying its reason (initiator
- * `remote`), anything else with a ProtocolError. Check the result with {@link checkHello} once snappy is set up
+ * `remote`), anything else with a ProtocolError. Until the remote's Hello is read, a frame declaring more than a
+ * Hello can hold fails the connection with TooLargeError before its body is read. Check the result with {@link checkHello} once snappy is set up
  * (so that a refusal reaches the remote in the form it expects).
  *
  * @example const remoteHello = await exchangeHello(conn, ourHello)
@@ -45,7 +46,9 @@ export async function exchangeHello(
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const sent = conn.writeMessage(BaseMessageCode.Hello, encodeHello(ours));
   try {
+    conn.setMaxFrameSize(MAX_HELLO_FRAME_SIZE);
     const first = await conn.readMessage();
+    conn.setMaxFrameSize(MAX_FRAME_SIZE);
     await sent;
     if (first.code === BaseMessageCode.Disconnect) {
       throw new DisconnectError(decodeDisconnect(first.payload), 'remote');

@@ -1,3 +1,5 @@
+import { MAX_HELLO_SIZE } from './hello.ts';
+
 /** Interval between base-protocol Pings we send (geth's `pingInterval`). */
 export const PING_INTERVAL_MS = 15_000;
 
@@ -23,10 +25,19 @@ export const DEFAULT_DIAL_RATIO = 3;
 export const INBOUND_THROTTLE_MS = 30_000;
 
 /**
- * Accepted connections waiting for a handshake slot beyond `maxPendingPeers`. Geth leaves them in the kernel's
- * accept backlog; `node:net` accepts eagerly, so we hold at most this many and close the rest at once.
+ * Accepted connections held waiting for a handshake slot beyond `maxPendingPeers`; more are closed at once. Geth
+ * leaves them in the kernel's accept backlog (Go's default listen backlog is the kernel's somaxconn); `node:net`
+ * accepts eagerly, so we hold them, each with at most its stream's 64 KiB read buffer: 256 of them cost at most
+ * 16 MiB, and outlast an attack's silent sockets by one handshake deadline (see the server's waiting queue).
  */
-export const MAX_WAITING_INBOUND = 128;
+export const MAX_WAITING_INBOUND = 256;
+
+/**
+ * Largest frame accepted before the Hello exchange completes: the message code byte plus the largest Hello we read
+ * ({@link MAX_HELLO_SIZE}, geth's 2 KiB `baseProtocolMaxMsgSize`). A bigger declared frame is refused from its
+ * header, before its body is read.
+ */
+export const MAX_HELLO_FRAME_SIZE: number = MAX_HELLO_SIZE + 1;
 
 /** Entries kept in the inbound throttle history before the oldest are dropped, so a flood cannot grow it. */
 export const MAX_INBOUND_HISTORY = 4096;

@@ -185,6 +185,11 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     return protocol.context(running.instance);
   }
 
+  /** Bytes queued for the remote and not yet taken by the socket (bounded by the RLPx write queue). */
+  get queuedBytes(): number {
+    return this.#conn.queuedBytes;
+  }
+
   /** Each shared protocol's `peerInfo()`, by capability name. */
   protocolsInfo(): Record<string, JsonValue> {
     const info: Record<string, JsonValue> = {};
@@ -325,6 +330,10 @@ export class Peer extends TypedEventTarget<PeerEvents> {
   async #readLoop(): Promise<void> {
     try {
       while (!this.#end) {
+        // Stop reading from a peer that does not take what we send, as geth's read loop waits for its Pong write:
+        // its Pings (or requests) cannot make us queue replies past the write-queue bound; the write deadline
+        // then drops it.
+        if (this.#conn.writeQueueFull) await this.#conn.writable();
         const { code, payload } = await this.#conn.readMessage();
         if (code < 0x10) {
           this.#emitMessage('received', 'p2p', code, payload.length);
@@ -389,7 +398,9 @@ export class Peer extends TypedEventTarget<PeerEvents> {
       this.#finish(error.reason, error.initiator, error);
       return;
     }
-    const fromConnection = plugin === undefined && !(error instanceof ProtocolError && isMessageLevel(error));
+    // A plugin's send can fail because the connection did (write deadline, full write queue): a connection failure.
+    const fromConnection =
+      this.#conn.closed || (plugin === undefined && !(error instanceof ProtocolError && isMessageLevel(error)));
     if (fromConnection || error instanceof ConnectionClosedError) {
       const reason = error instanceof TimeoutError ? DisconnectReason.ReadTimeout : DisconnectReason.NetworkError;
       this.#finish(reason, error instanceof ConnectionClosedError ? 'remote' : 'local', error);

@@ -110,6 +110,11 @@ export interface ServerConfig {
   readonly pingIntervalMs?: number;
   /** A peer silent for this long is dropped (default 30 s, geth's `frameReadTimeout`; pings keep live peers talking). */
   readonly readTimeoutMs?: number;
+  /**
+   * A peer that does not take a frame for this long is dropped (default 20 s, geth's `frameWriteTimeout`): with the
+   * bounded write queue, what ends a peer that never reads.
+   */
+  readonly writeTimeoutMs?: number;
   /** How long a non-LAN IP is refused after connecting in (default 30 s, geth's). */
   readonly inboundThrottleMs?: number;
   /** Timer functions (tests inject counting ones). */
@@ -158,6 +163,37 @@ export interface ServerEvents {
   'peer:message': PeerMessageEvent & { readonly peer: Peer };
   /** A dial ended (the scheduler's attempts, through the server): the node as dialed and the typed outcome. */
   dial: { readonly node: Node; readonly static: boolean; readonly outcome: DialOutcome };
+}
+
+/** An accepted connection waiting for a handshake slot. */
+interface WaitingInbound {
+  readonly stream: ByteStream;
+  /** The stream's first read, started on accept; handed to the handshake with the stream. */
+  readonly firstRead: Promise<Uint8Array | null>;
+  /** Whether that read has delivered bytes: such connections are served before silent ones. */
+  sentData: boolean;
+  readonly timer: unknown;
+}
+
+/** `stream` whose first `read()` is the one already started (a stream allows one pending read at a time). */
+function replayFirstRead(stream: ByteStream, firstRead: Promise<Uint8Array | null>): ByteStream {
+  let pending: Promise<Uint8Array | null> | undefined = firstRead;
+  return {
+    get remoteAddress() {
+      return stream.remoteAddress;
+    },
+    get localAddress() {
+      return stream.localAddress;
+    },
+    read: () => {
+      const first = pending;
+      pending = undefined;
+      return first ?? stream.read();
+    },
+    write: (data) => stream.write(data),
+    end: () => stream.end(),
+    destroy: () => stream.destroy(),
+  };
 }
 
 interface ConnFlags {
@@ -227,6 +263,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
   readonly #handshakeTimeoutMs: number;
   readonly #pingIntervalMs: number;
   readonly #readTimeoutMs: number | undefined;
+  readonly #writeTimeoutMs: number | undefined;
   readonly #inboundThrottleMs: number;
   readonly #timers: Timers;
   readonly #now: () => number;
@@ -238,8 +275,8 @@ export class Server extends TypedEventTarget<ServerEvents> {
   #pendingInbound = 0;
   /** Ids of inbound connections past the RLPx handshake and not yet peers (id → count): the dialer skips them. */
   readonly #inboundHandshakes = new Map<string, number>();
-  /** Accepted connections waiting for a slot. */
-  readonly #waiting: ByteStream[] = [];
+  /** Accepted connections waiting for a handshake slot, oldest first. */
+  #waiting: WaitingInbound[] = [];
   /** Every connection not yet a peer (in handshake or waiting), so stop() can close them. */
   readonly #setups = new Set<ByteStream>();
   readonly #setupDone = new Set<Promise<void>>();
@@ -290,6 +327,8 @@ export class Server extends TypedEventTarget<ServerEvents> {
     this.#pingIntervalMs = positiveNumber(config.pingIntervalMs, PING_INTERVAL_MS, 'pingIntervalMs');
     this.#readTimeoutMs =
       config.readTimeoutMs === undefined ? undefined : positiveNumber(config.readTimeoutMs, 1, 'readTimeoutMs');
+    this.#writeTimeoutMs =
+      config.writeTimeoutMs === undefined ? undefined : positiveNumber(config.writeTimeoutMs, 1, 'writeTimeoutMs');
     this.#inboundThrottleMs = nonNegativeInteger(config.inboundThrottleMs, INBOUND_THROTTLE_MS, 'inboundThrottleMs');
     this.#timers = config.timers ?? systemTimers;
     this.#now = config.now ?? Date.now;
@@ -383,7 +422,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
     this.#state = 'stopping';
     this.#stopController.abort(new AbortError('server stopping'));
     const listenerClosed = this.#listener?.close();
-    for (const stream of this.#waiting.splice(0)) stream.destroy();
+    for (const waiting of this.#waiting.splice(0)) this.#dropWaiting(waiting);
     for (const stream of this.#setups) stream.destroy();
     const peers = this.peers();
     for (const peer of peers) peer.disconnect(DisconnectReason.ClientQuitting);
@@ -520,10 +559,62 @@ export class Server extends TypedEventTarget<ServerEvents> {
         stream.destroy();
         return;
       }
-      this.#waiting.push(stream);
+      this.#wait(stream);
       return;
     }
     this.#startInbound(stream);
+  }
+
+  /**
+   * Holds a connection until a handshake slot frees. Geth leaves it in the kernel's accept backlog; `node:net`
+   * accepts every connection at once on all three runtimes, so we hold it here instead, reading only its first
+   * bytes: a connection that has sent something gets the next free slot before silent ones, and one that is still
+   * silent after the handshake deadline is closed, as its handshake would have failed. So silent sockets cannot
+   * keep a real peer waiting longer than one handshake deadline.
+   */
+  #wait(stream: ByteStream): void {
+    const waiting: WaitingInbound = {
+      stream,
+      firstRead: stream.read(),
+      sentData: false,
+      timer: this.#timers.setTimeout(() => {
+        if (!this.#removeWaiting(waiting)) return;
+        this.#log.debug('rejected inbound connection', { remote: stream.remoteAddress, reason: 'silent while waiting' });
+        stream.destroy();
+      }, this.#handshakeTimeoutMs),
+    };
+    waiting.firstRead.then(
+      (chunk) => {
+        if (chunk !== null) waiting.sentData = true;
+        else if (this.#removeWaiting(waiting)) this.#dropWaiting(waiting);
+      },
+      () => {
+        if (this.#removeWaiting(waiting)) this.#dropWaiting(waiting);
+      },
+    );
+    this.#waiting.push(waiting);
+  }
+
+  /** Takes `waiting` out of the queue (clearing its timer); false when it was no longer there. */
+  #removeWaiting(waiting: WaitingInbound): boolean {
+    const index = this.#waiting.indexOf(waiting);
+    if (index < 0) return false;
+    this.#waiting.splice(index, 1);
+    this.#timers.clearTimeout(waiting.timer);
+    return true;
+  }
+
+  #dropWaiting(waiting: WaitingInbound): void {
+    this.#timers.clearTimeout(waiting.timer);
+    waiting.stream.destroy();
+  }
+
+  /** The next waiting connection for a free slot: the oldest that has sent bytes, else the oldest. */
+  #nextWaiting(): ByteStream | undefined {
+    const waiting = this.#waiting.find((w) => w.sentData) ?? this.#waiting[0];
+    if (!waiting) return undefined;
+    this.#removeWaiting(waiting);
+    return replayFirstRead(waiting.stream, waiting.firstRead);
   }
 
   /** NetRestrict and the inbound throttle, checked before any handshake (geth's `checkInboundConn`). */
@@ -548,8 +639,8 @@ export class Server extends TypedEventTarget<ServerEvents> {
     this.#pendingInbound++;
     this.#track(stream, this.#setup(stream, { inbound: true, static: false, trusted: false }, undefined), () => {
       this.#pendingInbound--;
-      const next = this.#waiting.shift();
-      if (next && this.#state === 'running') this.#startInbound(next);
+      const next = this.#state === 'running' ? this.#nextWaiting() : undefined;
+      if (next) this.#startInbound(next);
     });
   }
 
@@ -655,6 +746,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       ...(dialed?.publicKey ? { remotePublicKey: dialed.publicKey } : {}),
       handshakeTimeoutMs: this.#handshakeTimeoutMs,
       ...(this.#readTimeoutMs === undefined ? {} : { readTimeoutMs: this.#readTimeoutMs }),
+      ...(this.#writeTimeoutMs === undefined ? {} : { writeTimeoutMs: this.#writeTimeoutMs }),
       timers: this.#timers,
       logger: this.#log,
     });
@@ -707,8 +799,9 @@ export class Server extends TypedEventTarget<ServerEvents> {
       this.#addPeer(peer);
       return peer;
     } catch (error) {
+      // A refusal has queued its Disconnect: close() flushes it (within the stream's flush deadline) before the
+      // socket closes; a failed connection has already been destroyed.
       conn.close(error);
-      stream.destroy();
       this.#log.debug('connection setup failed', {
         remote: remoteAddress,
         inbound: flags.inbound,

@@ -157,12 +157,14 @@ class NodeSocketStream implements ByteStream {
     this.#queue = [];
     this.#queued = 0;
     this.#wakeReader();
-    // FIN after the queued bytes, then close; a peer that does not take them costs at most the flush timeout.
+    // FIN after the queued bytes, then keep reading (and discarding) until the remote closes too: closing with
+    // unread bytes would send a reset, which can make the remote's kernel drop our last bytes (the Disconnect)
+    // before it reads them. A peer that neither takes our bytes nor closes costs at most the flush timeout.
     this.#flushTimer = this.#timers.setTimeout(() => {
       this.#flushTimer = undefined;
       this.#socket.destroy();
     }, this.#flushTimeoutMs);
-    this.#socket.end(() => this.#socket.destroy());
+    this.#socket.end();
     this.#socket.resume();
   }
 
