@@ -62,6 +62,21 @@ export function isDisconnectReason(code: number): code is DisconnectReason {
   return code in REASON_TEXT;
 }
 
+/** The name of a {@link DisconnectReason} code: `TooManyPeers`, `UselessPeer`, … */
+export type DisconnectReasonName = keyof typeof DisconnectReason;
+
+const REASON_NAME: ReadonlyMap<number, DisconnectReasonName> = new Map(
+  (Object.entries(DisconnectReason) as [DisconnectReasonName, number][]).map(([name, code]) => [code, name]),
+);
+
+/**
+ * The name of a reason code, or `Unknown` for a code outside {@link DisconnectReason}.
+ * @example disconnectReasonName(0x04) // 'TooManyPeers'
+ */
+export function disconnectReasonName(reason: number): DisconnectReasonName | 'Unknown' {
+  return REASON_NAME.get(reason) ?? 'Unknown';
+}
+
 /** Who ended a peer connection. */
 export type DisconnectInitiator = 'local' | 'remote';
 

@@ -16,9 +16,12 @@ export {
   DisconnectError,
   type DisconnectInitiator,
   DisconnectReason,
+  type DisconnectReasonName,
+  disconnectReasonName,
   disconnectReasonText,
   isDisconnectReason,
 } from './disconnect.ts';
+export type { Discovery, DiscoveryCallOptions } from './discovery.ts';
 export {
   AbortError,
   ConnectionClosedError,

@@ -26,6 +26,7 @@ import {
   MemoryNodeDatabase,
   Node,
   type NodeDatabase,
+  type NodeDiscovery,
   NodeId,
   parseIp,
 } from '@devp2p/enode';
@@ -224,7 +225,9 @@ class BoundedMap<V> {
  * for await (const node of discv4.randomNodes({ signal })) dial(node)
  * await discv4.close()
  */
-export class Discv4 {
+export class Discv4 implements NodeDiscovery {
+  /** This source's name in logs, metrics and `discovery:candidate` events. */
+  readonly name = 'discv4';
   /** Our record and endpoint predictor. */
   readonly localNode: LocalNode;
   /** The routing table. */

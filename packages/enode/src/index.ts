@@ -1,3 +1,4 @@
+export type { NodeDiscovery } from './discovery.ts';
 export {
   ENR_MAX_SIZE,
   ENR_TEXT_PREFIX,

@@ -1,0 +1,355 @@
+import {
+  AbortError,
+  type AnyProtocol,
+  type DatagramTransport,
+  type DisconnectError,
+  type DisconnectInitiator,
+  type DisconnectReasonName,
+  defaultLogger,
+  disconnectReasonName,
+  type Logger,
+  type Transport,
+  TypedEventTarget,
+} from '@devp2p/core';
+import { generatePrivateKey } from '@devp2p/crypto';
+import { type Clock, Dialer, type DialOutcome, systemClock } from '@devp2p/dial';
+import { Discv4, NetList } from '@devp2p/discovery';
+import {
+  LocalNode,
+  loadOrCreateNodeKey,
+  MemoryNodeDatabase,
+  type Node,
+  type NodeDatabase,
+  type NodeDiscovery,
+  openNodeDatabase,
+  parseNode,
+} from '@devp2p/enode';
+import { createServer, type NodeInfo, type Peer, type PeerInfo, type Server } from '@devp2p/server';
+import { tcpTransport, udpTransport } from '@devp2p/transport-node';
+
+/** A node as the config takes it: an `enode://` URL, `enr:` text, or a parsed {@link Node}. */
+export type NodeInput = string | Node;
+
+/** Where discovery runs; `false` in {@link NodeConfig.discovery} turns it off (geth's `--nodiscover`). */
+export interface DiscoveryConfig {
+  /** Run discv4 on UDP (default true). */
+  readonly v4?: boolean;
+  /** UDP port for discv4 (default: the TCP listening port; 0 picks a free one). */
+  readonly port?: number;
+  /** More sources of candidates (DNS lists, a plugin's), mixed fairly with discv4 by the dialer. */
+  readonly sources?: readonly NodeDiscovery[];
+}
+
+/** How our node is reachable from outside: `none` (default), or a fixed external IP (geth's `--nat extip:IP`). */
+export type NatConfig = 'none' | { readonly extIp: string };
+
+/** What {@link createNode} assembles; the names follow geth's `p2p.Config`. */
+export interface NodeConfig {
+  /** Our node key (32 bytes). Without it, `<datadir>/nodekey` (created when missing), or a new key in memory. */
+  readonly privateKey?: Uint8Array;
+  /** Where the node key and the node database (`nodes`) live. Without it, the database is in memory. */
+  readonly datadir?: string;
+  /** Client name sent in Hello (default `devp2p.ts`). */
+  readonly name?: string;
+  /** TCP `host:port` to listen on (port 0: any free port); `null` to not listen. Default `0.0.0.0:30303`. */
+  readonly listenAddr?: string | null;
+  /** Subprotocols (plugins) to run on every peer. */
+  readonly protocols?: readonly AnyProtocol[];
+  /** Discovery: discv4 and any other sources (default: discv4 on the TCP port); `false` turns it off. */
+  readonly discovery?: DiscoveryConfig | false;
+  /** Nodes discovery starts from when its table is empty. */
+  readonly bootnodes?: readonly NodeInput[];
+  /** Kept connected: dialed, and redialed when they drop. */
+  readonly staticNodes?: readonly NodeInput[];
+  /** Always admitted, even above the peer limits. */
+  readonly trustedNodes?: readonly NodeInput[];
+  /** Most peers at once (default 50). */
+  readonly maxPeers?: number;
+  /** Most connections in the handshakes at once (default 50). */
+  readonly maxPendingPeers?: number;
+  /** `maxPeers / dialRatio` slots are kept for outbound connections (default 3). */
+  readonly dialRatio?: number;
+  /** Only these CIDR networks are dialed, admitted and contacted by discovery. */
+  readonly netRestrict?: readonly string[];
+  readonly nat?: NatConfig;
+  /** Where everything logs (default: silent unless `DEBUG` names devp2p). */
+  readonly logger?: Logger;
+  /** Time and timers for every part (default: the runtime's). */
+  readonly clock?: Clock;
+  /** TCP (default `tcpTransport` from `@devp2p/transport-node`). */
+  readonly transport?: Transport;
+  /** UDP for discovery (default `udpTransport` from `@devp2p/transport-node`). */
+  readonly datagramTransport?: DatagramTransport;
+}
+
+/** Why a peer was removed: the wire code and its name. */
+export interface PeerRemovedReason {
+  readonly code: number;
+  readonly name: DisconnectReasonName | 'Unknown';
+}
+
+/** Events of a {@link DevP2PNode}. */
+export interface NodeEvents {
+  'peer:added': { readonly peer: Peer };
+  'peer:removed': {
+    readonly peer: Peer;
+    readonly reason: PeerRemovedReason;
+    readonly initiator: DisconnectInitiator;
+    readonly error: DisconnectError;
+  };
+  /** A discovery source offered a dial candidate (the dialer pulls one when it has a free slot). */
+  'discovery:candidate': { readonly source: string; readonly node: Node };
+  /** A dial ended: the node as dialed and the typed outcome. */
+  dial: { readonly node: Node; readonly static: boolean; readonly outcome: DialOutcome };
+}
+
+/** Options of {@link DevP2PNode.start}. */
+export interface StartOptions {
+  /** Aborting before `start()` resolves closes the node and rejects with AbortError. */
+  readonly signal?: AbortSignal;
+}
+
+function toNode(input: NodeInput, label: string): Node {
+  if (typeof input !== 'string') return input;
+  try {
+    return parseNode(input);
+  } catch (cause) {
+    throw new TypeError(`${label}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+/** The TCP port of a `host:port` listen address, or undefined when it has none we can read. */
+function listenPort(listenAddr: string | null): number | undefined {
+  if (listenAddr === null) return undefined;
+  const match = /:(\d+)$/.exec(listenAddr);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The host of a `host:port` listen address, without IPv6 brackets. */
+function listenHost(listenAddr: string | null): string {
+  if (listenAddr === null) return '0.0.0.0';
+  const host = listenAddr.slice(0, listenAddr.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host || '0.0.0.0';
+}
+
+/**
+ * A devp2p node: the server (listener, peers, limits), the dial scheduler, discovery and the node database,
+ * assembled by {@link createNode}. The parts stay reachable (`server`, `dialer`, `discovery`, `localNode`).
+ */
+export class DevP2PNode extends TypedEventTarget<NodeEvents> {
+  /** The devp2p server: listener, handshakes, peers and their protocols. */
+  readonly server: Server;
+  /** The dial scheduler: static nodes and discovery candidates into outbound connections. */
+  readonly dialer: Dialer;
+  /** Our record, shared by the server and discovery. */
+  readonly localNode: LocalNode;
+  readonly #config: NodeConfig;
+  readonly #privateKey: Uint8Array;
+  readonly #db: NodeDatabase;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #sources: NodeDiscovery[];
+  #discv4: Discv4 | undefined;
+  #state: 'idle' | 'starting' | 'running' | 'closed' = 'idle';
+  #closing: Promise<void> | undefined;
+
+  /** Use {@link createNode}. */
+  constructor(config: NodeConfig, privateKey: Uint8Array, db: NodeDatabase) {
+    super();
+    this.#config = config;
+    this.#privateKey = privateKey;
+    this.#db = db;
+    this.#log = config.logger ?? defaultLogger();
+    this.#clock = config.clock ?? systemClock;
+    this.#sources = [...(config.discovery === false ? [] : (config.discovery?.sources ?? []))];
+    this.localNode = new LocalNode(privateKey, { db, logger: this.#log.child('localnode') });
+    const nat = config.nat ?? 'none';
+    if (nat !== 'none') this.localNode.setStaticIp(nat.extIp);
+    const clock = this.#clock;
+    // One dialer source per discovery source (the dialer mixes them fairly); discv4 exists only once started.
+    this.dialer = new Dialer({
+      nodeSources: [
+        (signal: AbortSignal) => this.#announced(() => this.#discv4, signal),
+        ...this.#sources.map((source) => (signal: AbortSignal) => this.#announced(() => source, signal)),
+      ],
+      resolve: (node, { signal }) => this.#resolve(node, signal),
+      clock,
+      logger: this.#log,
+    });
+    const discoveryOn = config.discovery !== false;
+    this.server = createServer({
+      privateKey,
+      ...(config.name === undefined ? {} : { name: config.name }),
+      ...(config.listenAddr === undefined ? {} : { listenAddr: config.listenAddr }),
+      ...(config.maxPeers === undefined ? {} : { maxPeers: config.maxPeers }),
+      ...(config.maxPendingPeers === undefined ? {} : { maxPendingPeers: config.maxPendingPeers }),
+      ...(config.dialRatio === undefined ? {} : { dialRatio: config.dialRatio }),
+      ...(config.netRestrict ? { netRestrict: config.netRestrict } : {}),
+      staticNodes: (config.staticNodes ?? []).map((n, i) => toNode(n, `staticNodes[${i}]`)),
+      trustedNodes: (config.trustedNodes ?? []).map((n, i) => toNode(n, `trustedNodes[${i}]`)),
+      protocols: config.protocols ?? [],
+      localNode: this.localNode,
+      logger: this.#log,
+      transport: config.transport ?? tcpTransport,
+      dialer: this.dialer,
+      timers: clock,
+      now: () => clock.now(),
+      // Discovery starts once the TCP port is in our record, so its first packets announce it (geth's order).
+      ...(discoveryOn ? { onListening: () => this.#startDiscovery() } : {}),
+    });
+    this.server.on('peer:added', (event) => this.emit('peer:added', event));
+    this.server.on('peer:removed', ({ peer, reason, initiator, error }) =>
+      this.emit('peer:removed', {
+        peer,
+        reason: { code: reason, name: disconnectReasonName(reason) },
+        initiator,
+        error,
+      }),
+    );
+    this.server.on('dial', (event) => this.emit('dial', event));
+  }
+
+  /** The running discovery sources (discv4 first when on); empty before `start()` and after `close()`. */
+  get discovery(): readonly NodeDiscovery[] {
+    return this.#discv4 ? [this.#discv4, ...this.#sources] : [...this.#sources];
+  }
+
+  /** The discv4 service once started; undefined when off. */
+  get discv4(): Discv4 | undefined {
+    return this.#discv4;
+  }
+
+  /** Connected peers. */
+  peers(): Peer[] {
+    return this.server.peers();
+  }
+
+  /** Geth's `admin_nodeInfo`: ids, enode URL, ENR, ports and each protocol's info. */
+  nodeInfo(): NodeInfo {
+    return this.server.nodeInfo();
+  }
+
+  /** Geth's `admin_peers`. */
+  peersInfo(): PeerInfo[] {
+    return this.server.peersInfo();
+  }
+
+  /**
+   * Listens, starts discovery (once the TCP port is known) and dialing. Rejects, with nothing left running, when a
+   * socket cannot be bound or `signal` aborts first.
+   */
+  async start(options: StartOptions = {}): Promise<void> {
+    if (this.#state !== 'idle') throw new Error(`node already ${this.#state}`);
+    this.#state = 'starting';
+    const { signal } = options;
+    const aborted = (): AbortError => new AbortError('node start aborted', { cause: signal?.reason });
+    if (signal?.aborted) {
+      await this.close();
+      throw aborted();
+    }
+    const onAbort = (): void => void this.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.server.start();
+      if (signal?.aborted) throw aborted();
+      this.#state = 'running';
+    } catch (error) {
+      await this.close();
+      throw signal?.aborted ? aborted() : error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Stops everything: peers get "client quitting", sockets and timers are released, the database is saved. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(): Promise<void> {
+    const wasStarted = this.#state !== 'idle';
+    this.#state = 'closed';
+    if (wasStarted) await this.server.stop();
+    const sources = this.discovery;
+    this.#discv4 = undefined;
+    this.#sources.length = 0;
+    await Promise.all(sources.map((source) => source.close()));
+    await this.#db.close();
+  }
+
+  async #startDiscovery(): Promise<void> {
+    const discovery = this.#config.discovery === false ? undefined : this.#config.discovery;
+    if (discovery?.v4 === false) return;
+    const listen = this.#config.listenAddr === undefined ? '0.0.0.0:30303' : this.#config.listenAddr;
+    const port = discovery?.port ?? this.server.listenAddress?.port ?? listenPort(listen) ?? 0;
+    this.#discv4 = await Discv4.start({
+      privateKey: this.#privateKey,
+      transport: this.#config.datagramTransport ?? udpTransport,
+      host: listenHost(listen),
+      port,
+      localNode: this.localNode,
+      bootnodes: (this.#config.bootnodes ?? []).map((n, i) => toNode(n, `bootnodes[${i}]`)),
+      ...(this.#config.netRestrict ? { netRestrict: new NetList(this.#config.netRestrict) } : {}),
+      now: () => this.#clock.now(),
+      timers: this.#clock,
+      logger: this.#log,
+    });
+  }
+
+  /** A source's candidates, each announced as a `discovery:candidate` event; nothing when the source is off. */
+  async *#announced(
+    current: () => NodeDiscovery | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<Node, void, undefined> {
+    const source = current();
+    if (!source) return;
+    for await (const node of source.randomNodes({ signal })) {
+      this.emit('discovery:candidate', { source: source.name, node });
+      yield node;
+    }
+  }
+
+  /** A static node's newest record: the first source that finds one newer than what we have. */
+  async #resolve(node: Node, signal: AbortSignal): Promise<Node | undefined> {
+    for (const source of this.discovery) {
+      const found = await source.resolve(node, { signal });
+      if (found.seq > node.seq || (found.tcpEndpoint() && !node.tcpEndpoint())) return found;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Assembles a devp2p node from one config: node key and database (from `datadir`, or in memory), our record, the
+ * server with its protocols and limits, the dial scheduler, and discv4 plus any other discovery sources. Nothing
+ * is bound until `start()`.
+ *
+ * @example
+ * const node = createNode({ listenAddr: '127.0.0.1:0', protocols: [ping], discovery: false })
+ * await node.start()
+ * console.log(node.nodeInfo().enode)
+ * await node.close()
+ */
+export function createNode(config: NodeConfig = {}): DevP2PNode {
+  const { datadir } = config;
+  // The database first: opening it creates the data directory the key file goes in.
+  const db = datadir === undefined ? new MemoryNodeDatabase() : openNodeDatabase(joinPath(datadir, 'nodes'));
+  try {
+    const privateKey =
+      config.privateKey ??
+      (datadir === undefined ? generatePrivateKey() : loadOrCreateNodeKey(joinPath(datadir, 'nodekey')));
+    return new DevP2PNode(config, privateKey, db);
+  } catch (error) {
+    void db.close();
+    throw error;
+  }
+}
