@@ -7,7 +7,7 @@ import { generatePrivateKey } from '@devp2p/crypto';
 import { Discv4 } from '@devp2p/discovery';
 import { ping } from '@devp2p/plugin-ping';
 import { createServer } from '@devp2p/server';
-import { readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { readVectorJson } from '@devp2p/test-utils';
 import { udpTransport } from '@devp2p/transport-node';
 import { runCommand } from './node-process.ts';
 
@@ -46,7 +46,7 @@ interface Eip778Vector {
   readonly source_values: { readonly text: string; readonly node_id: string };
 }
 
-describe('devp2p enr decode', { skip: skipWithoutVectors }, () => {
+describe('devp2p enr decode', () => {
   it('prints the EIP-778 example record: node id, seq, valid signature, fields', async () => {
     const vector = readVectorJson<Eip778Vector>('enr/eip778-example.json').source_values;
     const text = await devp2p(['enr', 'decode', vector.text]);

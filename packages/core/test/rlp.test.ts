@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hex, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { hex, readVectorJson } from '@devp2p/test-utils';
 import { bytesToHex, concatBytes, uintToBytes, utf8ToBytes } from '../src/bytes.ts';
 import { RlpError } from '../src/errors.ts';
 import {
@@ -95,7 +95,7 @@ function nestedLists(depth: number): Uint8Array {
   return concatBytes(...headers.reverse(), Uint8Array.of(0xc0));
 }
 
-test('rlptest.json: every case encodes to its output and decodes back', { skip: skipWithoutVectors }, () => {
+test('rlptest.json: every case encodes to its output and decodes back', () => {
   const cases = readVectorJson<VectorFile>('rlp/rlptest.json');
   assert.ok(Object.keys(cases).length >= 25);
   for (const [name, { in: input, out }] of Object.entries(cases)) {
@@ -106,13 +106,13 @@ test('rlptest.json: every case encodes to its output and decodes back', { skip: 
   }
 });
 
-test('invalidRLPTest.json: every case is rejected with an RlpError', { skip: skipWithoutVectors }, () => {
+test('invalidRLPTest.json: every case is rejected with an RlpError', () => {
   const cases = readVectorJson<VectorFile>('rlp/invalidRLPTest.json');
   assert.ok(Object.keys(cases).length >= 20);
   for (const [name, { out }] of Object.entries(cases)) assertRlpError(() => rlpDecode(hex(out)), undefined, name);
 });
 
-test('RandomRLPTests-example.json: every case decodes', { skip: skipWithoutVectors }, () => {
+test('RandomRLPTests-example.json: every case decodes', () => {
   const cases = readVectorJson<VectorFile>('rlp/RandomRLPTests-example.json');
   assert.ok(Object.keys(cases).length >= 1);
   for (const [name, { out }] of Object.entries(cases)) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex, CryptoError, concatBytes, hexToBytes, utf8ToBytes } from '@devp2p/core';
-import { hex, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { hex, readVectorJson } from '@devp2p/test-utils';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as noble from '@noble/secp256k1';
@@ -126,7 +126,7 @@ describe('sha-256, HMAC, HKDF, concat KDF', () => {
 });
 
 describe('secp256k1', () => {
-  it('derives the vector public keys and node ids', { skip: skipWithoutVectors }, () => {
+  it('derives the vector public keys and node ids', () => {
     const v = handshake();
     assert.equal(bytesToHex(publicKeyFromPrivate(hex(v.keys.static_key_a!))), v.computed_by_helper.public_key_a);
     assert.equal(bytesToHex(publicKeyFromPrivate(hex(v.keys.static_key_b!))), v.computed_by_helper.public_key_b);
@@ -176,7 +176,7 @@ describe('secp256k1', () => {
     }
   });
 
-  it('ECDH reproduces the RLPx and discv5 vectors', { skip: skipWithoutVectors }, () => {
+  it('ECDH reproduces the RLPx and discv5 vectors', () => {
     const v = handshake();
     const pubB = hex(v.computed_by_helper.public_key_b!);
     assert.equal(bytesToHex(ecdhX(hex(v.keys.static_key_a!), pubB)), v.computed_by_helper.static_shared_secret);
@@ -191,9 +191,7 @@ describe('secp256k1', () => {
     );
   });
 
-  it('recovers the RLPx auth signature vector, and our signature over the same hash recovers too', {
-    skip: skipWithoutVectors,
-  }, () => {
+  it('recovers the RLPx auth signature vector, and our signature over the same hash recovers too', () => {
     const v = handshake();
     const signed = xorBytes(hex(v.computed_by_helper.static_shared_secret!), hex(v.keys.nonce_a!));
     const ephemeralA = v.computed_by_helper.ephemeral_public_key_a;
@@ -251,7 +249,7 @@ describe('secp256k1', () => {
 });
 
 describe('ECIES', () => {
-  it('opens every auth message with key B and every ack with key A', { skip: skipWithoutVectors }, () => {
+  it('opens every auth message with key B and every ack with key A', () => {
     const v = handshake();
     for (const [messages, key] of [
       [v.auth, hex(v.keys.static_key_b!)],
@@ -271,9 +269,7 @@ describe('ECIES', () => {
     }
   });
 
-  it('rejects every single-byte tampering of an EIP-8 auth message with CryptoError', {
-    skip: skipWithoutVectors,
-  }, () => {
+  it('rejects every single-byte tampering of an EIP-8 auth message with CryptoError', () => {
     const v = handshake();
     const packet = hex(v.auth.find((a) => a.name === 'Auth2')!.hex);
     const key = hex(v.keys.static_key_b!);
@@ -339,7 +335,7 @@ describe('AES', () => {
     assert.throws(() => ecb.encryptBlock(new Uint8Array(15)), RangeError);
   });
 
-  it('AES-128-GCM matches the discv5 vector and rejects a bad tag', { skip: skipWithoutVectors }, () => {
+  it('AES-128-GCM matches the discv5 vector and rejects a bad tag', () => {
     const g = readVectorJson<{
       crypto: { aes_gcm: { inputs: Record<string, string>; expected: Record<string, string> } };
     }>('discv5/wire-test-vectors.json').crypto.aes_gcm;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { bytesToHex, concatBytes, type RlpValue, rlpEncode } from '@devp2p/core';
 import { generatePrivateKey, keccak256, publicKeyFromPrivate } from '@devp2p/crypto';
 import { Enr, normalizeIp } from '@devp2p/enode';
-import { hex, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { hex, readVectorJson } from '@devp2p/test-utils';
 import { Discv4PacketError, decodePacket, encodePacket, MAX_PACKET_SIZE, type Packet } from '../src/index.ts';
 
 interface Endpoint {
@@ -39,8 +39,8 @@ function checkEndpoint(got: { ip: string | undefined; udp: number; tcp: number }
   assert.equal(got.ip, normalizeIp(want.ip));
 }
 
-describe('discv4 wire: EIP-8 vectors', { skip: skipWithoutVectors }, () => {
-  const vectors = skipWithoutVectors ? undefined : readVectorJson<Vectors>('discv4/eip8-packets.json');
+describe('discv4 wire: EIP-8 vectors', () => {
+  const vectors = readVectorJson<Vectors>('discv4/eip8-packets.json');
   for (const v of vectors?.eip8_packets ?? []) {
     it(v.name, () => {
       const d = decodePacket(hex(v.hex));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex, type RlpInput, rlpEncode } from '@devp2p/core';
 import { generatePrivateKey, keccak256, publicKeyFromPrivate, sign } from '@devp2p/crypto';
-import { hex, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { hex, readVectorJson } from '@devp2p/test-utils';
 import { ENR_MAX_SIZE, Enr, EnrError, Node, NodeId } from '../src/index.ts';
 
 interface Eip778Vectors {
@@ -46,7 +46,7 @@ function assertEnrError(fn: () => unknown, includes: string): void {
 
 const key = generatePrivateKey();
 
-describe('ENR: EIP-778 example record', { skip: skipWithoutVectors }, () => {
+describe('ENR: EIP-778 example record', () => {
   it('decodes to its listed fields and node id', () => {
     const v = vectors();
     const record = Enr.decodeText(v.source_values.text);

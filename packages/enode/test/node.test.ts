@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rlpEncode } from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
-import { readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { readVectorJson } from '@devp2p/test-utils';
 import {
   compareDistance,
   Enr,
@@ -23,7 +23,7 @@ interface EndpointCase {
   want: { ip: string | null; udp: number; tcp: number; quic: number; hostname?: string };
 }
 
-describe('Node: endpoint selection', { skip: skipWithoutVectors }, () => {
+describe('Node: endpoint selection', () => {
   it('chooses between ip and ip6 as geth does (node-endpoint-selection.json)', () => {
     const file = readVectorJson<{ cases: EndpointCase[]; node_id_used: string }>('enr/node-endpoint-selection.json');
     const id = NodeId.fromHex(file.node_id_used);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex, Devp2pError } from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
-import { readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { readVectorJson } from '@devp2p/test-utils';
 import { EnodeUrlError, Enr, EnrError, Node, parseEnodeUrl, parseNode } from '../src/index.ts';
 
 interface UrlCase {
@@ -36,7 +36,7 @@ function assertRejects(input: string, includes: string, type: typeof EnodeUrlErr
   );
 }
 
-describe('node URLs: geth vectors', { skip: skipWithoutVectors }, () => {
+describe('node URLs: geth vectors', () => {
   it('parses every accepted input to its fields, and formats it back', () => {
     for (const c of cases().filter((x) => x.expected.ok)) {
       const node = parseNode(c.input);

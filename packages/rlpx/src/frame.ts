@@ -183,7 +183,8 @@ export class FrameDecoder {
   }
 
   set maxFrameSize(size: number) {
-    if (!Number.isSafeInteger(size) || size < 1) throw new RangeError('FrameDecoder: maxFrameSize must be a positive integer');
+    if (!Number.isSafeInteger(size) || size < 1)
+      throw new RangeError('FrameDecoder: maxFrameSize must be a positive integer');
     this.#maxFrameSize = Math.min(size, MAX_FRAME_SIZE);
   }
 

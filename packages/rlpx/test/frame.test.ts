@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex, concatBytes, ProtocolError, TooLargeError } from '@devp2p/core';
 import { eciesDecrypt, type Keccak256Hasher } from '@devp2p/crypto';
-import { hex, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { hex, readVectorJson } from '@devp2p/test-utils';
 import {
   createFrameCodec,
   type DecodedFrame,
@@ -87,7 +87,7 @@ function decoderFor(d: DirectionSecrets, maxFrameSize?: number): FrameDecoder {
   });
 }
 
-describe('frame vectors', { skip: skipWithoutVectors }, () => {
+describe('frame vectors', () => {
   it('legacy handshake: secrets and initial MAC digests as published', () => {
     const v = readVectorJson<LegacyVectors>('rlpx/legacy-handshake-and-frames.json');
     const x = v.values;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex, ProtocolError, rlpDecodePrefix, rlpEncode, TooLargeError, utf8ToBytes } from '@devp2p/core';
 import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt, publicKeyFromPrivate } from '@devp2p/crypto';
-import { hex, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { hex, readVectorJson } from '@devp2p/test-utils';
 import {
   type AuthMessage,
   createAckReader,
@@ -52,7 +52,7 @@ function assertTyped(err: unknown): true {
   return true;
 }
 
-describe('EIP-8 handshake vectors', { skip: skipWithoutVectors }, () => {
+describe('EIP-8 handshake vectors', () => {
   it('the recipient parses Auth1 (legacy), Auth2 and Auth3 (EIP-8) and recovers the initiator keys', () => {
     const v = vectors();
     const keyB = hex(v.keys.static_key_b);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProtocolError, TooLargeError } from '@devp2p/core';
-import { hex, readVectorBytes, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { hex, readVectorBytes, readVectorJson } from '@devp2p/test-utils';
 import {
   SNAPPY_MAX_DECODED_SIZE,
   snappyCompress,
@@ -50,11 +50,9 @@ function assertSnappyError(fn: () => unknown, what: string): void {
   assert.throws(fn, (err: unknown) => err instanceof ProtocolError && err.code === 'ERR_SNAPPY', what);
 }
 
-const decodeCases: DecodeCase[] = skipWithoutVectors
-  ? []
-  : readVectorJson<{ cases: DecodeCase[] }>('snappy/decode-cases.json').cases;
+const decodeCases: DecodeCase[] = readVectorJson<{ cases: DecodeCase[] }>('snappy/decode-cases.json').cases;
 
-test('snappy decode-cases.json vectors', { skip: skipWithoutVectors }, () => {
+test('snappy decode-cases.json vectors', () => {
   assert.ok(decodeCases.length > 0);
 });
 
@@ -66,14 +64,14 @@ for (const c of decodeCases) {
   });
 }
 
-test('snappy golden file decodes to Isaac.Newton-Opticks.txt', { skip: skipWithoutVectors }, () => {
+test('snappy golden file decodes to Isaac.Newton-Opticks.txt', () => {
   const plain = readVectorBytes('snappy/Isaac.Newton-Opticks.txt');
   const packed = readVectorBytes('snappy/Isaac.Newton-Opticks.txt.rawsnappy');
   assert.equal(snappyDecodedLength(packed), plain.length);
   assert.deepEqual(snappyUncompress(packed), plain);
 });
 
-test('snappy compresses Opticks at least as well as the reference', { skip: skipWithoutVectors }, () => {
+test('snappy compresses Opticks at least as well as the reference', () => {
   const plain = readVectorBytes('snappy/Isaac.Newton-Opticks.txt');
   const golden = readVectorBytes('snappy/Isaac.Newton-Opticks.txt.rawsnappy');
   const packed = roundTrip(plain);

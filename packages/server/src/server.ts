@@ -579,7 +579,10 @@ export class Server extends TypedEventTarget<ServerEvents> {
       sentData: false,
       timer: this.#timers.setTimeout(() => {
         if (!this.#removeWaiting(waiting)) return;
-        this.#log.debug('rejected inbound connection', { remote: stream.remoteAddress, reason: 'silent while waiting' });
+        this.#log.debug('rejected inbound connection', {
+          remote: stream.remoteAddress,
+          reason: 'silent while waiting',
+        });
         stream.destroy();
       }, this.#handshakeTimeoutMs),
     };

@@ -10,7 +10,7 @@ import {
   rlpEncode,
   TooLargeError,
 } from '@devp2p/core';
-import { hex, readVectorJson, skipWithoutVectors } from '@devp2p/test-utils';
+import { hex, readVectorJson } from '@devp2p/test-utils';
 import {
   decodeDisconnect,
   decodeHello,
@@ -29,7 +29,7 @@ function proto(name: string, version: number, length: number) {
 }
 
 describe('Hello', () => {
-  it('decodes the EIP-8 Hello with extra elements and an unusual version', { skip: skipWithoutVectors }, () => {
+  it('decodes the EIP-8 Hello with extra elements and an unusual version', () => {
     const v = readVectorJson<{ hex: string; decoded: { clientId: string; nodeId: string; listenPort: number } }>(
       'rlpx/eip8-hello.json',
     );

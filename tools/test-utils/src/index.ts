@@ -2,42 +2,29 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-function findVectorsDir(): string | undefined {
-  // The project root is the first ancestor holding both package.json and packages/; the vectors sit
-  // beside it at ../shared/vectors (see ../shared/README.md).
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'packages')) && existsSync(join(dir, 'package.json'))) {
-      const vectors = resolve(dir, '..', 'shared', 'vectors');
-      return existsSync(vectors) ? vectors : undefined;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
+/** Absolute path of the repository root. */
+export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-/** Absolute path of `../shared/vectors`, or undefined when this clone has no shared folder beside it. */
-export const vectorsDir: string | undefined = findVectorsDir();
+/**
+ * The public test vectors, kept in the repository at `test/vectors/` (a copy of the workspace's shared vectors,
+ * each file naming its source; see its README), so every clone runs every vector test.
+ */
+export const vectorsDir: string = join(repoRoot, 'test', 'vectors');
 
-/** A `skip` value for `node:test`: false when the vectors are present, else the reason for skipping. */
-export const skipWithoutVectors: string | false = vectorsDir
-  ? false
-  : 'no ../shared/vectors beside this clone (see ../shared/README.md)';
-
-/** Reads and parses one JSON vector file, e.g. `readVectorJson('rlp/rlptest.json')`. */
+/** Reads and parses one JSON vector file, e.g. `readVectorJson('rlp/rlptest.json')`; a missing file throws. */
 export function readVectorJson<T = unknown>(relativePath: string): T {
   return JSON.parse(readFileSync(vectorPath(relativePath), 'utf8')) as T;
 }
 
-/** Reads one vector file as raw bytes. */
+/** Reads one vector file as raw bytes; a missing file throws. */
 export function readVectorBytes(relativePath: string): Uint8Array {
   return new Uint8Array(readFileSync(vectorPath(relativePath)));
 }
 
 function vectorPath(relativePath: string): string {
-  if (!vectorsDir) throw new Error('../shared/vectors is missing; guard the test with skipWithoutVectors');
-  return join(vectorsDir, relativePath);
+  const path = join(vectorsDir, relativePath);
+  if (!existsSync(path)) throw new Error(`test vector ${relativePath} is missing from test/vectors`);
+  return path;
 }
 
 /** Parses hex with or without a 0x prefix (test input only; the packages have their own strict parser). */
@@ -69,9 +56,6 @@ export function runtimeCommand(script: string, options: { source?: boolean } = {
       return [process.execPath, [...(source ? ['--import', 'tsx'] : []), ...condition, script]];
   }
 }
-
-/** Absolute path of the repository root. */
-export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** The timer functions components accept (structurally `Timers` from `@devp2p/core`). */
 interface TimerFunctions {
