@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP, type Socket } from 'node:net';
 import type { JsonValue, Logger } from '@devp2p/core';
 import { type Node, parseNode } from '@devp2p/enode';
 import type { Server } from '@devp2p/server';
@@ -9,6 +9,31 @@ export const HTTP_BODY_LIMIT: number = 5 * 1024 * 1024;
 
 /** Most calls in one batch: 1000, geth's `BatchRequestLimit` default. */
 export const MAX_BATCH_ITEMS = 1000;
+
+/**
+ * The HTTP deadlines, geth's `rpc.DefaultHTTPTimeouts`: a request's headers and body must arrive within 30 s
+ * (read header, read), its response must be taken within 30 s (write), and a kept-alive connection may wait 120 s
+ * for its next request (idle). A slow client is disconnected, not held.
+ */
+export interface HttpTimeouts {
+  readonly readHeaderMs: number;
+  readonly readMs: number;
+  readonly writeMs: number;
+  readonly idleMs: number;
+}
+
+/** geth's HTTP deadlines (`rpc.DefaultHTTPTimeouts`). */
+export const HTTP_TIMEOUTS: HttpTimeouts = { readHeaderMs: 30_000, readMs: 30_000, writeMs: 30_000, idleMs: 120_000 };
+
+/**
+ * Most HTTP connections open at once; more are closed as they arrive. An admin endpoint has a few local clients
+ * (a console, a script, a dashboard); the cap keeps a flood of connections from holding sockets and memory.
+ * Geth has no such cap.
+ */
+export const MAX_HTTP_CONNECTIONS = 64;
+
+/** The `Host` names answered by default (geth's `--http.vhosts` default): a rebinding domain is refused. */
+export const DEFAULT_HTTP_VHOSTS: readonly string[] = ['localhost'];
 
 /** JSON-RPC 2.0 error codes, as geth uses them. */
 export const RPC_ERROR = {
@@ -202,9 +227,72 @@ function reply(res: ServerResponse, status: number, body: string, contentType = 
   res.end(body);
 }
 
-function handleHttp(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): void {
+/** The host part of a `Host` header (`[::1]:8545` → `::1`, `localhost:8545` → `localhost`), lowercased. */
+function hostOfHeader(header: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d*)?$/.exec(header);
+  if (bracketed) return bracketed[1]!.toLowerCase();
+  const colon = header.indexOf(':');
+  // More than one colon: an IPv6 address without brackets (and without a port).
+  if (colon >= 0 && header.indexOf(':', colon + 1) < 0) return header.slice(0, colon).toLowerCase();
+  return header.toLowerCase();
+}
+
+/**
+ * Geth's virtual-host check against DNS rebinding: a request without `Host`, or whose host is an IP address, is
+ * answered (a rebinding page reaches us under its own domain name, never an IP); a name must be in `vhosts`
+ * (`*` allows all).
+ */
+export function hostAllowed(header: string | undefined, vhosts: readonly string[]): boolean {
+  if (!header) return true;
+  const host = hostOfHeader(header);
+  if (isIP(host) !== 0) return true;
+  return vhosts.includes('*') || vhosts.includes(host);
+}
+
+/** An `Origin` is allowed when `origins` lists it (case-insensitively) or holds `*`; no Origin is not a browser. */
+export function originAllowed(origin: string | undefined, origins: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  const lower = origin.toLowerCase();
+  return origins.some((allowed) => allowed === '*' || allowed === lower);
+}
+
+/** How the HTTP layer admits a request: `--http.vhosts` and `--http.corsdomain`, lowercased. */
+interface AccessRules {
+  readonly vhosts: readonly string[];
+  readonly origins: readonly string[];
+}
+
+function forbidden(req: IncomingMessage, res: ServerResponse, message: string): void {
+  reply(res, 403, `${message}\n`, 'text/plain');
+  req.resume();
+}
+
+function handleHttp(backend: AdminBackend, rules: AccessRules, req: IncomingMessage, res: ServerResponse): void {
   req.on('error', () => req.destroy());
   res.on('error', () => res.destroy());
+  if (!hostAllowed(req.headers.host, rules.vhosts)) {
+    forbidden(req, res, 'invalid host specified (allow it with --http.vhosts)');
+    return;
+  }
+  const origin = req.headers.origin;
+  if (!originAllowed(origin, rules.origins)) {
+    forbidden(req, res, `origin ${origin} not allowed (allow it with --http.corsdomain)`);
+    return;
+  }
+  if (origin !== undefined) {
+    res.setHeader('access-control-allow-origin', rules.origins.includes('*') ? '*' : origin);
+    res.setHeader('vary', 'Origin');
+  }
+  if (req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined) {
+    // A CORS preflight from an allowed origin.
+    res.setHeader('access-control-allow-methods', 'POST');
+    res.setHeader('access-control-allow-headers', 'content-type');
+    res.setHeader('access-control-max-age', String(CORS_MAX_AGE_S));
+    res.writeHead(204);
+    res.end();
+    req.resume();
+    return;
+  }
   if (req.method !== 'POST') {
     reply(res, 405, 'method not allowed\n', 'text/plain');
     req.resume();
@@ -242,23 +330,83 @@ function handleHttp(backend: AdminBackend, req: IncomingMessage, res: ServerResp
   });
 }
 
+/** How long a browser may cache a preflight answer, in seconds (geth's 600). */
+const CORS_MAX_AGE_S = 600;
+
+/** Options of {@link startAdminRpc}. */
+export interface AdminRpcOptions {
+  readonly host: string;
+  /** Port 0: a free one. */
+  readonly port: number;
+  readonly logger: Logger;
+  /** `Host` names answered besides IP addresses ({@link DEFAULT_HTTP_VHOSTS}; `*` allows all). */
+  readonly vhosts?: readonly string[];
+  /** `Origin`s answered, with CORS headers (none by default; `*` allows all). */
+  readonly corsOrigins?: readonly string[];
+  /** HTTP deadlines ({@link HTTP_TIMEOUTS} by default). */
+  readonly timeouts?: Partial<HttpTimeouts>;
+  /** Most connections at once ({@link MAX_HTTP_CONNECTIONS} by default). */
+  readonly maxConnections?: number;
+}
+
+/**
+ * Enforces the HTTP deadlines on each connection with our own timers rather than `node:http`'s timeout settings,
+ * which Bun and Deno do not all honour: the first request's headers within `readHeaderMs`, its body within
+ * `readMs`, the response within `writeMs`, and the next request within `idleMs`.
+ */
+function guardConnection(socket: Socket, timeouts: HttpTimeouts): (phase: 'request' | 'body' | 'sent') => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (ms: number): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => socket.destroy(), ms);
+  };
+  arm(timeouts.readHeaderMs);
+  socket.once('close', () => clearTimeout(timer));
+  return (phase) => {
+    if (phase === 'request') arm(timeouts.readMs);
+    else if (phase === 'body') arm(timeouts.writeMs);
+    else arm(timeouts.idleMs);
+  };
+}
+
 /**
  * Serves the admin JSON-RPC over HTTP (POST, `application/json`) on `host:port` (port 0: a free one), on
- * `node:http` so it runs on Node, Bun and Deno. Logs `HTTP server started endpoint=host:port`, as geth.
+ * `node:http` so it runs on Node, Bun and Deno. Like geth, it answers only `Host` names in `vhosts` (and IP
+ * addresses) and browser `Origin`s in `corsOrigins`, with HTTP 403 otherwise, and it disconnects slow clients.
+ * Logs `HTTP server started endpoint=host:port`, as geth.
  * @example const rpc = await startAdminRpc(server, { host: '127.0.0.1', port: 8545, logger })
  */
-export async function startAdminRpc(
-  backend: AdminBackend,
-  options: { readonly host: string; readonly port: number; readonly logger: Logger },
-): Promise<AdminRpcServer> {
+export async function startAdminRpc(backend: AdminBackend, options: AdminRpcOptions): Promise<AdminRpcServer> {
   const log = options.logger.child('rpc');
+  const rules: AccessRules = {
+    vhosts: (options.vhosts ?? DEFAULT_HTTP_VHOSTS).map((h) => h.toLowerCase()),
+    origins: (options.corsOrigins ?? []).map((o) => o.toLowerCase()),
+  };
+  const timeouts: HttpTimeouts = { ...HTTP_TIMEOUTS, ...options.timeouts };
+  const maxConnections = options.maxConnections ?? MAX_HTTP_CONNECTIONS;
+  const phases = new WeakMap<Socket, (phase: 'request' | 'body' | 'sent') => void>();
+  const open = new Set<Socket>();
   const http = createHttpServer((req, res) => {
+    const phase = phases.get(req.socket);
+    phase?.('request');
+    req.once('end', () => phase?.('body'));
+    res.once('finish', () => phase?.('sent'));
     try {
-      handleHttp(backend, req, res);
+      handleHttp(backend, rules, req, res);
     } catch (error) {
       log.debug('HTTP request failed', { error: error instanceof Error ? error.message : String(error) });
       reply(res, 500, 'internal error\n', 'text/plain');
     }
+  });
+  http.on('connection', (socket: Socket) => {
+    if (open.size >= maxConnections) {
+      log.debug('HTTP connection refused', { reason: 'too many connections', limit: maxConnections });
+      socket.destroy();
+      return;
+    }
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    phases.set(socket, guardConnection(socket, timeouts));
   });
   http.on('clientError', (_error, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
@@ -280,6 +428,7 @@ export async function startAdminRpc(
       closing ??= new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections?.();
+        for (const socket of open) socket.destroy();
         log.info('HTTP server stopped', { endpoint });
       });
       return closing;

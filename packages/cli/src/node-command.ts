@@ -19,7 +19,7 @@ import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia 
 import { ping } from '@devp2p/plugin-ping';
 import { createServer, type Server } from '@devp2p/server';
 import { udpTransport } from '@devp2p/transport-node';
-import { type AdminRpcServer, startAdminRpc } from './admin-rpc.ts';
+import { type AdminRpcServer, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
 
 /** Default TCP port (geth's). */
 export const DEFAULT_PORT = 30303;
@@ -72,6 +72,10 @@ finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 an
                          net_listening)
   --http.addr <ip>       HTTP-RPC listening interface (default ${DEFAULT_HTTP_ADDR})
   --http.port <n>        HTTP-RPC listening port (default ${DEFAULT_HTTP_PORT}; 0 picks a free one)
+  --http.vhosts <names>  Host header names the HTTP-RPC answers besides IP addresses, against DNS rebinding
+                         (comma-separated; default localhost; * answers any)
+  --http.corsdomain <origins> browser origins allowed to call the HTTP-RPC (comma-separated, e.g.
+                         http://localhost:3000; default none; * allows any)
   -h, --help             show this help`;
 
 /** What `devp2p node` was asked to do, after flag parsing and validation. */
@@ -91,8 +95,15 @@ export interface NodeOptions {
   readonly discovery: { readonly port: number; readonly bootnodes: readonly Node[] } | undefined;
   /** The IP announced in our record (`--nat extip:<IP>`); undefined with `--nat none`. */
   readonly extIp: string | undefined;
-  /** Where the admin JSON-RPC listens; undefined without `--http`. */
-  readonly http: { readonly host: string; readonly port: number } | undefined;
+  /** Where the admin JSON-RPC listens and whom it answers; undefined without `--http`. */
+  readonly http:
+    | {
+        readonly host: string;
+        readonly port: number;
+        readonly vhosts: readonly string[];
+        readonly corsOrigins: readonly string[];
+      }
+    | undefined;
   readonly logger: Logger;
 }
 
@@ -105,6 +116,44 @@ function integer(value: string | undefined, fallback: number, flag: string, max 
 
 /** A command-line mistake: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
+
+/** The items of a comma-separated flag, trimmed; an empty item is an error naming the flag. */
+function commaList(value: string, flag: string): string[] {
+  const items = value.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) throw new UsageError(`${flag}: empty item in ${JSON.stringify(value)}`);
+  return items;
+}
+
+/** `--http.vhosts`: host names (or `*`). */
+function vhostsFlag(value: string | undefined): string[] {
+  if (value === undefined) return [...DEFAULT_HTTP_VHOSTS];
+  const hosts = commaList(value, '--http.vhosts');
+  for (const host of hosts) {
+    if (host !== '*' && !/^[A-Za-z0-9.-]+$/.test(host)) {
+      throw new UsageError(`--http.vhosts: ${JSON.stringify(host)} is not a host name`);
+    }
+  }
+  return hosts;
+}
+
+/** `--http.corsdomain`: origins such as `http://localhost:3000` (or `*`). */
+function corsFlag(value: string | undefined): string[] {
+  if (value === undefined || value === '') return [];
+  const origins = commaList(value, '--http.corsdomain');
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin.replace(/\/$/, '').toLowerCase()) {
+      throw new UsageError(`--http.corsdomain: ${JSON.stringify(origin)} is not an origin like http://localhost:3000`);
+    }
+  }
+  return origins;
+}
 
 /** A comma-separated list of node URLs from a flag, each checked (UsageError naming the flag otherwise). */
 function nodeListFlag(value: string | undefined, flag: string): string[] {
@@ -235,6 +284,8 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
         http: { type: 'boolean' },
         'http.addr': { type: 'string' },
         'http.port': { type: 'string' },
+        'http.vhosts': { type: 'string' },
+        'http.corsdomain': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -313,7 +364,14 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
     ],
     discovery: values.nodiscover ? undefined : { port: discoveryPort, bootnodes },
     extIp,
-    http: values.http ? { host: httpAddr, port: httpPort } : undefined,
+    http: values.http
+      ? {
+          host: httpAddr,
+          port: httpPort,
+          vhosts: vhostsFlag(str('http.vhosts')),
+          corsOrigins: corsFlag(str('http.corsdomain')),
+        }
+      : undefined,
     logger,
   };
 }

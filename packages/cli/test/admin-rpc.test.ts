@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { createLogger } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
@@ -9,9 +10,13 @@ import { createServer } from '@devp2p/server';
 import {
   type AdminBackend,
   HTTP_BODY_LIMIT,
+  HTTP_TIMEOUTS,
   handleRpcBody,
   handleRpcRequest,
+  hostAllowed,
   MAX_BATCH_ITEMS,
+  MAX_HTTP_CONNECTIONS,
+  originAllowed,
   RPC_ERROR,
   startAdminRpc,
 } from '../src/admin-rpc.ts';
@@ -203,6 +208,199 @@ describe('admin JSON-RPC over HTTP on 127.0.0.1', () => {
     } finally {
       await rpc.close();
       await server.stop();
+    }
+  });
+});
+
+/** One raw HTTP/1.1 exchange (`Connection: close`), so the test controls every header, Host included. */
+function rawHttp(port: number, head: string[], body = ''): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [headers = '', rest = ''] = text.split('\r\n\r\n', 2);
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d+)/.exec(headers)?.[1] ?? 0),
+        headers: headers.toLowerCase(),
+        body: rest,
+      });
+    });
+    const length = Buffer.byteLength(body);
+    socket.write(`${[...head, `content-length: ${length}`, 'connection: close'].join('\r\n')}\r\n\r\n${body}`);
+  });
+}
+
+const nodeInfoCall = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'admin_nodeInfo' });
+const postHead = (host: string, extra: string[] = []) => [
+  'POST / HTTP/1.1',
+  `host: ${host}`,
+  'content-type: application/json',
+  ...extra,
+];
+
+describe('admin JSON-RPC: who may call it (DNS rebinding, web pages, slow clients)', () => {
+  it('checks Host against the vhosts as geth does: IPs and listed names pass, other names do not', () => {
+    const vhosts = ['localhost'];
+    for (const host of [undefined, 'localhost', 'LOCALHOST:8545', '127.0.0.1:8545', '[::1]:8545', '::1', '10.1.2.3']) {
+      assert.equal(hostAllowed(host, vhosts), true, String(host));
+    }
+    for (const host of ['evil.example', 'evil.example:8545', 'localhost.evil.example', 'rebind.127.0.0.1.nip.io']) {
+      assert.equal(hostAllowed(host, vhosts), false, host);
+    }
+    assert.equal(hostAllowed('evil.example', ['*']), true);
+    assert.equal(originAllowed(undefined, []), true, 'no Origin: not a browser');
+    assert.equal(originAllowed('http://evil.example', []), false);
+    assert.equal(originAllowed('HTTP://LOCALHOST:3000', ['http://localhost:3000']), true);
+    assert.equal(originAllowed('http://evil.example', ['*']), true);
+  });
+
+  it('refuses a foreign Host and a foreign Origin with 403, answers localhost, and handles CORS preflights', async () => {
+    const backend = fakeBackend();
+    const logger = createLogger({ level: 'error', sink: () => undefined });
+    const rpc = await startAdminRpc(backend, {
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      corsOrigins: ['http://localhost:3000'],
+    });
+    try {
+      const { port } = rpc.address;
+      const local = await rawHttp(port, postHead(`localhost:${port}`), nodeInfoCall);
+      assert.equal(local.status, 200);
+      assert.equal(JSON.parse(local.body).result.id, 'ab');
+      assert.equal((await rawHttp(port, postHead(`127.0.0.1:${port}`), nodeInfoCall)).status, 200);
+
+      const rebinding = await rawHttp(
+        port,
+        postHead(`evil.example:${port}`),
+        JSON.stringify(call('admin_addPeer', [enode])),
+      );
+      assert.equal(rebinding.status, 403);
+      assert.match(rebinding.body, /invalid host specified/);
+      assert.deepEqual(backend.calls, [], 'the refused call did nothing');
+
+      const page = await rawHttp(port, postHead('localhost', ['origin: http://evil.example']), nodeInfoCall);
+      assert.equal(page.status, 403);
+      assert.match(page.body, /origin http:\/\/evil\.example not allowed/);
+
+      const allowed = await rawHttp(port, postHead('localhost', ['origin: http://localhost:3000']), nodeInfoCall);
+      assert.equal(allowed.status, 200);
+      assert.match(allowed.headers, /access-control-allow-origin: http:\/\/localhost:3000/);
+
+      const preflight = [
+        'OPTIONS / HTTP/1.1',
+        'host: localhost',
+        'access-control-request-method: POST',
+        'access-control-request-headers: content-type',
+      ];
+      const ok = await rawHttp(port, [...preflight, 'origin: http://localhost:3000']);
+      assert.equal(ok.status, 204);
+      assert.match(ok.headers, /access-control-allow-origin: http:\/\/localhost:3000/);
+      assert.match(ok.headers, /access-control-allow-methods: post/);
+      assert.match(ok.headers, /access-control-allow-headers: content-type/);
+      const refused = await rawHttp(port, [...preflight, 'origin: http://evil.example']);
+      assert.equal(refused.status, 403);
+      assert.doesNotMatch(refused.headers, /access-control-allow-origin/);
+    } finally {
+      await rpc.close();
+    }
+  });
+
+  it("answers any Host with vhosts '*'", async () => {
+    const rpc = await startAdminRpc(fakeBackend(), {
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ level: 'error', sink: () => undefined }),
+      vhosts: ['*'],
+    });
+    try {
+      assert.equal((await rawHttp(rpc.address.port, postHead('evil.example'), nodeInfoCall)).status, 200);
+    } finally {
+      await rpc.close();
+    }
+  });
+
+  it("cuts off a client that sends its headers slowly, and one that stays idle; geth's 30 s / 120 s by default", async () => {
+    assert.deepEqual(HTTP_TIMEOUTS, { readHeaderMs: 30_000, readMs: 30_000, writeMs: 30_000, idleMs: 120_000 });
+    const rpc = await startAdminRpc(fakeBackend(), {
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ level: 'error', sink: () => undefined }),
+      timeouts: { readHeaderMs: 300, readMs: 300, idleMs: 300 },
+    });
+    try {
+      const closedAfter = (send: (socket: ReturnType<typeof connect>) => void): Promise<number> =>
+        new Promise((resolve) => {
+          const started = Date.now();
+          const socket = connect(rpc.address.port, '127.0.0.1', () => send(socket));
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve(Date.now() - started));
+          socket.resume();
+          setTimeout(() => socket.destroy(), 5_000);
+        });
+      // One header byte every 50 ms: would take far longer than the header deadline.
+      const slow = await closedAfter((socket) => {
+        const text = 'POST / HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n';
+        let i = 0;
+        const drip = setInterval(() => {
+          if (i >= text.length || socket.destroyed) clearInterval(drip);
+          else socket.write(text[i++]!);
+        }, 50);
+        socket.on('close', () => clearInterval(drip));
+      });
+      assert.ok(slow < 2_000, `slow headers cut off after ${slow} ms`);
+      // A body that never comes.
+      const noBody = await closedAfter((socket) =>
+        socket.write(
+          'POST / HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n',
+        ),
+      );
+      assert.ok(noBody < 2_000, `missing body cut off after ${noBody} ms`);
+      // Idle keep-alive after a complete request.
+      const idle = await closedAfter((socket) =>
+        socket.write(
+          `POST / HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${nodeInfoCall.length}\r\n\r\n${nodeInfoCall}`,
+        ),
+      );
+      assert.ok(idle < 2_000, `idle connection closed after ${idle} ms`);
+    } finally {
+      await rpc.close();
+    }
+  });
+
+  it('caps concurrent connections: surplus ones are closed at once, and room frees when clients leave', async () => {
+    assert.equal(MAX_HTTP_CONNECTIONS, 64);
+    const rpc = await startAdminRpc(fakeBackend(), {
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ level: 'error', sink: () => undefined }),
+      maxConnections: 4,
+    });
+    const held: ReturnType<typeof connect>[] = [];
+    try {
+      // Clients in the middle of a request (Bun reports a connection only once bytes arrive).
+      for (let i = 0; i < 4; i++) {
+        await new Promise<void>((resolve) => {
+          const socket = connect(rpc.address.port, '127.0.0.1', () =>
+            socket.write('POST / HTTP/1.1\r\n', () => resolve()),
+          );
+          socket.on('error', () => undefined);
+          held.push(socket);
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const surplus = await rawHttp(rpc.address.port, postHead('localhost'), nodeInfoCall).catch(() => ({ status: 0 }));
+      assert.equal(surplus.status, 0, 'the fifth connection got no answer');
+      for (const socket of held.splice(0)) socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal((await rawHttp(rpc.address.port, postHead('localhost'), nodeInfoCall)).status, 200);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await rpc.close();
     }
   });
 });

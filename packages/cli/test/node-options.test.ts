@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { type NodeOptions, parseNodeOptions, UsageError } from '../src/node-command.ts';
+
+const datadir = mkdtempSync(join(tmpdir(), 'devp2p-options-'));
+after(() => rmSync(datadir, { recursive: true, force: true }));
+
+function parse(...args: string[]): NodeOptions {
+  const options = parseNodeOptions(['--datadir', datadir, ...args]);
+  assert.notEqual(options, 'help');
+  return options as NodeOptions;
+}
+
+describe('devp2p node flags: the admin HTTP endpoint', () => {
+  it('answers localhost and no browser origin by default; --http.vhosts and --http.corsdomain widen that', () => {
+    assert.deepEqual(parse('--http').http, {
+      host: '127.0.0.1',
+      port: 8545,
+      vhosts: ['localhost'],
+      corsOrigins: [],
+    });
+    const wide = parse(
+      '--http',
+      '--http.vhosts',
+      'localhost, node.lan',
+      '--http.corsdomain',
+      'http://localhost:3000,*',
+    );
+    assert.deepEqual(wide.http?.vhosts, ['localhost', 'node.lan']);
+    assert.deepEqual(wide.http?.corsOrigins, ['http://localhost:3000', '*']);
+  });
+
+  it('rejects empty and malformed values with a message naming the flag', () => {
+    assert.throws(
+      () => parse('--http', '--http.vhosts', ''),
+      (e: unknown) => e instanceof UsageError && /--http\.vhosts: empty item/.test(e.message),
+    );
+    assert.throws(() => parse('--http', '--http.vhosts', 'a b'), /--http\.vhosts: "a b" is not a host name/);
+    assert.throws(
+      () => parse('--http', '--http.corsdomain', 'localhost:3000'),
+      /--http\.corsdomain: "localhost:3000" is not an origin/,
+    );
+    assert.throws(() => parse('--http', '--http.corsdomain', 'http://x.example/path'), /is not an origin/);
+  });
+});
