@@ -5,20 +5,10 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bytesToHex, createLogger, hexToBytes, jsonSink, type Logger, type LogLevel, textSink } from '@devp2p/core';
 import { isValidPrivateKey } from '@devp2p/crypto';
-import { Discv4, NetList } from '@devp2p/discovery';
-import {
-  LocalNode,
-  loadNodeKey,
-  loadOrCreateNodeKey,
-  type Node,
-  type NodeDatabase,
-  openNodeDatabase,
-  parseNode,
-} from '@devp2p/enode';
+import { loadNodeKey, loadOrCreateNodeKey, type Node, parseNode } from '@devp2p/enode';
+import { createNode, type DevP2PNode } from '@devp2p/node';
 import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
-import { createServer, type Server } from '@devp2p/server';
-import { udpTransport } from '@devp2p/transport-node';
 import { type AdminRpcServer, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
 
 /** Default TCP port (geth's). */
@@ -376,75 +366,52 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   };
 }
 
-/** A running node: its server, discovery and admin RPC; `stop()` saves state and releases everything. */
+/** A running node: the assembled node and its admin RPC; `stop()` saves state and releases everything. */
 export interface RunningNode {
-  readonly server: Server;
-  /** The discv4 service; undefined with `--nodiscover`. */
-  readonly discovery: Discv4 | undefined;
+  readonly node: DevP2PNode;
   /** The admin JSON-RPC endpoint; undefined without `--http`. */
   readonly rpc: AdminRpcServer | undefined;
   stop(): Promise<void>;
 }
 
 /**
- * Starts a node from parsed options: the node database in `<datadir>/nodes`, the server listening on all
- * interfaces with eth/69, eth/68 (for `options.chain`, no chain data) and the ping plugin, discv4 on UDP sharing the server's record (it feeds the dialer and resolves
- * static nodes), and the admin JSON-RPC. Logs `Started P2P networking` with our enode.
+ * Starts a node from parsed options with `createNode` from `@devp2p/node`: the node database in `<datadir>/nodes`,
+ * the server listening on all interfaces with eth/69, eth/68 (for `options.chain`, no chain data) and the ping
+ * plugin, discv4 on UDP sharing the server's record, and the admin JSON-RPC. Logs `Started P2P networking` with our
+ * enode.
  * @example const node = await startNode(options); process.on('SIGINT', () => node.stop())
  */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
-  const db: NodeDatabase = openNodeDatabase(join(options.datadir, 'nodes'));
-  const localNode = new LocalNode(options.privateKey, { db, logger: options.logger.child('localnode') });
-  if (options.extIp !== undefined) localNode.setStaticIp(options.extIp);
-  let discovery: Discv4 | undefined;
-  let server: Server | undefined;
+  const discovery = options.discovery;
+  const node = createNode({
+    privateKey: options.privateKey,
+    datadir: options.datadir,
+    name: options.name,
+    listenAddr: `0.0.0.0:${options.port}`,
+    maxPeers: options.maxPeers,
+    maxPendingPeers: options.maxPendingPeers,
+    ...(options.netRestrict ? { netRestrict: options.netRestrict } : {}),
+    staticNodes: options.staticNodes,
+    trustedNodes: options.trustedNodes,
+    protocols: [...eth({ chain: options.chain }).protocols, ping],
+    discovery: discovery ? { port: discovery.port } : false,
+    bootnodes: discovery?.bootnodes ?? [],
+    nat: options.extIp === undefined ? 'none' : { extIp: options.extIp },
+    logger: options.logger,
+  });
   let rpc: AdminRpcServer | undefined;
   const release = async (): Promise<void> => {
     await rpc?.close();
-    await server?.stop();
-    await discovery?.close();
-    await db.close();
+    await node.close();
   };
-  const discoveryOptions = options.discovery;
   try {
-    server = createServer({
-      privateKey: options.privateKey,
-      name: options.name,
-      listenAddr: `0.0.0.0:${options.port}`,
-      maxPeers: options.maxPeers,
-      maxPendingPeers: options.maxPendingPeers,
-      ...(options.netRestrict ? { netRestrict: options.netRestrict } : {}),
-      staticNodes: options.staticNodes,
-      trustedNodes: options.trustedNodes,
-      protocols: [...eth({ chain: options.chain }).protocols, ping],
-      localNode,
-      logger: options.logger,
-      ...(discoveryOptions
-        ? {
-            // Discovery starts once the TCP port is in the record, so its pings announce it (geth's order).
-            onListening: async () => {
-              discovery = await Discv4.start({
-                privateKey: options.privateKey,
-                transport: udpTransport,
-                host: '0.0.0.0',
-                port: discoveryOptions.port,
-                localNode,
-                bootnodes: discoveryOptions.bootnodes,
-                ...(options.netRestrict ? { netRestrict: new NetList(options.netRestrict) } : {}),
-                logger: options.logger.child('discv4'),
-              });
-            },
-            nodeSources: [(signal: AbortSignal) => discovery!.randomNodes({ signal })],
-            resolveNode: (node: Node, { signal }: { signal: AbortSignal }) => discovery!.resolve(node, { signal }),
-          }
-        : {}),
-    });
-    await server.start();
-    if (options.http) rpc = await startAdminRpc(server, { ...options.http, logger: options.logger });
+    await node.start();
+    if (options.http) rpc = await startAdminRpc(node.server, { ...options.http, logger: options.logger });
   } catch (error) {
     await release();
     throw error;
   }
+  const server = node.server;
   const log = options.logger.child('node');
   log.info('eth protocol on network', {
     network: options.chain.name,
@@ -465,8 +432,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   let stopping: Promise<void> | undefined;
   return {
-    server,
-    discovery,
+    node,
     rpc,
     stop: () => {
       stopping ??= release();
