@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { clientName } from '@devp2p/server';
 import type { ToolCommand } from './commands/common.ts';
 import { runDevnet } from './commands/devnet.ts';
 import { runDiscv4 } from './commands/discv4.ts';
@@ -6,6 +7,7 @@ import { runEnr } from './commands/enr.ts';
 import { runKey } from './commands/key.ts';
 import { runRlpx } from './commands/rlpx.ts';
 import { NODE_USAGE, parseNodeOptions, startNode, UsageError } from './node-command.ts';
+import { CLI_VERSION } from './version.ts';
 
 /** The tool subcommands; each prints its own usage and returns its exit code. */
 const TOOLS: Readonly<Record<string, ToolCommand>> = {
@@ -16,7 +18,7 @@ const TOOLS: Readonly<Record<string, ToolCommand>> = {
   devnet: runDevnet,
 };
 
-const USAGE = `devp2p <command> [flags]
+const USAGE = `devp2p <command> [flags]   (devp2p --version prints the version)
 
 Commands:
   node     run a devp2p node (devp2p node --help)
@@ -31,6 +33,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    // As geth's `version`: ours, then what we send peers (runtime and platform included).
+    console.log(`devp2p ${CLI_VERSION}\nclient name: ${clientName()}`);
+    return 0;
   }
   const tool = Object.hasOwn(TOOLS, command) ? TOOLS[command] : undefined;
   if (tool) return tool(rest);

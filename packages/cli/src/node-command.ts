@@ -9,6 +9,7 @@ import { loadNodeKey, loadOrCreateNodeKey, type Node, parseNode } from '@devp2p/
 import { createNode, type DevP2PNode } from '@devp2p/node';
 import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
+import { clientName } from '@devp2p/server';
 import { type AdminRpcServer, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
 
 /** Default TCP port (geth's). */
@@ -343,7 +344,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       ?.split(',')
       .map((c) => c.trim())
       .filter(Boolean),
-    name: identity ? `devp2p.ts/${identity}` : 'devp2p.ts',
+    name: clientName(identity),
     staticNodes: [
       ...readNodeList(join(datadir, 'static-nodes.json')),
       ...nodeListFlag(str('staticnodes'), '--staticnodes'),

@@ -30,7 +30,8 @@ describe('devp2p node (a real process on this runtime)', () => {
         listenPort: 0,
         nodeId: publicKeyFromPrivate(key),
       });
-      assert.equal(hello.clientName, 'devp2p.ts/cli-test');
+      // geth's shape: name/identity/version/os-arch/runtime.
+      assert.match(hello.clientName, /^devp2p\.ts\/cli-test\/v\d+\.\d+\.\d+\/[a-z0-9]+-[a-z0-9]+\/(node|bun|deno)\d/);
       // The default network (mainnet): eth/69 and eth/68, plus png/1.
       assert.deepEqual(
         hello.caps.map((c) => `${c.name}/${c.version}`),

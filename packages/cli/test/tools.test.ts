@@ -3,12 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { createLogger } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
 import { Discv4 } from '@devp2p/discovery';
+import { parseNode } from '@devp2p/enode';
 import { ping } from '@devp2p/plugin-ping';
 import { createServer } from '@devp2p/server';
-import { readVectorJson } from '@devp2p/test-utils';
+import { readVectorJson, until } from '@devp2p/test-utils';
 import { udpTransport } from '@devp2p/transport-node';
+import { startDevnet } from '../src/commands/devnet.ts';
 import { runCommand } from './node-process.ts';
 
 /** Runs `devp2p <args>` on this test's runtime without blocking the event loop (in-test servers must answer). */
@@ -170,12 +173,41 @@ describe('devp2p discv4', () => {
 });
 
 describe('devp2p devnet', () => {
-  it('--nodes 3 --duration 8 ends by itself with every node having a peer in its last table', async () => {
-    const result = await devp2p(['devnet', '--nodes', '3', '--duration', '8'], 40_000);
+  it('forms the full mesh through its bootnode, whose enode carries a usable discovery port', async () => {
+    const devnet = await startDevnet({ nodes: 5, logger: createLogger({ level: 'error', sink: () => undefined }) });
+    try {
+      // Each pair connected, seen from both ends.
+      await until(
+        () => devnet.fullMesh() && devnet.members.every((m) => m.node.peers().length === 4),
+        20_000,
+        'the full mesh',
+      );
+      const bootnode = parseNode(devnet.members[0]!.node.nodeInfo().enode);
+      assert.ok(bootnode.udp > 0 && bootnode.udp === bootnode.tcp, `discv4 on the TCP port: ${bootnode.toEnodeUrl()}`);
+      for (const member of devnet.members) {
+        assert.equal(member.node.peers().length, 4);
+        for (const peer of member.node.peers()) assert.ok(peer.caps.some((c) => c.name === 'eth'));
+      }
+    } finally {
+      await devnet.close();
+    }
+  });
+
+  it('--nodes 3 --duration 8 --full-ids --http: logs each connection and the full mesh, ends by itself', async () => {
+    const result = await devp2p(['devnet', '--nodes', '3', '--duration', '8', '--full-ids', '--http'], 40_000);
     assert.equal(result.code, 0, result.stderr);
-    const last = result.stdout.slice(result.stdout.lastIndexOf('devnet: 3 nodes'));
-    const rows = [...last.matchAll(/^ {2}(\d+) +([0-9a-f]{16}) +(\d+) +(\d+)$/gm)];
+    assert.match(result.stdout, /devnet: bootnode enode:\/\/[0-9a-f]{128}@127\.0\.0\.1:\d+\n/);
+    assert.match(result.stdout, /devnet: full mesh of 3 nodes after/);
+    const last = result.stdout.slice(result.stdout.lastIndexOf('devnet: 3 nodes on 127.0.0.1'));
+    assert.match(last, /3 of 3 links/);
+    const rows = [...last.matchAll(/^ {2}(\d+) +([0-9a-f]{64}) +([\d,]+) +(\d+)\/(\d+) +(\d+)$/gm)];
     assert.equal(rows.length, 3, last);
-    for (const row of rows) assert.ok(Number(row[3]) >= 1, `node ${row[1]} has a peer:\n${last}`);
+    for (const row of rows) assert.equal(row[3]!.split(',').length, 2, `node ${row[1]} sees both others:\n${last}`);
+  });
+
+  it('rejects an unknown --runtime', async () => {
+    const result = await devp2p(['devnet', '--runtime', 'java'], 20_000);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--runtime: expected node, bun or deno/);
   });
 });

@@ -49,7 +49,7 @@ export interface NodeConfig {
   readonly privateKey?: Uint8Array;
   /** Where the node key and the node database (`nodes`) live. Without it, the database is in memory. */
   readonly datadir?: string;
-  /** Client name sent in Hello (default `devp2p.ts`). */
+  /** Client name sent in Hello (default `devp2p.ts/v<version>/<os>-<arch>/<runtime><version>`). */
   readonly name?: string;
   /** TCP `host:port` to listen on (port 0: any free port); `null` to not listen. Default `0.0.0.0:30303`. */
   readonly listenAddr?: string | null;

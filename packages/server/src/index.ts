@@ -1,4 +1,5 @@
 export type { DialHost, DialOutcome, DialScheduler, HostDialOptions, NodeResolver, NodeSource } from '@devp2p/dial';
+export { clientName, VERSION } from './client-name.ts';
 export { checkHello, exchangeHello, type HelloExchangeOptions } from './handshake.ts';
 export {
   BASE_PROTOCOL_LENGTH,

@@ -27,6 +27,7 @@ import {
 import { LocalNode, MemoryNodeDatabase, Node, type NodeDatabase, NodeId, parseNode } from '@devp2p/enode';
 import { RLPxConnection } from '@devp2p/rlpx';
 import { tcpTransport } from '@devp2p/transport-node';
+import { clientName } from './client-name.ts';
 import { checkHello, exchangeHello } from './handshake.ts';
 import { encodeDisconnect, type Hello, P2P_VERSION, SNAPPY_MIN_VERSION } from './hello.ts';
 import {
@@ -49,7 +50,7 @@ export type NodeInput = string | Node;
 export interface ServerConfig {
   /** Our node key (32 bytes). Required. */
   readonly privateKey: Uint8Array;
-  /** Client name sent in Hello (default `devp2p.ts`). */
+  /** Client name sent in Hello (default {@link clientName}(): `devp2p.ts/v<version>/<os>-<arch>/<runtime><version>`). */
   readonly name?: string;
   /** Most peers at once (default 50); 0 accepts no peers but trusted ones. */
   readonly maxPeers?: number;
@@ -293,7 +294,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
     this.#privateKey = config.privateKey;
     this.#publicKey = publicKeyFromPrivate(config.privateKey);
     this.id = NodeId.fromPublicKey(this.#publicKey).hex;
-    this.name = config.name ?? 'devp2p.ts';
+    this.name = config.name ?? clientName();
     this.maxPeers = nonNegativeInteger(config.maxPeers, 50, 'maxPeers');
     this.maxPendingPeers = nonNegativeInteger(config.maxPendingPeers, DEFAULT_MAX_PENDING_PEERS, 'maxPendingPeers');
     if (this.maxPendingPeers === 0) throw new RangeError('maxPendingPeers must be at least 1');
@@ -716,9 +717,23 @@ export class Server extends TypedEventTarget<ServerEvents> {
     if (!flags.trusted && !flags.static && !flags.inbound && this.#outboundCount() >= this.maxDialedConns) {
       return DisconnectReason.TooManyPeers;
     }
-    if (this.#peers.has(id)) return DisconnectReason.AlreadyConnected;
+    const existing = this.#peers.get(id);
+    if (existing && !this.#replaces(flags.inbound, existing)) return DisconnectReason.AlreadyConnected;
     if (id === this.id) return DisconnectReason.ConnectedToSelf;
     return undefined;
+  }
+
+  /**
+   * Whether a new connection to a connected node should replace the existing one. When both sides dial each other
+   * at once, each completes one connection first and would refuse the other as "already connected", leaving them
+   * with none; instead both keep the connection dialed by the node with the lower id, the same one on both sides.
+   * Two connections dialed by the same side: the existing one stays.
+   */
+  #replaces(inbound: boolean, existing: Peer): boolean {
+    if (inbound === existing.inbound) return false;
+    const newDialedByUs = !inbound;
+    const weAreLower = this.id < existing.id;
+    return newDialedByUs === weAreLower;
   }
 
   #inboundCount(): number {
@@ -782,6 +797,8 @@ export class Server extends TypedEventTarget<ServerEvents> {
       const late = this.#checkPeer(id, flags);
       if (late !== undefined) throw this.#refuse(conn, late);
       if (this.#state !== 'running') throw this.#refuse(conn, DisconnectReason.ClientQuitting);
+      // This connection won the simultaneous-dial tie-break (see #replaces): the other one goes.
+      this.#peers.get(id)?.disconnect(DisconnectReason.AlreadyConnected);
       const peer = new Peer({
         connection: conn,
         id,
@@ -825,15 +842,20 @@ export class Server extends TypedEventTarget<ServerEvents> {
   }
 
   #addPeer(peer: Peer): void {
+    const replaced = this.#peers.get(peer.id);
+    if (replaced && !this.noDial) this.#dialer.peerRemoved(peer.id);
     this.#peers.set(peer.id, peer);
     const offMessage = this.#messageEvents
       ? peer.on('message', (m) => this.emit('peer:message', { ...m, peer }))
       : undefined;
     void peer.closed.then((end: PeerEnd) => {
       offMessage?.();
-      this.#peers.delete(peer.id);
       this.#log.debug('removing peer', { id: peer.id.slice(0, 16), reason: end.error.message });
-      if (!this.noDial) this.#dialer.peerRemoved(peer.id);
+      // A peer replaced by a newer connection to the same node is no longer the one in the map.
+      if (this.#peers.get(peer.id) === peer) {
+        this.#peers.delete(peer.id);
+        if (!this.noDial) this.#dialer.peerRemoved(peer.id);
+      }
       this.emit('peer:removed', { peer, reason: end.reason, initiator: end.initiator, error: end.error });
     });
     this.#log.debug('adding peer', { id: peer.id.slice(0, 16), name: peer.clientName, inbound: peer.inbound });
