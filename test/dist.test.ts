@@ -20,6 +20,8 @@ describe('built output (dist/), as npm users get it', () => {
     it(`${pkg.name}: dist exports exactly what the source exports`, async () => {
       const manifest = JSON.parse(readFileSync(join(pkg.dir, 'package.json'), 'utf8'));
       for (const [entry, conditions] of Object.entries(manifest.exports as Record<string, Record<string, string>>)) {
+        // A command's entry (`@devp2p/cli/bin`) runs when imported: the built command is run above instead.
+        if (entry === './bin') continue;
         const distFile = join(pkg.dir, conditions.default!);
         assert.ok(
           existsSync(distFile),

@@ -27,6 +27,16 @@ describe('package manifests: npm and JSR stay in sync', () => {
       assert.equal(npm.type, 'module', 'ESM only');
       assert.equal(npm.sideEffects, false, 'sideEffects: false');
       assert.ok(denoWorkspace.includes(pkg.rel), `deno.json workspace lists ${pkg.rel}`);
+      // What users need and nothing else: a description and keywords for the registries; no tests published.
+      assert.ok(typeof npm.description === 'string' && npm.description.length > 20, 'description');
+      assert.ok(Array.isArray(npm.keywords) && npm.keywords.includes('devp2p'), 'keywords');
+      for (const file of npm.files as string[])
+        assert.ok(['bin', 'dist', 'src', 'README.md'].includes(file), `npm files: ${file}`);
+      assert.deepEqual(
+        jsr.publish,
+        { include: ['src', 'README.md'] },
+        'jsr.json publishes the sources and README only',
+      );
 
       const npmExports = npm.exports as Record<string, Record<string, string>>;
       const jsrExports = jsr.exports as Record<string, string>;

@@ -1,15 +1,30 @@
 export {
   type AdminBackend,
+  type AdminRpcOptions,
   type AdminRpcServer,
+  DEFAULT_HTTP_VHOSTS,
   HTTP_BODY_LIMIT,
+  HTTP_TIMEOUTS,
+  type HttpTimeouts,
   handleRpcBody,
   handleRpcRequest,
+  hostAllowed,
   MAX_BATCH_ITEMS,
+  MAX_HTTP_CONNECTIONS,
+  originAllowed,
   RPC_ERROR,
   type RpcId,
   type RpcResponse,
   startAdminRpc,
 } from './admin-rpc.ts';
+export {
+  DEVNET_CHAIN,
+  DEVNET_MAX_NODES,
+  type Devnet,
+  type DevnetMember,
+  type DevnetOptions,
+  startDevnet,
+} from './commands/devnet.ts';
 export {
   DEFAULT_DATADIR,
   DEFAULT_HTTP_ADDR,
@@ -22,3 +37,4 @@ export {
   startNode,
   UsageError,
 } from './node-command.ts';
+export { CLI_VERSION } from './version.ts';

@@ -247,9 +247,13 @@ export const runDevnet: ToolCommand = withUsage(DEVNET_USAGE, async (args) => {
     console.log(`devnet: bootnode ${bootnode}`);
     console.log('devnet: to join a real network instead: npm start -- node --network sepolia (Ctrl-C stops)');
     let meshAnnounced = false;
+    let stopping = false;
     for (const member of running.members) {
+      // The ids this member is connected to, so a duplicate connection replaced by another is not logged.
+      const linked = new Set<string>();
       member.node.on('peer:added', ({ peer }) => {
-        if (interactive) return;
+        if (interactive || linked.has(peer.id)) return;
+        linked.add(peer.id);
         const other = running.members.find((m) => m.node.localNode.id.hex === peer.id);
         const caps = peer.caps.map((c) => `${c.name}/${c.version}`).join(' ');
         console.log(`devnet: node ${member.index} connected to node ${other?.index ?? peer.id.slice(0, 16)} (${caps})`);
@@ -259,11 +263,16 @@ export const runDevnet: ToolCommand = withUsage(DEVNET_USAGE, async (args) => {
         }
       });
       member.node.on('peer:removed', ({ peer, reason }) => {
-        // A duplicate connection closed while the node stays connected is no loss worth a line.
-        if (interactive || member.node.peers().some((p) => p.id === peer.id)) return;
-        console.log(`devnet: node ${member.index} lost ${peer.id.slice(0, 16)} (${reason.name})`);
+        if (member.node.peers().some((p) => p.id === peer.id)) return;
+        linked.delete(peer.id);
+        if (!interactive && !stopping) {
+          console.log(`devnet: node ${member.index} lost ${peer.id.slice(0, 16)} (${reason.name})`);
+        }
       });
     }
+    stopped.then(() => {
+      stopping = true;
+    });
     if (interactive) {
       let drawn = 0;
       const draw = (): void => {
