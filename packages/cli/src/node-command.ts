@@ -1,15 +1,15 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bytesToHex, createLogger, hexToBytes, jsonSink, type Logger, type LogLevel, textSink } from '@devp2p/core';
 import { isValidPrivateKey } from '@devp2p/crypto';
-import { loadNodeKey, loadOrCreateNodeKey, type Node, parseNode } from '@devp2p/enode';
+import { ensureDirectory, loadNodeKey, loadOrCreateNodeKey, type Node, parseNode } from '@devp2p/enode';
 import { createNode, type DevP2PNode } from '@devp2p/node';
 import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
-import { clientName } from '@devp2p/server';
+import { clientName, Netlist } from '@devp2p/server';
 import { type AdminRpcServer, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
 
 /** Default TCP port (geth's). */
@@ -162,18 +162,60 @@ function nodeListFlag(value: string | undefined, flag: string): string[] {
   return urls;
 }
 
+/** The line of `text` where the JSON string `value` first appears (1-based), for error messages. */
+function lineOf(text: string, value: string): number {
+  const at = text.indexOf(JSON.stringify(value));
+  return at < 0 ? 0 : text.slice(0, at).split('\n').length;
+}
+
+/** A static-nodes.json / trusted-nodes.json file: a JSON array of node URLs, each checked (naming its line). */
 function readNodeList(path: string): string[] {
   if (!existsSync(path)) return [];
+  let text: string;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
+    parsed = JSON.parse(text);
   } catch (cause) {
     throw new UsageError(`${path}: not valid JSON (${(cause as Error).message})`);
   }
-  if (!Array.isArray(parsed) || !parsed.every((e) => typeof e === 'string')) {
-    throw new UsageError(`${path}: expected a JSON array of enode URLs`);
+  if (!Array.isArray(parsed)) throw new UsageError(`${path}: expected a JSON array of enode URLs`);
+  parsed.forEach((entry: unknown, i) => {
+    const where = `${path}: entry ${i + 1}`;
+    if (typeof entry !== 'string')
+      throw new UsageError(`${where}: expected an enode URL string, got ${JSON.stringify(entry)}`);
+    try {
+      parseNode(entry);
+    } catch (cause) {
+      const line = lineOf(text, entry);
+      throw new UsageError(`${where}${line ? ` (line ${line})` : ''}: ${(cause as Error).message}`);
+    }
+  });
+  return parsed as string[];
+}
+
+/** `--netrestrict`: a non-empty list of CIDR networks, each checked. */
+function netRestrictFlag(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const networks = value.split(',').map((c) => c.trim());
+  if (networks.every((c) => c === '')) {
+    throw new UsageError('--netrestrict: empty list (it would refuse every network; omit the flag to allow all)');
   }
-  return parsed;
+  try {
+    Netlist.parse(networks.filter(Boolean));
+  } catch (cause) {
+    throw new UsageError(`--netrestrict: ${(cause as Error).message}`);
+  }
+  return networks.filter(Boolean);
+}
+
+/** Creates the data directory; a path that cannot be one fails at once with the flag and the reason. */
+function prepareDatadir(datadir: string): void {
+  try {
+    ensureDirectory(datadir);
+  } catch (cause) {
+    throw new Error(`--datadir ${datadir}: cannot create the directory (${(cause as Error).message})`, { cause });
+  }
 }
 
 const GETH_GENESIS_HINT =
@@ -287,7 +329,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   const str = (name: string): string | undefined => values[name] as string | undefined;
   const chain = parseNetwork(str('network'));
   const datadir = resolve(str('datadir') ?? DEFAULT_DATADIR);
-  mkdirSync(datadir, { recursive: true, mode: 0o700 });
+  prepareDatadir(datadir);
   let privateKey: Uint8Array;
   const keyHex = str('nodekeyhex');
   if (keyHex !== undefined) {
@@ -296,7 +338,11 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   } else if (str('nodekey') !== undefined) {
     privateKey = loadNodeKey(resolve(str('nodekey')!));
   } else {
-    privateKey = loadOrCreateNodeKey(join(datadir, 'nodekey'));
+    try {
+      privateKey = loadOrCreateNodeKey(join(datadir, 'nodekey'));
+    } catch (cause) {
+      throw new Error(`--datadir ${datadir}: cannot use the node key file (${(cause as Error).message})`, { cause });
+    }
   }
   const verbosity = integer(str('verbosity'), 3, '--verbosity', 5);
   const format = str('log.format') ?? 'text';
@@ -340,10 +386,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
     port,
     maxPeers: integer(str('maxpeers'), 50, '--maxpeers'),
     maxPendingPeers: Math.max(1, integer(str('maxpendpeers'), 50, '--maxpendpeers')),
-    netRestrict: str('netrestrict')
-      ?.split(',')
-      .map((c) => c.trim())
-      .filter(Boolean),
+    netRestrict: netRestrictFlag(str('netrestrict')),
     name: clientName(identity),
     staticNodes: [
       ...readNodeList(join(datadir, 'static-nodes.json')),

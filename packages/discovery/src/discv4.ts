@@ -302,6 +302,9 @@ export class Discv4 implements NodeDiscovery {
     localNode.setFallbackUdp(bound.port);
     const hostBytes = parseIp(host);
     if (hostBytes && !isUnspecifiedIp(hostBytes)) localNode.setFallbackIp(host);
+    // Bound to every interface with no address known yet: announce loopback, as geth's LocalNode does, so our
+    // Ping's `from` never carries an empty IP.
+    else if (localNode.node.ip === undefined) localNode.setFallbackIp(hostBytes?.length === 16 ? '::1' : '127.0.0.1');
     discv4.#startRefresh();
     return discv4;
   }

@@ -16,7 +16,6 @@ import {
   existsSync,
   fsyncSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -27,6 +26,7 @@ import {
 import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { bytesToNumber, concatBytes, crc32, type RlpValue, rlpDecode, rlpEncode, utf8ToBytes } from '@devp2p/core';
+import { ensureDirectory } from './directory.ts';
 import { NodeDatabaseError } from './errors.ts';
 import { formatIp, parseIp } from './ip.ts';
 import { MemoryNodeDatabase, type NodeDatabase, type NodeDatabaseChange, type NodeDatabaseOptions } from './nodedb.ts';
@@ -276,7 +276,7 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
   static open(directory: string, options: FileNodeDatabaseOptions = {}): FileNodeDatabase {
     if (typeof directory !== 'string' || directory === '') throw new TypeError('node database: expected a directory');
     const dir = resolve(directory);
-    mkdirSync(dir, { recursive: true });
+    ensureDirectory(dir);
     acquireLock(dir);
     try {
       return new FileNodeDatabase(dir, options);

@@ -1,3 +1,4 @@
+export { ensureDirectory } from './directory.ts';
 export type { NodeDiscovery } from './discovery.ts';
 export {
   ENR_MAX_SIZE,

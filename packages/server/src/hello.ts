@@ -40,6 +40,20 @@ export const MAX_HELLO_SIZE: number = 2 * 1024;
 /** Most capabilities read from a Hello: a 2 KiB message cannot honestly carry more, but we bound it anyway. */
 export const MAX_HELLO_CAPS = 256;
 
+/** Largest p2p or capability version accepted in a Hello: versions are small numbers; 32 bits is generous. */
+export const MAX_HELLO_VERSION = 0xffff_ffff;
+
+function helloVersion(value: RlpValue | undefined, label: string): number {
+  const version = rlpUint(value, label);
+  if (version > MAX_HELLO_VERSION) {
+    throw new ProtocolError(
+      'ERR_HELLO',
+      `malformed Hello: ${label} ${version} is out of range (at most ${MAX_HELLO_VERSION})`,
+    );
+  }
+  return version;
+}
+
 /** The Hello message, first message on every connection, in both directions. */
 export interface Hello {
   /** p2p protocol version (we send {@link P2P_VERSION}). */
@@ -68,8 +82,9 @@ export function encodeHello(hello: Hello): Uint8Array {
 }
 
 /**
- * Decodes a Hello payload. Extra list elements are ignored (EIP-8); the size, caps count and id length are
- * checked; an all-zero id is rejected. Errors are ProtocolErrors with code `ERR_HELLO` (or TooLargeError).
+ * Decodes a Hello payload. Extra list elements are ignored (EIP-8); the size, caps count, versions (at most
+ * {@link MAX_HELLO_VERSION}) and id length are checked; an all-zero id is rejected. Errors are ProtocolErrors with
+ * code `ERR_HELLO` naming the field (or TooLargeError for the payload size).
  * @example decodeHello(payload).caps
  */
 export function decodeHello(payload: Uint8Array): Hello {
@@ -82,14 +97,22 @@ export function decodeHello(payload: Uint8Array): Hello {
   }
   try {
     const capList = rlpList(fields[2], 'Hello caps');
-    if (capList.length > MAX_HELLO_CAPS) throw new TooLargeError('Hello caps list', capList.length, MAX_HELLO_CAPS);
-    const caps = capList.map((item) => {
-      const [name, version] = rlpList(item, 'Hello cap', 2);
-      return { name: bytesToUtf8(rlpBytes(name, 'cap name')), version: rlpUint(version, 'cap version') };
+    if (capList.length > MAX_HELLO_CAPS) {
+      throw new ProtocolError(
+        'ERR_HELLO',
+        `Hello lists ${capList.length} caps, more than the ${MAX_HELLO_CAPS} accepted`,
+      );
+    }
+    const caps = capList.map((item, i) => {
+      const [name, version] = rlpList(item, `Hello cap ${i}`, 2);
+      return {
+        name: bytesToUtf8(rlpBytes(name, `Hello cap ${i} name`)),
+        version: helloVersion(version, `Hello cap ${i} version`),
+      };
     });
     const nodeId = rlpBytes(fields[4], 'Hello node id').slice();
     return {
-      version: rlpUint(fields[0], 'Hello version'),
+      version: helloVersion(fields[0], 'Hello version'),
       clientName: bytesToUtf8(rlpBytes(fields[1], 'Hello client name')),
       caps,
       listenPort: rlpUint(fields[3], 'Hello listen port'),

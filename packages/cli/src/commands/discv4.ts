@@ -55,9 +55,20 @@ function timeoutFlag(values: ToolArgs['values'], fallback: number): number {
   return typeof values.timeout === 'string' ? parseDuration(values.timeout, '--timeout') : fallback;
 }
 
-async function startDiscovery(values: ToolArgs['values'], bootnodes: readonly Node[] = []): Promise<Discv4> {
+async function startDiscovery(
+  values: ToolArgs['values'],
+  bootnodes: readonly Node[] = [],
+  respTimeoutMs?: number,
+): Promise<Discv4> {
   const { host, port } = listenAddress(values);
-  return Discv4.start({ privateKey: generatePrivateKey(), transport: udpTransport, host, port, bootnodes });
+  return Discv4.start({
+    privateKey: generatePrivateKey(),
+    transport: udpTransport,
+    host,
+    port,
+    bootnodes,
+    ...(respTimeoutMs === undefined ? {} : { respTimeoutMs }),
+  });
 }
 
 /** Runs `query` against a fresh discovery instance with a target node and a deadline, closing it afterwards. */
@@ -68,19 +79,19 @@ function oneShot(query: (disc: Discv4, node: Node, signal: AbortSignal) => Promi
     const node = parseNodeArgument(positionals[0], '<enode|enr>');
     if (!node.udpEndpoint()) throw new UsageError('<enode|enr>: the node has no IP address and UDP port');
     const timeoutMs = timeoutFlag(values, DISCV4_QUERY_TIMEOUT_MS);
-    const disc = await startDiscovery(values);
+    // Each reply may take up to the whole deadline (a slow or distant node), not just discv4's 500 ms.
+    const disc = await startDiscovery(values, [], timeoutMs);
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      await query(disc, node, AbortSignal.timeout(timeoutMs));
+      await query(disc, node, signal);
       return 0;
+    } catch (error) {
+      if (signal.aborted) throw new Error(`no answer from ${node.id.short()} within --timeout ${timeoutMs} ms`);
+      throw error;
     } finally {
       await disc.close();
     }
   };
-}
-
-function printNode(node: Node): void {
-  console.log(node.record.signed ? node.record.toText() : node.toEnodeUrl());
-  console.log(node.toEnodeUrl());
 }
 
 const ping = oneShot(async (disc, node, signal) => {
@@ -92,7 +103,8 @@ const ping = oneShot(async (disc, node, signal) => {
 });
 
 const resolve = oneShot(async (disc, node, signal) => {
-  printNode(await disc.resolve(node, { signal }));
+  // As geth's `devp2p discv4 resolve`: the record once (its enode URL when the node has no signed record).
+  console.log(recordText(await disc.resolve(node, { signal })));
 });
 
 const requestenr = oneShot(async (disc, node, signal) => {
@@ -234,6 +246,8 @@ const crawl: ToolCommand = async (args) => {
   }, CRAWL_PROGRESS_INTERVAL_MS);
 
   for (const seed of seeds) enqueue(seed);
+  // One abort listener for the whole crawl, not one per wait (those piled up until the deadline).
+  controller.signal.addEventListener('abort', () => wake?.(), { once: true });
   const workers = (async () => {
     while (!controller.signal.aborted) {
       while (inflight < CRAWL_CONCURRENCY && queue.length > 0) {
@@ -245,7 +259,6 @@ const crawl: ToolCommand = async (args) => {
       }
       await new Promise<void>((r) => {
         wake = r;
-        controller.signal.addEventListener('abort', () => r(), { once: true });
       });
     }
   })();
