@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIP, type Socket } from 'node:net';
-import type { JsonValue, Logger } from '@devp2p/core';
+import { formatHostPort, type JsonValue, type Logger } from '@devp2p/core';
 import { type Node, parseNode } from '@devp2p/enode';
 import type { Server } from '@devp2p/server';
 
@@ -419,7 +419,7 @@ export async function startAdminRpc(backend: AdminBackend, options: AdminRpcOpti
   http.on('error', (error) => log.warn('HTTP server error', { error: error.message }));
   const bound = http.address() as AddressInfo;
   const address = { host: options.host, port: bound.port };
-  const endpoint = address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  const endpoint = formatHostPort(address.host, address.port);
   log.info('HTTP server started', { endpoint });
   let closing: Promise<void> | undefined;
   return {

@@ -5,11 +5,11 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bytesToHex, createLogger, hexToBytes, jsonSink, type Logger, type LogLevel, textSink } from '@devp2p/core';
 import { isValidPrivateKey } from '@devp2p/crypto';
-import { ensureDirectory, loadNodeKey, loadOrCreateNodeKey, type Node, parseNode } from '@devp2p/enode';
+import { ensureDirectory, loadNodeKey, loadOrCreateNodeKey, NetList, type Node, parseNode } from '@devp2p/enode';
 import { createNode, type DevP2PNode } from '@devp2p/node';
 import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
-import { clientName, Netlist } from '@devp2p/server';
+import { clientName } from '@devp2p/server';
 import { type AdminRpcServer, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
 
 /** Default TCP port (geth's). */
@@ -202,7 +202,7 @@ function netRestrictFlag(value: string | undefined): string[] | undefined {
     throw new UsageError('--netrestrict: empty list (it would refuse every network; omit the flag to allow all)');
   }
   try {
-    Netlist.parse(networks.filter(Boolean));
+    new NetList(networks.filter(Boolean));
   } catch (cause) {
     throw new UsageError(`--netrestrict: ${(cause as Error).message}`);
   }

@@ -58,12 +58,15 @@ export class TooLargeError extends ProtocolError {
 /** A deadline passed: handshake, read, write, request/response. */
 export class TimeoutError extends Devp2pError {
   readonly remoteAddress: string | undefined;
+  /** What timed out, e.g. `RLPx frame write`. */
+  readonly what: string;
   constructor(what: string, timeoutMs: number, context: RemoteContext = {}) {
     super(
       'ERR_TIMEOUT',
       `${what} timed out after ${timeoutMs} ms${context.remoteAddress ? ` (remote ${context.remoteAddress})` : ''}`,
     );
     this.remoteAddress = context.remoteAddress;
+    this.what = what;
   }
 }
 

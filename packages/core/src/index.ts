@@ -35,6 +35,7 @@ export {
   throwIfAborted,
 } from './errors.ts';
 export { type ListenOptions, TypedEventTarget } from './events.ts';
+export { formatHostPort, splitHostPort } from './hostport.ts';
 export {
   createLogger,
   defaultLogger,

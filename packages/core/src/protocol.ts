@@ -1,5 +1,5 @@
 import { type DisconnectError, DisconnectReason } from './disconnect.ts';
-import { ProtocolError } from './errors.ts';
+import { ProtocolError, TooLargeError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -111,6 +111,11 @@ export interface ProtocolSpec<M extends MessageMap, State> {
   readonly length: number;
   readonly messages: M;
   /**
+   * Largest message payload accepted (e.g. eth's 10 MiB, geth's `maxMessageSize`): a larger one ends the peer with a
+   * TooLargeError before it is decoded. Default: only the transport's own limit (16 MiB).
+   */
+  readonly maxMessageSize?: number;
+  /**
    * Runs once per peer before any handler (e.g. eth's Status exchange); its result becomes `ctx.state`.
    * Throwing ends the peer: a DisconnectError with its own reason; a ProtocolError (an unexpected or undecodable
    * message, as `receive` throws) with "breach of protocol"; a TimeoutError with "read timeout"; anything else
@@ -219,6 +224,10 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
   if (!Number.isSafeInteger(spec.length) || spec.length < 1) {
     throw new RangeError(`${label}: length must be a positive integer, got ${spec.length}`);
   }
+  const { maxMessageSize } = spec;
+  if (maxMessageSize !== undefined && (!Number.isSafeInteger(maxMessageSize) || maxMessageSize < 1)) {
+    throw new RangeError(`${label}: maxMessageSize must be a positive integer, got ${maxMessageSize}`);
+  }
   const messageNames = new Map<number, MessageName<M>>();
   for (const [name, message] of Object.entries(spec.messages)) {
     const { code } = message;
@@ -238,6 +247,9 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
   const cap = Object.freeze({ name: spec.name, version: spec.version });
   const contexts = new WeakMap<ProtocolInstance, ProtocolContext<M, State>>();
   const decode = <K extends MessageName<M>>(name: K, payload: Uint8Array): PayloadOf<M[K]> => {
+    if (maxMessageSize !== undefined && payload.length > maxMessageSize) {
+      throw new TooLargeError(`${cap.name}/${cap.version} ${name} message`, payload.length, maxMessageSize);
+    }
     try {
       return spec.messages[name]!.codec.decode(payload) as PayloadOf<M[K]>;
     } catch (cause) {

@@ -12,6 +12,7 @@ import {
   RequestTracker,
   silentLogger,
   TimeoutError,
+  TooLargeError,
   utf8ToBytes,
 } from '../src/index.ts';
 
@@ -223,6 +224,36 @@ describe('Protocol.attach: the instance a server drives', () => {
       return err instanceof ProtocolError && err.code === 'ERR_MESSAGE_DECODE' && /Size: one byte/.test(err.message);
     });
     await assert.rejects(instance.deliver({ code: 1, payload: Uint8Array.of(0) }), /handler failure/);
+  });
+
+  it('refuses a message above the declared maxMessageSize before decoding it', async () => {
+    let decoded = 0;
+    const bounded = defineProtocol({
+      name: 'big',
+      version: 1,
+      length: 1,
+      maxMessageSize: 8,
+      messages: {
+        Blob: {
+          code: 0,
+          codec: {
+            encode: (b: Uint8Array) => b,
+            decode: (b: Uint8Array) => {
+              decoded++;
+              return b;
+            },
+          },
+        },
+      },
+    });
+    const instance = bounded.attach(fakeIO().io);
+    await instance.start();
+    await instance.deliver({ code: 0, payload: new Uint8Array(8) });
+    await assert.rejects(instance.deliver({ code: 0, payload: new Uint8Array(9) }), (err: unknown) => {
+      return err instanceof TooLargeError && err.size === 9 && err.limit === 8;
+    });
+    assert.equal(decoded, 1, 'the oversized message was not decoded');
+    assert.throws(() => defineProtocol({ ...bounded, maxMessageSize: 0, handlers: {} }), /maxMessageSize/);
   });
 
   it('fails the handshake on an unexpected message', async () => {

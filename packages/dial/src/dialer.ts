@@ -1,5 +1,6 @@
 import { AbortError, defaultLogger, type Logger, TimeoutError, TypedEventTarget } from '@devp2p/core';
 import { Node } from '@devp2p/enode';
+import { lookupHost } from './adapters/dns.ts';
 import { type Clock, systemClock } from './clock.ts';
 import {
   CANDIDATE_DISCARD_LIMIT,
@@ -11,7 +12,6 @@ import {
   INITIAL_RESOLVE_DELAY_MS,
   MAX_RESOLVE_DELAY_MS,
 } from './constants.ts';
-import { lookupHost } from './dns.ts';
 import type {
   DialHost,
   DialOutcome,

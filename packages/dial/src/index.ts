@@ -1,3 +1,4 @@
+export { lookupHost } from './adapters/dns.ts';
 export { type Clock, ManualClock, systemClock } from './clock.ts';
 export {
   CANDIDATE_DISCARD_LIMIT,
@@ -11,7 +12,6 @@ export {
   MAX_RESOLVE_DELAY_MS,
 } from './constants.ts';
 export { Dialer, type DialerEvents, type DialerOptions, type DialerStatus, type DialSkipReason } from './dialer.ts';
-export { lookupHost } from './dns.ts';
 export type {
   DialHost,
   DialOutcome,

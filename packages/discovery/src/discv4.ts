@@ -11,6 +11,7 @@ import {
   type DatagramTransport,
   Devp2pError,
   defaultLogger,
+  formatHostPort,
   type Logger,
   systemTimers,
   TimeoutError,
@@ -21,9 +22,11 @@ import {
   compareDistance,
   type Endpoint,
   isIPv4MappedIp,
+  isLan,
   isUnspecifiedIp,
   LocalNode,
   MemoryNodeDatabase,
+  type NetList,
   Node,
   type NodeDatabase,
   type NodeDiscovery,
@@ -49,7 +52,7 @@ import {
   SEED_COUNT,
   SEED_MAX_AGE_MS,
 } from './constants.ts';
-import { checkRelayIp, isLan, type NetList } from './netutil.ts';
+import { checkRelayIp } from './netutil.ts';
 import { Table } from './table.ts';
 import {
   type DecodedPacket,
@@ -163,10 +166,6 @@ interface ReplyProgress {
 /** The error of requests cut short by {@link Discv4.close}. */
 function closedError(): ConnectionClosedError {
   return new ConnectionClosedError('discovery closed');
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Canonical text of a datagram source; IPv4-mapped IPv6 becomes IPv4. */
@@ -608,7 +607,7 @@ export class Discv4 implements NodeDiscovery {
     } catch (err) {
       const reason: DropReason = err instanceof Discv4PacketError ? err.reason : 'malformed';
       this.stats.dropped[reason]++;
-      if (this.#log.enabled('trace')) this.#log.trace('bad packet', { from: hostPort(host, from.port), reason });
+      if (this.#log.enabled('trace')) this.#log.trace('bad packet', { from: formatHostPort(host, from.port), reason });
       return;
     }
     if (decoded.id.equals(this.localNode.id)) {
@@ -620,7 +619,11 @@ export class Discv4 implements NodeDiscovery {
       if (reason) {
         this.stats.dropped[reason]++;
         if (this.#log.enabled('trace')) {
-          this.#log.trace('packet dropped', { type: decoded.packet.type, from: hostPort(host, from.port), reason });
+          this.#log.trace('packet dropped', {
+            type: decoded.packet.type,
+            from: formatHostPort(host, from.port),
+            reason,
+          });
         }
       }
     } catch (err) {

@@ -33,7 +33,7 @@ export {
   type Discv4Stats,
   type DropReason,
 } from './discv4.ts';
-export { checkRelayIp, DistinctNetSet, isLan, isLoopback, NetList } from './netutil.ts';
+export { checkRelayIp, DistinctNetSet, isLoopback } from './netutil.ts';
 export { type RevalidationResult, Table, type TableEntry, type TableOptions } from './table.ts';
 export {
   type DecodedPacket,

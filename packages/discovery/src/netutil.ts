@@ -1,73 +1,15 @@
 /**
- * Address rules of geth's p2p/netutil: LAN and special networks, the relay rule for nodes in Neighbors, CIDR
- * lists (NetRestrict) and per-subnet counting for the table's IP limits.
+ * Address rules of geth's p2p/netutil that discovery alone needs: special networks, the relay rule for nodes in
+ * Neighbors and per-subnet counting for the table's IP limits (CIDR lists and the LAN test are `@devp2p/enode`'s).
  */
-import { isIPv4MappedIp, isLoopbackIp, isMulticastIp, isUnspecifiedIp, parseIp } from '@devp2p/enode';
+import { isIPv4MappedIp, isLan, isLoopbackIp, isMulticastIp, isUnspecifiedIp, NetList, parseIp } from '@devp2p/enode';
 
-interface Cidr {
-  readonly bytes: Uint8Array;
-  readonly bits: number;
-}
-
-function parseCidr(text: string): Cidr {
-  const slash = text.indexOf('/');
-  const ip = slash === -1 ? undefined : toCanonicalBytes(text.slice(0, slash));
-  const bits = slash === -1 ? Number.NaN : Number(text.slice(slash + 1));
-  if (!ip || !Number.isInteger(bits) || bits < 0 || bits > ip.length * 8 || !/^\d+$/.test(text.slice(slash + 1))) {
-    throw new TypeError(`invalid CIDR ${text}`);
-  }
-  return { bytes: ip, bits };
-}
-
-/** 4 bytes for IPv4 (also IPv4-mapped IPv6), 16 for IPv6. */
+/** 4 bytes for IPv4 (also IPv4-mapped IPv6), 16 for IPv6: one subnet key per address. */
 function toCanonicalBytes(text: string): Uint8Array | undefined {
   const bytes = parseIp(text);
   if (!bytes) return undefined;
   return isIPv4MappedIp(bytes) ? bytes.slice(12) : bytes;
 }
-
-function contains(net: Cidr, ip: Uint8Array): boolean {
-  if (ip.length !== net.bytes.length) return false;
-  const full = net.bits >> 3;
-  for (let i = 0; i < full; i++) if (ip[i] !== net.bytes[i]) return false;
-  const restBits = net.bits & 7;
-  if (restBits === 0) return true;
-  const mask = (0xff << (8 - restBits)) & 0xff;
-  return (ip[full]! & mask) === (net.bytes[full]! & mask);
-}
-
-/**
- * A list of networks (CIDR), as geth's `netutil.Netlist`: NetRestrict limits discovery to these.
- * @example const restrict = new NetList(['10.0.0.0/8', '192.168.0.0/16']); restrict.contains('10.1.2.3') // true
- */
-export class NetList {
-  readonly #nets: Cidr[];
-
-  /** Throws a TypeError naming the first entry that is not `address/bits`. */
-  constructor(cidrs: readonly string[]) {
-    this.#nets = cidrs.map(parseCidr);
-  }
-
-  /**
-   * True when `ip` (text) lies in one of the networks.
-   * @example new NetList(['127.0.0.0/8']).contains('127.0.0.2') // true
-   */
-  contains(ip: string): boolean {
-    const bytes = toCanonicalBytes(ip);
-    return bytes !== undefined && this.#nets.some((net) => contains(net, bytes));
-  }
-}
-
-const LAN = new NetList([
-  '0.0.0.0/8',
-  '10.0.0.0/8',
-  '100.64.0.0/10',
-  '169.254.0.0/16',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  'fe80::/10',
-  'fc00::/7',
-]);
 
 const SPECIAL = new NetList([
   '192.0.0.0/29',
@@ -95,16 +37,6 @@ const SPECIAL = new NetList([
   '2001:db8::/32',
   '2002::/16',
 ]);
-
-/**
- * True for loopback and private / link-local / shared networks (geth `netutil.IsLAN`).
- * @example isLan('192.168.1.5') // true
- */
-export function isLan(ip: string): boolean {
-  const bytes = parseIp(ip);
-  if (!bytes) return false;
-  return isLoopbackIp(bytes) || LAN.contains(ip);
-}
 
 /**
  * True for loopback addresses.

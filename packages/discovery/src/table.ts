@@ -3,7 +3,7 @@
  * replacement list per bucket, IP limits, and the fast / slow revalidation lists. Synchronous and clock-driven:
  * the discovery service does the networking and reports results back.
  */
-import { compareDistance, logDistance, type Node, type NodeId } from '@devp2p/enode';
+import { compareDistance, isLan, logDistance, type Node, type NodeId } from '@devp2p/enode';
 import {
   BUCKET_IP_LIMIT,
   BUCKET_MIN_DISTANCE,
@@ -16,7 +16,7 @@ import {
   TABLE_IP_LIMIT,
   TABLE_SUBNET,
 } from './constants.ts';
-import { DistinctNetSet, isLan } from './netutil.ts';
+import { DistinctNetSet } from './netutil.ts';
 
 /**
  * A node in the table, with its liveness state.

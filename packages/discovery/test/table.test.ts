@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
-import { logDistance, Node, NodeId } from '@devp2p/enode';
+import { isLan, logDistance, NetList, Node, NodeId } from '@devp2p/enode';
 import {
   BUCKET_SIZE,
   checkRelayIp,
   DistinctNetSet,
-  isLan,
   MAX_FINDNODE_FAILURES,
   MAX_REPLACEMENTS,
   N_BUCKETS,
-  NetList,
   Table,
 } from '../src/index.ts';
 

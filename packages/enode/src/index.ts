@@ -1,4 +1,14 @@
-export { ensureDirectory } from './directory.ts';
+export { ensureDirectory } from './adapters/directory.ts';
+export {
+  FileNodeDatabase,
+  type FileNodeDatabaseOptions,
+  NODEDB_COMPACT_MIN_CHANGES,
+  NODEDB_FLUSH_INTERVAL_MS,
+  NODEDB_FLUSH_MAX_CHANGES,
+  NODEDB_SCHEMA_VERSION,
+  openNodeDatabase,
+} from './adapters/filedb.ts';
+export { generateNodeKey, loadNodeKey, loadOrCreateNodeKey, parseNodeKey, saveNodeKey } from './adapters/nodekey.ts';
 export type { NodeDiscovery } from './discovery.ts';
 export {
   ENR_MAX_SIZE,
@@ -10,15 +20,6 @@ export {
   type EnrForkId,
 } from './enr.ts';
 export { EnodeUrlError, EnrError, NodeDatabaseError, type NodeDatabaseErrorCode, NodeKeyError } from './errors.ts';
-export {
-  FileNodeDatabase,
-  type FileNodeDatabaseOptions,
-  NODEDB_COMPACT_MIN_CHANGES,
-  NODEDB_FLUSH_INTERVAL_MS,
-  NODEDB_FLUSH_MAX_CHANGES,
-  NODEDB_SCHEMA_VERSION,
-  openNodeDatabase,
-} from './filedb.ts';
 export { compareDistance, logDistance, NODE_ID_LENGTH, NodeId } from './id.ts';
 export {
   formatIp,
@@ -38,6 +39,7 @@ export {
   type IpTrackerOptions,
 } from './iptrack.ts';
 export { LocalNode, type LocalNodeOptions } from './localnode.ts';
+export { isLan, NetList } from './netlist.ts';
 export { type Endpoint, Node, type NodeAddress } from './node.ts';
 export {
   MemoryNodeDatabase,
@@ -48,5 +50,4 @@ export {
   type NodeDatabaseOptions,
   type NodeDatabaseTimers,
 } from './nodedb.ts';
-export { generateNodeKey, loadNodeKey, loadOrCreateNodeKey, parseNodeKey, saveNodeKey } from './nodekey.ts';
 export { parseEnodeUrl, parseNode } from './url.ts';

@@ -1,4 +1,3 @@
-import { clearInterval, setInterval } from 'node:timers';
 import { bytesToHex, defaultLogger, equalBytes, hexToBytes, type Logger } from '@devp2p/core';
 import { Enr } from './enr.ts';
 import { NodeDatabaseError } from './errors.ts';
@@ -91,7 +90,7 @@ export interface NodeDatabaseOptions {
   now?: () => number;
   /** Logger (default: silent unless `DEBUG` names devp2p). */
   logger?: Logger;
-  /** Timers for expiry and flushing (default `node:timers`, unref'd so they never keep a process alive). */
+  /** Timers for expiry and flushing (default: the runtime's, unref'd so they never keep a process alive). */
   timers?: NodeDatabaseTimers;
 }
 
@@ -149,10 +148,14 @@ function idHex(id: Uint8Array): string {
   return bytesToHex(id);
 }
 
+/** Deno's global timers are numbers, unref'd through `Deno.unrefTimer`; Node's and Bun's are objects. */
+const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
+
 const defaultTimers: NodeDatabaseTimers = {
   setInterval(callback, ms) {
-    const handle = setInterval(callback, ms);
-    handle.unref?.();
+    const handle: unknown = setInterval(callback, ms);
+    if (typeof handle === 'number') deno?.unrefTimer?.(handle);
+    else (handle as { unref?(): void }).unref?.();
     return handle;
   },
   clearInterval(handle) {

@@ -13,11 +13,12 @@ import {
 } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
 import { type Clock, Dialer, type DialOutcome, systemClock } from '@devp2p/dial';
-import { Discv4, NetList } from '@devp2p/discovery';
+import { Discv4 } from '@devp2p/discovery';
 import {
   LocalNode,
   loadOrCreateNodeKey,
   MemoryNodeDatabase,
+  NetList,
   type Node,
   type NodeDatabase,
   type NodeDiscovery,

@@ -27,7 +27,6 @@ export {
   PING_INTERVAL_MS,
   PROTOCOL_HANDSHAKE_TIMEOUT_MS,
 } from './limits.ts';
-export { isLanIp, Netlist, splitHostPort } from './netutil.ts';
 export { Peer, type PeerEnd, type PeerEvents, type PeerMessageEvent, type PeerOptions } from './peer.ts';
 export { compareCaps, findProtocol, type MatchedProtocol, ProtocolRegistry } from './registry.ts';
 export {

@@ -15,6 +15,13 @@ export const PROTOCOL_HANDSHAKE_TIMEOUT_MS = 5_000;
  */
 export const MAX_QUEUED_MESSAGES_PER_PROTOCOL = 64;
 
+/**
+ * Messages a peer's read loop handles before it yields the event loop. A socket can deliver megabytes in one turn
+ * (libuv reads up to 32 × 64 KiB per wakeup) and every message in them decodes without waiting, so without a yield a
+ * flooding peer holds the process for seconds; 64 small messages take well under a millisecond.
+ */
+export const MESSAGES_PER_TURN = 64;
+
 /** Default cap on connections in the RLPx + Hello handshakes at once (geth's `defaultMaxPendingPeers`). */
 export const DEFAULT_MAX_PENDING_PEERS = 50;
 

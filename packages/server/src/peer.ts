@@ -21,7 +21,12 @@ import {
 } from '@devp2p/core';
 import type { RLPxConnection } from '@devp2p/rlpx';
 import { BaseMessageCode, decodeDisconnect, EMPTY_LIST_PAYLOAD, encodeDisconnect, type Hello } from './hello.ts';
-import { MAX_QUEUED_MESSAGES_PER_PROTOCOL, PING_INTERVAL_MS, PROTOCOL_HANDSHAKE_TIMEOUT_MS } from './limits.ts';
+import {
+  MAX_QUEUED_MESSAGES_PER_PROTOCOL,
+  MESSAGES_PER_TURN,
+  PING_INTERVAL_MS,
+  PROTOCOL_HANDSHAKE_TIMEOUT_MS,
+} from './limits.ts';
 import { findProtocol, type MatchedProtocol } from './registry.ts';
 
 /** How and why a peer ended. */
@@ -226,7 +231,8 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     this.#pingTimer = this.#timers.setTimeout(() => {
       this.#pingTimer = undefined;
       if (this.#end) return;
-      this.#sendBase(BaseMessageCode.Ping, EMPTY_LIST_PAYLOAD);
+      // A full write queue means the remote takes nothing: the write deadline ends it; a Ping would only be refused.
+      if (!this.#conn.writeQueueFull) this.#sendBase(BaseMessageCode.Ping, EMPTY_LIST_PAYLOAD);
       this.#schedulePing();
     }, this.#pingIntervalMs);
   }
@@ -329,11 +335,18 @@ export class Peer extends TypedEventTarget<PeerEvents> {
 
   async #readLoop(): Promise<void> {
     try {
+      let sinceYield = 0;
       while (!this.#end) {
         // Stop reading from a peer that does not take what we send, as geth's read loop waits for its Pong write:
         // its Pings (or requests) cannot make us queue replies past the write-queue bound; the write deadline
         // then drops it.
         if (this.#conn.writeQueueFull) await this.#conn.writable();
+        // A socket can hand us megabytes in one event-loop turn, all decodable without waiting: give the other
+        // peers, timers and the admin RPC a turn every so often, and let the socket's read buffer push back.
+        if (++sinceYield >= MESSAGES_PER_TURN) {
+          sinceYield = 0;
+          await nextTurn();
+        }
         const { code, payload } = await this.#conn.readMessage();
         if (code < 0x10) {
           this.#emitMessage('received', 'p2p', code, payload.length);
@@ -402,7 +415,9 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     const fromConnection =
       this.#conn.closed || (plugin === undefined && !(error instanceof ProtocolError && isMessageLevel(error)));
     if (fromConnection || error instanceof ConnectionClosedError) {
-      const reason = error instanceof TimeoutError ? DisconnectReason.ReadTimeout : DisconnectReason.NetworkError;
+      // A silent peer is a read timeout; one that does not take our frames is a network error, as in geth.
+      const silent = error instanceof TimeoutError && !error.what.endsWith('write');
+      const reason = silent ? DisconnectReason.ReadTimeout : DisconnectReason.NetworkError;
       this.#finish(reason, error instanceof ConnectionClosedError ? 'remote' : 'local', error);
       return;
     }
@@ -447,6 +462,12 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     this.emit('closed', this.#end);
     this.#resolveClosed(this.#end);
   }
+}
+
+/** Resolves on a later event-loop turn (after pending I/O and timers), on every runtime. */
+function nextTurn(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** Errors about message content (as opposed to the connection): these end the peer with "breach of protocol". */

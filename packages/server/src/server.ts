@@ -5,9 +5,11 @@ import {
   DisconnectError,
   DisconnectReason,
   defaultLogger,
+  formatHostPort,
   type JsonValue,
   type Logger,
   type StreamListener,
+  splitHostPort,
   systemTimers,
   TimeoutError,
   type Timers,
@@ -24,9 +26,18 @@ import {
   type NodeResolver,
   type NodeSource,
 } from '@devp2p/dial';
-import { LocalNode, MemoryNodeDatabase, Node, type NodeDatabase, NodeId, parseNode } from '@devp2p/enode';
+import {
+  isLan,
+  LocalNode,
+  MemoryNodeDatabase,
+  NetList,
+  Node,
+  type NodeDatabase,
+  NodeId,
+  parseNode,
+} from '@devp2p/enode';
 import { RLPxConnection } from '@devp2p/rlpx';
-import { tcpTransport } from '@devp2p/transport-node';
+import { defaultTransport } from './adapters/tcp.ts';
 import { clientName } from './client-name.ts';
 import { checkHello, exchangeHello } from './handshake.ts';
 import { encodeDisconnect, type Hello, P2P_VERSION, SNAPPY_MIN_VERSION } from './hello.ts';
@@ -39,7 +50,6 @@ import {
   PING_INTERVAL_MS,
   PROTOCOL_HANDSHAKE_TIMEOUT_MS,
 } from './limits.ts';
-import { isLanIp, Netlist, splitHostPort } from './netutil.ts';
 import { Peer, type PeerEnd, type PeerMessageEvent } from './peer.ts';
 import { ProtocolRegistry } from './registry.ts';
 
@@ -254,7 +264,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
   readonly dialRatio: number;
   readonly noDial: boolean;
   readonly #listenAddr: { host: string; port: number } | null;
-  readonly #netRestrict: Netlist | undefined;
+  readonly #netRestrict: NetList | undefined;
   readonly #registry: ProtocolRegistry;
   readonly #localNode: LocalNode;
   readonly #onListening: (() => Promise<void>) | undefined;
@@ -308,7 +318,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       if (!parsed) throw new TypeError(`listenAddr must be host:port, got ${JSON.stringify(listen)}`);
       this.#listenAddr = { host: parsed.host || '0.0.0.0', port: parsed.port };
     }
-    this.#netRestrict = config.netRestrict ? Netlist.parse(config.netRestrict) : undefined;
+    this.#netRestrict = config.netRestrict ? new NetList(config.netRestrict) : undefined;
     for (const node of normaliseNodes(config.trustedNodes, 'trustedNodes')) this.#trusted.set(node.id.hex, node);
     for (const node of normaliseNodes(config.staticNodes, 'staticNodes')) this.#static.set(node.id.hex, node);
     this.#registry = new ProtocolRegistry(config.protocols ?? []);
@@ -319,7 +329,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       config.localNode ??
       new LocalNode(config.privateKey, { db: config.nodeDatabase ?? new MemoryNodeDatabase(), logger: this.#log });
     this.#onListening = config.onListening;
-    this.#transport = config.transport ?? tcpTransport;
+    this.#transport = config.transport ?? defaultTransport;
     this.#handshakeTimeoutMs = positiveNumber(
       config.handshakeTimeoutMs,
       PROTOCOL_HANDSHAKE_TIMEOUT_MS,
@@ -481,11 +491,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       enr: self.record.toText(),
       ip: self.ip ?? '',
       ports: { discovery: self.udp, listener: self.tcp },
-      listenAddr: listen
-        ? listen.host.includes(':')
-          ? `[${listen.host}]:${listen.port}`
-          : `${listen.host}:${listen.port}`
-        : '',
+      listenAddr: listen ? formatHostPort(listen.host, listen.port) : '',
       protocols,
     };
   }
@@ -624,7 +630,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
   /** NetRestrict and the inbound throttle, checked before any handshake (geth's `checkInboundConn`). */
   #checkInbound(ip: string): string | undefined {
     if (this.#netRestrict && !this.#netRestrict.contains(ip)) return 'not in netrestrict list';
-    if (isLanIp(ip) || this.#inboundThrottleMs === 0) return undefined;
+    if (isLan(ip) || this.#inboundThrottleMs === 0) return undefined;
     const now = this.#now();
     const until = this.#inboundHistory.get(ip);
     if (until !== undefined && until > now) return 'too many attempts';

@@ -3,7 +3,7 @@
  * backpressure both ways and a bounded read queue.
  */
 import type { Socket } from 'node:net';
-import { type ByteStream, ConnectionClosedError, systemTimers, type Timers } from '@devp2p/core';
+import { type ByteStream, ConnectionClosedError, formatHostPort, systemTimers, type Timers } from '@devp2p/core';
 
 /**
  * How long a graceful `end()` waits for queued bytes (typically a Disconnect message) to be flushed before the
@@ -31,8 +31,7 @@ interface Waiter<T> {
 
 function formatAddress(host: string | undefined, port: number | undefined): string | undefined {
   if (host === undefined) return undefined;
-  const h = host.includes(':') ? `[${host}]` : host;
-  return port === undefined ? h : `${h}:${port}`;
+  return port === undefined ? host : formatHostPort(host, port);
 }
 
 class NodeSocketStream implements ByteStream {

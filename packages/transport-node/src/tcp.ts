@@ -4,6 +4,7 @@ import {
   type ByteStream,
   Devp2pError,
   type DialOptions,
+  formatHostPort,
   type StreamListener,
   TimeoutError,
   type Transport,
@@ -12,10 +13,6 @@ import { nodeSocketStream } from './socket.ts';
 
 /** Dial deadline when the caller gives none: geth's `defaultDialTimeout`. */
 export const DEFAULT_DIAL_TIMEOUT_MS = 15_000;
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 /**
  * TCP on `node:net`, the same on Node, Bun and Deno.
@@ -32,9 +29,13 @@ export const tcpTransport: Transport = {
       const onError = (error: Error): void => {
         server.close();
         reject(
-          new Devp2pError('ERR_LISTEN', `cannot listen on ${hostPort(options.host, options.port)}: ${error.message}`, {
-            cause: error,
-          }),
+          new Devp2pError(
+            'ERR_LISTEN',
+            `cannot listen on ${formatHostPort(options.host, options.port)}: ${error.message}`,
+            {
+              cause: error,
+            },
+          ),
         );
       };
       server.once('error', onError);
@@ -74,7 +75,9 @@ export const tcpTransport: Transport = {
         reject(error);
       };
       const onError = (error: Error): void =>
-        fail(new Devp2pError('ERR_DIAL', `dial ${hostPort(host, port)} failed: ${error.message}`, { cause: error }));
+        fail(
+          new Devp2pError('ERR_DIAL', `dial ${formatHostPort(host, port)} failed: ${error.message}`, { cause: error }),
+        );
       const onAbort = (): void => fail(new AbortError('dial aborted', { cause: signal?.reason }));
       const onConnect = (): void => {
         cleanup();
@@ -82,7 +85,11 @@ export const tcpTransport: Transport = {
       };
       const timer = setTimeout(
         () =>
-          fail(new TimeoutError(`dial ${hostPort(host, port)}`, timeoutMs, { remoteAddress: hostPort(host, port) })),
+          fail(
+            new TimeoutError(`dial ${formatHostPort(host, port)}`, timeoutMs, {
+              remoteAddress: formatHostPort(host, port),
+            }),
+          ),
         timeoutMs,
       );
       socket.once('error', onError);

@@ -1,9 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { type DatagramAddress, type DatagramSocket, type DatagramTransport, Devp2pError } from '@devp2p/core';
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+import {
+  type DatagramAddress,
+  type DatagramSocket,
+  type DatagramTransport,
+  Devp2pError,
+  formatHostPort,
+} from '@devp2p/core';
 
 /** Strips the `%zone` of a scoped IPv6 address (`fe80::1%eth0`), which node ids and records never carry. */
 function stripZone(host: string): string {
@@ -73,9 +75,13 @@ export const udpTransport: DatagramTransport = {
           // Already closed.
         }
         reject(
-          new Devp2pError('ERR_LISTEN', `cannot bind UDP ${hostPort(options.host, options.port)}: ${error.message}`, {
-            cause: error,
-          }),
+          new Devp2pError(
+            'ERR_LISTEN',
+            `cannot bind UDP ${formatHostPort(options.host, options.port)}: ${error.message}`,
+            {
+              cause: error,
+            },
+          ),
         );
       };
       socket.once('error', onError);
@@ -114,7 +120,7 @@ export class MemoryDatagramNetwork implements DatagramTransport {
     onMessage: (data: Uint8Array, from: DatagramAddress) => void,
   ): Promise<DatagramSocket> {
     const port = options.port === 0 ? this.#nextPort++ : options.port;
-    const key = hostPort(options.host, port);
+    const key = formatHostPort(options.host, port);
     if (this.#sockets.has(key)) {
       return Promise.reject(new Devp2pError('ERR_LISTEN', `cannot bind ${key}: address in use`));
     }
@@ -128,7 +134,7 @@ export class MemoryDatagramNetwork implements DatagramTransport {
         if (closed) return;
         const copy = data.slice();
         setTimeout(() => {
-          const deliver = sockets.get(hostPort(host, toPort));
+          const deliver = sockets.get(formatHostPort(host, toPort));
           if (deliver) deliver(copy, address);
         }, 0);
       },

@@ -30,6 +30,7 @@ import {
   eth69Messages,
   MAX_BODIES_SERVE,
   MAX_HEADERS_SERVE,
+  MAX_MESSAGE_SIZE,
   MAX_RECEIPTS_SERVE,
   MAX_REQUEST_HASHES,
   SOFT_RESPONSE_LIMIT,
@@ -451,6 +452,7 @@ export function eth(options: EthOptions): EthProtocols {
     name: ETH_PROTOCOL_NAME,
     version: 68,
     length: ETH68_LENGTH,
+    maxMessageSize: MAX_MESSAGE_SIZE,
     messages: eth68Messages,
     handshake: handshake68,
     handlers: {
@@ -474,6 +476,7 @@ export function eth(options: EthOptions): EthProtocols {
     name: ETH_PROTOCOL_NAME,
     version: 69,
     length: ETH69_LENGTH,
+    maxMessageSize: MAX_MESSAGE_SIZE,
     messages: eth69Messages,
     handshake: handshake69,
     handlers: {

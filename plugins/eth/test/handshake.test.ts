@@ -9,6 +9,7 @@ import {
   eth,
   forkId,
   hoodi,
+  MAX_MESSAGE_SIZE,
   mainnet,
   sepolia,
   status68Codec,
@@ -84,6 +85,11 @@ describe('Status handshake', () => {
       left.close();
     });
   }
+
+  it("declares geth's 10 MiB message limit on every version, so larger messages end the peer undecoded", () => {
+    for (const protocol of eth({ chain: mainnet }).protocols) assert.equal(protocol.maxMessageSize, MAX_MESSAGE_SIZE);
+    assert.equal(MAX_MESSAGE_SIZE, 10 * 1024 * 1024);
+  });
 
   it('sends the announced Status of each version', async () => {
     const { eth68, eth69 } = eth({ chain: hoodi, handshakeTimeoutMs: 100 });

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { splitHostPort } from '@devp2p/core';
 import { generatePrivateKey, randomBytes } from '@devp2p/crypto';
 import { Discv4 } from '@devp2p/discovery';
 import { Enr, Node } from '@devp2p/enode';
-import { splitHostPort } from '@devp2p/server';
 import { udpTransport } from '@devp2p/transport-node';
 import { UsageError } from '../node-command.ts';
 import {

@@ -26,10 +26,10 @@ import {
 import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { bytesToNumber, concatBytes, crc32, type RlpValue, rlpDecode, rlpEncode, utf8ToBytes } from '@devp2p/core';
+import { NodeDatabaseError } from '../errors.ts';
+import { formatIp, parseIp } from '../ip.ts';
+import { MemoryNodeDatabase, type NodeDatabase, type NodeDatabaseChange, type NodeDatabaseOptions } from '../nodedb.ts';
 import { ensureDirectory } from './directory.ts';
-import { NodeDatabaseError } from './errors.ts';
-import { formatIp, parseIp } from './ip.ts';
-import { MemoryNodeDatabase, type NodeDatabase, type NodeDatabaseChange, type NodeDatabaseOptions } from './nodedb.ts';
 
 /**
  * Journal format version this build writes and reads. A newer version is refused; an older one is discarded.

@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import type { ResolveOptions } from './types.ts';
+import type { ResolveOptions } from '../types.ts';
 
 /**
  * The default {@link HostResolver}: the system resolver through `node:dns` (`getaddrinfo`, so `/etc/hosts` counts),

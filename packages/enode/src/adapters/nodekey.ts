@@ -6,7 +6,7 @@
 import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { bytesToHex, hexToBytes } from '@devp2p/core';
 import { generatePrivateKey, isValidPrivateKey } from '@devp2p/crypto';
-import { NodeKeyError } from './errors.ts';
+import { NodeKeyError } from '../errors.ts';
 
 /** Hex characters in a key file. */
 const KEY_HEX_LENGTH = 64;
