@@ -2,18 +2,20 @@
 // Node runs it without a loader) and src/lib/harness.ts (a bench run alone prints the same table, one column).
 
 /**
- * A figure as the table prints it: MB/s and MB/CPU-s with one decimal below 100, ratios with two decimals below 10
- * and one above, counts per second grouped in thousands, n/a for none; then PASS or FAIL when it has a target.
+ * A figure as the table prints it: MB/s, MB/CPU-s and MiB with one decimal below 100, ratios with two decimals below
+ * 10 and one above, counts per second grouped in thousands, n/a for none; then PASS or FAIL when it has a target
+ * (reached at or above it, or at or below it with `lowerIsBetter`).
  */
 export function formatValue(row) {
   if (row.value === null) return 'n/a';
   let text;
-  if (row.unit === 'MB/s' || row.unit === 'MB/CPU-s')
+  if (row.unit === 'MB/s' || row.unit === 'MB/CPU-s' || row.unit === 'MiB')
     text = row.value < 100 ? row.value.toFixed(1) : row.value.toFixed(0);
   else if (row.unit === '×') text = row.value < 10 ? row.value.toFixed(2) : row.value.toFixed(1);
   else text = Math.round(row.value).toLocaleString('en-US');
   if (row.target === undefined) return text;
-  return `${text} ${row.value >= row.target ? 'PASS' : 'FAIL'}`;
+  const pass = row.lowerIsBetter ? row.value <= row.target : row.value >= row.target;
+  return `${text} ${pass ? 'PASS' : 'FAIL'}`;
 }
 
 function layout(lines) {

@@ -3,10 +3,22 @@ import process from 'node:process';
 import { formatValue, renderTable } from '../../table.mjs';
 
 /**
- * What a figure counts: MB (10^6 bytes) per second or per CPU-second, operations or handshakes per second, or a
- * ratio of two figures (×).
+ * What a figure counts: MB (10^6 bytes) per second or per CPU-second, operations or handshakes per second, a
+ * ratio of two figures (×), MiB (2^20 bytes) of memory, or a plain count.
  */
-export type BenchUnit = 'MB/s' | 'MB/CPU-s' | 'ops/s' | 'handshakes/s' | '×' | 'nodes' | 'ms' | '%' | 'packets' | 'µs';
+export type BenchUnit =
+  | 'MB/s'
+  | 'MB/CPU-s'
+  | 'ops/s'
+  | 'handshakes/s'
+  | '×'
+  | 'nodes'
+  | 'ms'
+  | '%'
+  | 'packets'
+  | 'µs'
+  | 'MiB'
+  | 'count';
 
 /** One measured figure: a row of the table. `value` is null when the runtime has no such path (see `note`). */
 export interface BenchRow {
@@ -15,8 +27,13 @@ export interface BenchRow {
   value: number | null;
   /** Shown as a footnote: a fallback taken, or why a figure is missing. */
   note?: string;
-  /** The least value this figure should reach: the table prints PASS or FAIL after it (a report, not a test). */
+  /**
+   * The least value this figure should reach (the most, with `lowerIsBetter`): the table prints PASS or FAIL after
+   * it (a report, not a test).
+   */
   target?: number;
+  /** The figure passes at or below its `target` instead of at or above it (memory, latency). */
+  lowerIsBetter?: boolean;
 }
 
 /** What one bench reports from one runtime; `--json` prints exactly this as the last stdout line. */
