@@ -91,7 +91,11 @@ describe('Server under attack', () => {
         `dropped by the write deadline: ${String(event.error.cause)}`,
       );
       assert.match(String(event.error.cause), /write/);
-      assert.equal(event.reason, DisconnectReason.NetworkError, 'a peer that takes nothing is a network error, as geth');
+      assert.equal(
+        event.reason,
+        DisconnectReason.NetworkError,
+        'a peer that takes nothing is a network error, as geth',
+      );
       assert.ok(peakQueued > 0, 'Pongs were queued');
       // At most the bound plus one Pong frame (64 bytes and the per-frame overhead).
       assert.ok(peakQueued <= MAX_WRITE_QUEUE_BYTES + 64 + QUEUED_FRAME_OVERHEAD, `queued ${peakQueued} bytes`);
