@@ -26,6 +26,12 @@ export interface HttpTimeouts {
 export const HTTP_TIMEOUTS: HttpTimeouts = { readHeaderMs: 30_000, readMs: 30_000, writeMs: 30_000, idleMs: 120_000 };
 
 /**
+ * How often the header and request deadlines are checked: 1 s. `node:http` enforces them on a periodic sweep whose
+ * default of 30 s would let a 30 s deadline run to nearly 60 s; at 1 s a slow client goes within about 2 s of it.
+ */
+export const HTTP_DEADLINE_CHECK_MS = 1_000;
+
+/**
  * Most HTTP connections open at once; more are closed as they arrive. An admin endpoint has a few local clients
  * (a console, a script, a dashboard); the cap keeps a flood of connections from holding sockets and memory.
  * Geth has no such cap.
@@ -350,23 +356,14 @@ export interface AdminRpcOptions {
 }
 
 /**
- * Enforces the HTTP deadlines on each connection with our own timers rather than `node:http`'s timeout settings,
- * which Bun and Deno do not all honour: the first request's headers within `readHeaderMs`, its body within
- * `readMs`, the response within `writeMs`, and the next request within `idleMs`.
+ * The write deadline, which `node:http` lacks: the response must be taken within `writeMs` of the request's
+ * headers (geth's WriteTimeout), or the connection is closed, so a client that stops reading is not held.
  */
-function guardConnection(socket: Socket, timeouts: HttpTimeouts): (phase: 'request' | 'body' | 'sent') => void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (ms: number): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => socket.destroy(), ms);
-  };
-  arm(timeouts.readHeaderMs);
-  socket.once('close', () => clearTimeout(timer));
-  return (phase) => {
-    if (phase === 'request') arm(timeouts.readMs);
-    else if (phase === 'body') arm(timeouts.writeMs);
-    else arm(timeouts.idleMs);
-  };
+function armWriteDeadline(req: IncomingMessage, res: ServerResponse, writeMs: number): void {
+  const timer = setTimeout(() => req.socket.destroy(), writeMs);
+  const clear = (): void => clearTimeout(timer);
+  res.once('finish', clear);
+  res.once('close', clear);
 }
 
 /**
@@ -384,13 +381,20 @@ export async function startAdminRpc(backend: AdminBackend, options: AdminRpcOpti
   };
   const timeouts: HttpTimeouts = { ...HTTP_TIMEOUTS, ...options.timeouts };
   const maxConnections = options.maxConnections ?? MAX_HTTP_CONNECTIONS;
-  const phases = new WeakMap<Socket, (phase: 'request' | 'body' | 'sent') => void>();
   const open = new Set<Socket>();
-  const http = createHttpServer((req, res) => {
-    const phase = phases.get(req.socket);
-    phase?.('request');
-    req.once('end', () => phase?.('body'));
-    res.once('finish', () => phase?.('sent'));
+  // Node, Bun and Deno all honour these, on every request of a kept-alive connection and on silent connections
+  // too (test/admin-rpc.test.ts fails on each runtime when one is left out).
+  const deadlines = {
+    // Node refuses a header deadline longer than the request deadline.
+    headersTimeout: Math.min(timeouts.readHeaderMs, timeouts.readMs),
+    requestTimeout: timeouts.readMs,
+    // Without it the runtimes' 5 s default, not geth's idle deadline, closes a kept-alive connection.
+    keepAliveTimeout: timeouts.idleMs,
+    // The sweep is what enforces the header and request deadlines, so it is no coarser than the shorter one.
+    connectionsCheckingInterval: Math.min(HTTP_DEADLINE_CHECK_MS, timeouts.readHeaderMs, timeouts.readMs),
+  };
+  const http = createHttpServer(deadlines, (req, res) => {
+    armWriteDeadline(req, res, timeouts.writeMs);
     try {
       handleHttp(backend, rules, req, res);
     } catch (error) {
@@ -406,7 +410,6 @@ export async function startAdminRpc(backend: AdminBackend, options: AdminRpcOpti
     }
     open.add(socket);
     socket.once('close', () => open.delete(socket));
-    phases.set(socket, guardConnection(socket, timeouts));
   });
   http.on('clientError', (_error, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@ export {
   type AdminRpcServer,
   DEFAULT_HTTP_VHOSTS,
   HTTP_BODY_LIMIT,
+  HTTP_DEADLINE_CHECK_MS,
   HTTP_TIMEOUTS,
   type HttpTimeouts,
   handleRpcBody,
