@@ -115,35 +115,39 @@ function commaList(value: string, flag: string): string[] {
   return items;
 }
 
-/** `--http.vhosts`: host names (or `*`). */
+/** `--http.vhosts`: host names (or `*`); `_` too, as Docker Compose service names have it. */
 function vhostsFlag(value: string | undefined): string[] {
   if (value === undefined) return [...DEFAULT_HTTP_VHOSTS];
   const hosts = commaList(value, '--http.vhosts');
   for (const host of hosts) {
-    if (host !== '*' && !/^[A-Za-z0-9.-]+$/.test(host)) {
+    if (host !== '*' && !/^[A-Za-z0-9._-]+$/.test(host)) {
       throw new UsageError(`--http.vhosts: ${JSON.stringify(host)} is not a host name`);
     }
   }
   return hosts;
 }
 
-/** `--http.corsdomain`: origins such as `http://localhost:3000` (or `*`). */
+/**
+ * `--http.corsdomain`: origins such as `http://localhost:3000` (or `*`), kept in the form a browser sends in
+ * `Origin` (`HTTP://LocalHost:80/` → `http://localhost`), so a trailing slash or a default port still matches.
+ */
 function corsFlag(value: string | undefined): string[] {
   if (value === undefined || value === '') return [];
-  const origins = commaList(value, '--http.corsdomain');
-  for (const origin of origins) {
-    if (origin === '*') continue;
+  return commaList(value, '--http.corsdomain').map((origin) => {
+    if (origin === '*') return origin;
     let url: URL | undefined;
     try {
       url = new URL(origin);
     } catch {
       url = undefined;
     }
-    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin.replace(/\/$/, '').toLowerCase()) {
+    const bare =
+      url !== undefined && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+    if (!url || !bare || !/^https?:$/.test(url.protocol)) {
       throw new UsageError(`--http.corsdomain: ${JSON.stringify(origin)} is not an origin like http://localhost:3000`);
     }
-  }
-  return origins;
+    return url.origin;
+  });
 }
 
 /** A comma-separated list of node URLs from a flag, each checked (UsageError naming the flag otherwise). */
@@ -379,6 +383,8 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   if (isIP(httpAddr) === 0 && httpAddr !== 'localhost')
     throw new UsageError(`--http.addr: expected an IP address, got ${httpAddr}`);
   const httpPort = integer(str('http.port'), DEFAULT_HTTP_PORT, '--http.port', 65535);
+  const vhosts = vhostsFlag(str('http.vhosts'));
+  const corsOrigins = corsFlag(str('http.corsdomain'));
   return {
     datadir,
     chain,
@@ -398,14 +404,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
     ],
     discovery: values.nodiscover ? undefined : { port: discoveryPort, bootnodes },
     extIp,
-    http: values.http
-      ? {
-          host: httpAddr,
-          port: httpPort,
-          vhosts: vhostsFlag(str('http.vhosts')),
-          corsOrigins: corsFlag(str('http.corsdomain')),
-        }
-      : undefined,
+    http: values.http ? { host: httpAddr, port: httpPort, vhosts, corsOrigins } : undefined,
     logger,
   };
 }

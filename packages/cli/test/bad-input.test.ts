@@ -50,6 +50,15 @@ describe('devp2p node: unusable flags and files', () => {
     assert.match(bad.stderr, /--netrestrict: invalid network "10\.0\.0\.0\/33"/);
   });
 
+  it('a bad --http.vhosts or --http.corsdomain is a usage error naming the value', async () => {
+    const vhosts = await timed(['node', '--datadir', join(dir, 'h1'), '--http', '--http.vhosts', 'evil example']);
+    assert.equal(vhosts.code, 2);
+    assert.match(vhosts.stderr, /--http\.vhosts: "evil example" is not a host name/);
+    const cors = await timed(['node', '--datadir', join(dir, 'h1'), '--http', '--http.corsdomain', 'localhost:3000']);
+    assert.equal(cors.code, 2);
+    assert.match(cors.stderr, /--http\.corsdomain: "localhost:3000" is not an origin like http:\/\/localhost:3000/);
+  });
+
   it('a malformed static-nodes.json entry is reported with its entry and line', async () => {
     const datadir = join(dir, 'static');
     rmSync(datadir, { recursive: true, force: true });

@@ -31,6 +31,12 @@ describe('devp2p node flags: the admin HTTP endpoint', () => {
     );
     assert.deepEqual(wide.http?.vhosts, ['localhost', 'node.lan']);
     assert.deepEqual(wide.http?.corsOrigins, ['http://localhost:3000', '*']);
+    assert.deepEqual(parse('--http', '--http.vhosts', 'devp2p_node').http?.vhosts, ['devp2p_node'], 'Compose names');
+  });
+
+  it('keeps --http.corsdomain origins as a browser sends them, so a trailing slash or default port matches', () => {
+    const origins = parse('--http', '--http.corsdomain', 'http://localhost:3000/,HTTPS://Node.Example:443').http;
+    assert.deepEqual(origins?.corsOrigins, ['http://localhost:3000', 'https://node.example']);
   });
 
   it('rejects empty and malformed values with a message naming the flag', () => {
@@ -43,6 +49,10 @@ describe('devp2p node flags: the admin HTTP endpoint', () => {
       () => parse('--http', '--http.corsdomain', 'localhost:3000'),
       /--http\.corsdomain: "localhost:3000" is not an origin/,
     );
-    assert.throws(() => parse('--http', '--http.corsdomain', 'http://x.example/path'), /is not an origin/);
+    for (const bad of ['http://x.example/path', 'http://x.example/?q', 'http://user@x.example', 'ftp://x.example']) {
+      assert.throws(() => parse('--http', '--http.corsdomain', bad), /is not an origin/, bad);
+    }
+    assert.throws(() => parse('--http.vhosts', 'a b'), /--http\.vhosts/, 'checked without --http too');
+    assert.throws(() => parse('--http.corsdomain', 'x'), /--http\.corsdomain/, 'checked without --http too');
   });
 });
