@@ -26,15 +26,15 @@ export {
   TABLE_IP_LIMIT,
   TABLE_SUBNET,
 } from './constants.ts';
+export { checkRelayIp, DistinctNetSet, isLoopback } from './netutil.ts';
+export { type RevalidationResult, Table, type TableEntry, type TableOptions } from './table/table.ts';
 export {
   Discv4,
   type Discv4CallOptions,
   type Discv4Options,
   type Discv4Stats,
   type DropReason,
-} from './discv4.ts';
-export { checkRelayIp, DistinctNetSet, isLoopback } from './netutil.ts';
-export { type RevalidationResult, Table, type TableEntry, type TableOptions } from './table.ts';
+} from './v4/discv4.ts';
 export {
   type DecodedPacket,
   Discv4PacketError,
@@ -51,4 +51,4 @@ export {
   type PongPacket,
   type WireEndpoint,
   type WireNode,
-} from './wire.ts';
+} from './v4/wire.ts';

@@ -17,7 +17,7 @@ import {
 } from '@devp2p/core';
 import { keccak256, recoverPublicKey, sign } from '@devp2p/crypto';
 import { Enr, formatIp, isIPv4MappedIp, NodeId, parseIp } from '@devp2p/enode';
-import { MAX_NEIGHBORS, MAX_PACKET_SIZE } from './constants.ts';
+import { MAX_NEIGHBORS, MAX_PACKET_SIZE } from '../constants.ts';
 
 /** Length of the packet hash at the front of every packet. */
 const HASH_LENGTH = 32;

@@ -15,8 +15,8 @@ import {
   SLOW_REVALIDATION_FACTOR,
   TABLE_IP_LIMIT,
   TABLE_SUBNET,
-} from './constants.ts';
-import { DistinctNetSet } from './netutil.ts';
+} from '../constants.ts';
+import { DistinctNetSet } from '../netutil.ts';
 
 /**
  * A node in the table, with its liveness state.
