@@ -22,6 +22,7 @@ export {
   isDisconnectReason,
 } from './disconnect.ts';
 export type { Discovery, DiscoveryCallOptions } from './discovery.ts';
+export type { HostResolveOptions, HostResolver } from './dns.ts';
 export {
   AbortError,
   ConnectionClosedError,
@@ -35,6 +36,7 @@ export {
   throwIfAborted,
 } from './errors.ts';
 export { type ListenOptions, TypedEventTarget } from './events.ts';
+export type { FileHandle, FileLock, FileLockHeld, Files } from './files.ts';
 export { formatHostPort, splitHostPort } from './hostport.ts';
 export {
   createLogger,

@@ -1,6 +1,6 @@
 import { AbortError, defaultLogger, type Logger, TimeoutError, TypedEventTarget } from '@devp2p/core';
 import { Node } from '@devp2p/enode';
-import { lookupHost } from './adapters/dns.ts';
+import { lookupHost } from './adapters/node-dns.ts';
 import { type Clock, systemClock } from './clock.ts';
 import {
   CANDIDATE_DISCARD_LIMIT,
@@ -31,7 +31,7 @@ export interface DialerOptions {
   readonly nodeSources?: readonly NodeSource[];
   /** Finds a static node's current address by id through discovery (default: none, never resolved). */
   readonly resolve?: NodeResolver;
-  /** Resolves the DNS names of static nodes before each dial (default {@link lookupHost}, `node:dns`). */
+  /** Resolves the DNS names of static nodes before each dial (default `lookupHost` on `node:dns`). */
   readonly resolveHost?: HostResolver;
   /** Time and timers (default {@link systemClock}; tests pass a {@link ManualClock}). */
   readonly clock?: Clock;

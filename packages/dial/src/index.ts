@@ -1,4 +1,4 @@
-export { lookupHost } from './adapters/dns.ts';
+export { lookupHost } from './adapters/node-dns.ts';
 export { type Clock, ManualClock, systemClock } from './clock.ts';
 export {
   CANDIDATE_DISCARD_LIMIT,

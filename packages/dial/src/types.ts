@@ -93,7 +93,7 @@ export interface DialScheduler {
 export type NodeSource = AsyncIterable<Node> | ((signal: AbortSignal) => AsyncIterable<Node>);
 
 /**
- * Options of a {@link NodeResolver} or {@link HostResolver} call: the signal aborts when the dial is stopped.
+ * Options of a {@link NodeResolver} call: the signal aborts when the dial is stopped.
  * @example const resolve: NodeResolver = (node, { signal }) => discovery.resolve(node, { signal })
  */
 export interface ResolveOptions {
@@ -107,8 +107,5 @@ export interface ResolveOptions {
  */
 export type NodeResolver = (node: Node, options: ResolveOptions) => Promise<Node | undefined>;
 
-/**
- * Resolves a DNS name to one IP address (text). Rejects when it cannot.
- * @example const resolveHost: HostResolver = async (name) => (await lookup(name)).address
- */
-export type HostResolver = (hostname: string, options: ResolveOptions) => Promise<string>;
+/** Resolves a DNS name to one IP address: the `HostResolver` of `@devp2p/core`, named here too. */
+export type { HostResolver } from '@devp2p/core';

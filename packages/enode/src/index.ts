@@ -1,14 +1,4 @@
-export { ensureDirectory } from './adapters/directory.ts';
-export {
-  FileNodeDatabase,
-  type FileNodeDatabaseOptions,
-  NODEDB_COMPACT_MIN_CHANGES,
-  NODEDB_FLUSH_INTERVAL_MS,
-  NODEDB_FLUSH_MAX_CHANGES,
-  NODEDB_SCHEMA_VERSION,
-  openNodeDatabase,
-} from './adapters/filedb.ts';
-export { generateNodeKey, loadNodeKey, loadOrCreateNodeKey, parseNodeKey, saveNodeKey } from './adapters/nodekey.ts';
+export { type EnsureDirectoryOptions, ensureDirectory } from './directory.ts';
 export type { NodeDiscovery } from './discovery.ts';
 export {
   ENR_MAX_SIZE,
@@ -20,6 +10,15 @@ export {
   type EnrForkId,
 } from './enr.ts';
 export { EnodeUrlError, EnrError, NodeDatabaseError, type NodeDatabaseErrorCode, NodeKeyError } from './errors.ts';
+export {
+  FileNodeDatabase,
+  type FileNodeDatabaseOptions,
+  NODEDB_COMPACT_MIN_CHANGES,
+  NODEDB_FLUSH_INTERVAL_MS,
+  NODEDB_FLUSH_MAX_CHANGES,
+  NODEDB_SCHEMA_VERSION,
+  openNodeDatabase,
+} from './filedb.ts';
 export { compareDistance, logDistance, NODE_ID_LENGTH, NodeId } from './id.ts';
 export {
   formatIp,
@@ -50,4 +49,12 @@ export {
   type NodeDatabaseOptions,
   type NodeDatabaseTimers,
 } from './nodedb.ts';
+export {
+  generateNodeKey,
+  loadNodeKey,
+  loadOrCreateNodeKey,
+  type NodeKeyFileOptions,
+  parseNodeKey,
+  saveNodeKey,
+} from './nodekey.ts';
 export { parseEnodeUrl, parseNode } from './url.ts';

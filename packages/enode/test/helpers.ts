@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
+import type { FileHandle, FileLock, FileLockHeld, Files } from '@devp2p/core';
 import { Enr, Node, NodeId } from '../src/index.ts';
 
 /**
@@ -87,5 +88,64 @@ export function fakeTimers(): {
       for (const timer of [...timers.values()]) if (timer.ms === ms) timer.callback();
     },
     active: () => [...timers.values()].map((t) => t.ms),
+  };
+}
+
+/**
+ * A file system in memory, for showing that the node key and node database need nothing of the runtime's: paths
+ * are `/`-joined under `/memory`, `calls` names every operation made, and a lock already taken answers `heldBy: 1`.
+ */
+export function memoryFiles(): Files & { readonly data: Map<string, Uint8Array>; readonly calls: string[] } {
+  const data = new Map<string, Uint8Array>();
+  const locks = new Set<string>();
+  const calls: string[] = [];
+  const missing = (path: string) => Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+  const handle = (path: string): FileHandle => ({
+    write(bytes, position) {
+      const old = data.get(path)!;
+      const grown = new Uint8Array(Math.max(old.length, position + bytes.length));
+      grown.set(old);
+      grown.set(bytes, position);
+      data.set(path, grown);
+    },
+    truncate: (length) => data.set(path, data.get(path)!.slice(0, length)),
+    sync: () => calls.push(`sync ${path}`),
+    close: () => calls.push(`close ${path}`),
+  });
+  return {
+    data,
+    calls,
+    resolve: (...segments) =>
+      segments.reduce((dir, segment) => (segment.startsWith('/') ? segment : `${dir}/${segment}`), '/memory'),
+    readFile(path) {
+      calls.push(`readFile ${path}`);
+      return data.get(path)?.slice();
+    },
+    open(path, how) {
+      calls.push(`open ${how} ${path}`);
+      if (how === 'create') data.set(path, new Uint8Array(0));
+      else if (!data.has(path)) throw missing(path);
+      return handle(path);
+    },
+    rename(from, to) {
+      calls.push(`rename ${from} ${to}`);
+      const bytes = data.get(from);
+      if (!bytes) throw missing(from);
+      data.delete(from);
+      data.set(to, bytes);
+    },
+    remove(path) {
+      calls.push(`remove ${path}`);
+      data.delete(path);
+    },
+    chmod: (path) => calls.push(`chmod ${path}`),
+    mkdir: (path) => calls.push(`mkdir ${path}`),
+    syncDirectory: (path) => calls.push(`syncDirectory ${path}`),
+    lock(path): FileLock | FileLockHeld {
+      calls.push(`lock ${path}`);
+      if (locks.has(path)) return { heldBy: 1 };
+      locks.add(path);
+      return { release: () => locks.delete(path) };
+    },
   };
 }

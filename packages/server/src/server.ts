@@ -37,7 +37,7 @@ import {
   parseNode,
 } from '@devp2p/enode';
 import { RLPxConnection } from '@devp2p/rlpx';
-import { defaultTransport } from './adapters/tcp.ts';
+import { defaultTransport } from './adapters/node-tcp.ts';
 import { clientName } from './client-name.ts';
 import { checkHello, exchangeHello } from './handshake.ts';
 import { encodeDisconnect, type Hello, P2P_VERSION, SNAPPY_MIN_VERSION } from './hello.ts';

@@ -1,3 +1,5 @@
+export { lookupHost } from './dns.ts';
+export { nodeFiles } from './files.ts';
 export { createMemoryStreamPair, MemoryNetwork, type MemoryStreamOptions } from './memory.ts';
 export { CLOSE_FLUSH_TIMEOUT_MS, type NodeSocketStreamOptions, nodeSocketStream } from './socket.ts';
 export { DEFAULT_DIAL_TIMEOUT_MS, tcpTransport } from './tcp.ts';

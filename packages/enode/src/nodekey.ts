@@ -1,12 +1,13 @@
 /**
  * The node key file: the private key as 64 hex characters, as geth's `<datadir>/geth/nodekey` (so the files
- * are interchangeable), readable by the owner only.
+ * are interchangeable), readable by the owner only. File access goes through a {@link Files} (`options.files`,
+ * default `nodeFiles` on `node:fs`).
  */
 
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { bytesToHex, hexToBytes } from '@devp2p/core';
+import { bytesToHex, type Files, hexToBytes, utf8ToBytes } from '@devp2p/core';
 import { generatePrivateKey, isValidPrivateKey } from '@devp2p/crypto';
-import { NodeKeyError } from '../errors.ts';
+import { defaultFiles } from './adapters/node-files.ts';
+import { NodeKeyError } from './errors.ts';
 
 /** Hex characters in a key file. */
 const KEY_HEX_LENGTH = 64;
@@ -15,8 +16,36 @@ const MAX_TRAILING_NEWLINES = 2;
 /** Owner read/write only: the key is the node's identity. */
 const KEY_FILE_MODE = 0o600;
 
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+/** Bytes per `String.fromCharCode` call when decoding a key file (its argument list must stay short). */
+const LATIN1_CHUNK = 8192;
+
+/**
+ * Options of the node key file functions.
+ * @example loadNodeKey(path, { files: nodeFiles })
+ */
+export interface NodeKeyFileOptions {
+  /** File system (default `nodeFiles` from `@devp2p/transport-node`, on `node:fs`). */
+  readonly files?: Files;
+}
+
+/** One character per byte (latin1), so a parse error can name any byte of a malformed file. */
+function latin1(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += LATIN1_CHUNK) {
+    text += String.fromCharCode(...bytes.subarray(i, i + LATIN1_CHUNK));
+  }
+  return text;
+}
+
+/** The key file's text, or undefined when it does not exist; a NodeKeyError when it cannot be read. */
+function readKeyFile(path: string, files: Files): string | undefined {
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = files.readFile(path);
+  } catch (cause) {
+    throw new NodeKeyError(path, `cannot be read (${(cause as Error).message})`, { cause });
+  }
+  return bytes && latin1(bytes);
 }
 
 /**
@@ -62,14 +91,9 @@ export function parseNodeKey(text: string, path = '<input>'): Uint8Array {
  * Reads a node key file. Throws a {@link NodeKeyError} when it is missing, unreadable or malformed.
  * @example const key = loadNodeKey(join(datadir, 'nodekey'))
  */
-export function loadNodeKey(path: string): Uint8Array {
-  let text: string;
-  try {
-    text = readFileSync(path, 'latin1');
-  } catch (cause) {
-    const reason = errorCode(cause) === 'ENOENT' ? 'does not exist' : `cannot be read (${(cause as Error).message})`;
-    throw new NodeKeyError(path, reason, { cause });
-  }
+export function loadNodeKey(path: string, options: NodeKeyFileOptions = {}): Uint8Array {
+  const text = readKeyFile(path, options.files ?? defaultFiles);
+  if (text === undefined) throw new NodeKeyError(path, 'does not exist');
   return parseNodeKey(text, path);
 }
 
@@ -78,23 +102,23 @@ export function loadNodeKey(path: string): Uint8Array {
  * renamed).
  * @example saveNodeKey(join(datadir, 'nodekey'), generateNodeKey())
  */
-export function saveNodeKey(path: string, key: Uint8Array): void {
+export function saveNodeKey(path: string, key: Uint8Array, options: NodeKeyFileOptions = {}): void {
   if (!isValidPrivateKey(key)) throw new TypeError('saveNodeKey: not a valid secp256k1 private key');
+  const files = options.files ?? defaultFiles;
   const temp = `${path}.tmp`;
   try {
-    const fd = openSync(temp, 'w', KEY_FILE_MODE);
+    const file = files.open(temp, 'create', KEY_FILE_MODE);
     try {
-      const bytes = new TextEncoder().encode(bytesToHex(key));
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-      fsyncSync(fd);
+      file.write(utf8ToBytes(bytesToHex(key)), 0);
+      file.sync();
     } finally {
-      closeSync(fd);
+      file.close();
     }
     // The mode given to open() is reduced by the umask, and a pre-existing temp file keeps its old mode.
-    chmodSync(temp, KEY_FILE_MODE);
-    renameSync(temp, path);
+    files.chmod(temp, KEY_FILE_MODE);
+    files.rename(temp, path);
   } catch (cause) {
-    rmSync(temp, { force: true });
+    files.remove(temp);
     throw new NodeKeyError(path, `cannot be written (${(cause as Error).message})`, { cause });
   }
 }
@@ -104,13 +128,10 @@ export function saveNodeKey(path: string, key: Uint8Array): void {
  * error, never silently replaced: it would change the node's identity.
  * @example const key = loadOrCreateNodeKey(join(datadir, 'nodekey'))
  */
-export function loadOrCreateNodeKey(path: string): Uint8Array {
-  try {
-    return loadNodeKey(path);
-  } catch (err) {
-    if (!(err instanceof NodeKeyError) || errorCode(err.cause) !== 'ENOENT') throw err;
-  }
+export function loadOrCreateNodeKey(path: string, options: NodeKeyFileOptions = {}): Uint8Array {
+  const text = readKeyFile(path, options.files ?? defaultFiles);
+  if (text !== undefined) return parseNodeKey(text, path);
   const key = generateNodeKey();
-  saveNodeKey(path, key);
+  saveNodeKey(path, key, options);
   return key;
 }

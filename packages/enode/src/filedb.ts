@@ -1,7 +1,8 @@
 /**
  * The file-backed node database: one append-only journal of checksummed changes, replayed into memory on
- * open and compacted by writing a snapshot to a temporary file and renaming it over the journal. Built on
- * `node:fs` only, so it runs on Node, Bun and Deno and needs no server.
+ * open and compacted by writing a snapshot to a temporary file and renaming it over the journal. It needs no
+ * server, and reaches the disk only through a {@link Files} (`options.files`, default `nodeFiles` on `node:fs`, on
+ * Node, Bun and Deno): the format and its crash safety live here, the runtime's file system in an adapter.
  *
  * Journal layout (all integers big-endian):
  *   header  = magic "devp2pdb" (8) ‖ schema version u32 ‖ crc32(magic ‖ version) u32
@@ -12,24 +13,22 @@
  */
 
 import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { join, resolve } from 'node:path';
-import process from 'node:process';
-import { bytesToNumber, concatBytes, crc32, type RlpValue, rlpDecode, rlpEncode, utf8ToBytes } from '@devp2p/core';
-import { NodeDatabaseError } from '../errors.ts';
-import { formatIp, parseIp } from '../ip.ts';
-import { MemoryNodeDatabase, type NodeDatabase, type NodeDatabaseChange, type NodeDatabaseOptions } from '../nodedb.ts';
+  bytesToNumber,
+  concatBytes,
+  crc32,
+  type FileHandle,
+  type FileLock,
+  type Files,
+  type RlpValue,
+  rlpDecode,
+  rlpEncode,
+  utf8ToBytes,
+} from '@devp2p/core';
+import { defaultFiles } from './adapters/node-files.ts';
 import { ensureDirectory } from './directory.ts';
+import { NodeDatabaseError } from './errors.ts';
+import { formatIp, parseIp } from './ip.ts';
+import { MemoryNodeDatabase, type NodeDatabase, type NodeDatabaseChange, type NodeDatabaseOptions } from './nodedb.ts';
 
 /**
  * Journal format version this build writes and reads. A newer version is refused; an older one is discarded.
@@ -70,6 +69,9 @@ const CHANGE_TYPES = ['node', 'deleteNode', 'endpoint', 'deleteEndpoint', 'local
 /** Directories open in this process, so a second open of the same one fails like one from another process. */
 const openInProcess = new Set<string>();
 
+/** Owner read/write only. */
+const FILE_MODE = 0o600;
+
 /**
  * Options for {@link FileNodeDatabase.open}; the defaults suit a running node, tests shrink them.
  * @example FileNodeDatabase.open(dir, { flushMaxChanges: 1 }) // write every change at once
@@ -81,6 +83,8 @@ export interface FileNodeDatabaseOptions extends NodeDatabaseOptions {
   flushMaxChanges?: number;
   /** Journal size (in changes) below which it is never compacted (default {@link NODEDB_COMPACT_MIN_CHANGES}). */
   compactMinChanges?: number;
+  /** File system (default `nodeFiles` from `@devp2p/transport-node`, on `node:fs`). */
+  files?: Files;
 }
 
 function u32(bytes: Uint8Array, offset: number): number {
@@ -187,40 +191,6 @@ function decodeChange(payload: Uint8Array): NodeDatabaseChange {
   }
 }
 
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errorCode(err) === 'EPERM';
-  }
-}
-
-/** Writes all of `bytes` at `position` (writeSync may write less than asked). */
-function writeAll(fd: number, bytes: Uint8Array, position: number): void {
-  for (let done = 0; done < bytes.length; ) {
-    done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-  }
-}
-
-/** Makes a rename durable where the runtime can fsync a directory; harmless where it cannot. */
-function syncDirectory(directory: string): void {
-  try {
-    const fd = openSync(directory, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Not supported on this platform: the rename is still atomic, only its durability on power loss is weaker.
-  }
-}
-
 /**
  * The default node database: a journal file in a directory, safe against `kill -9` at any moment (at worst
  * the last second of changes is lost), refusing files from a newer schema, and holding the working set in
@@ -235,27 +205,31 @@ function syncDirectory(directory: string): void {
 export class FileNodeDatabase extends MemoryNodeDatabase {
   /** The database directory (absolute). */
   readonly directory: string;
+  readonly #files: Files;
+  readonly #lock: FileLock;
   readonly #journalPath: string;
   readonly #flushMaxChanges: number;
   readonly #compactMinChanges: number;
-  #fd: number;
+  #journal: FileHandle;
   #fileSize: number;
   #journalChanges = 0;
   #pending: Uint8Array[] = [];
   #flushTimer: unknown;
 
-  private constructor(directory: string, options: FileNodeDatabaseOptions) {
+  private constructor(directory: string, files: Files, lock: FileLock, options: FileNodeDatabaseOptions) {
     super(options);
     this.directory = directory;
-    this.#journalPath = join(directory, JOURNAL_FILE);
+    this.#files = files;
+    this.#lock = lock;
+    this.#journalPath = files.resolve(directory, JOURNAL_FILE);
     this.#flushMaxChanges = options.flushMaxChanges ?? NODEDB_FLUSH_MAX_CHANGES;
     this.#compactMinChanges = options.compactMinChanges ?? NODEDB_COMPACT_MIN_CHANGES;
     this.#fileSize = this.#load();
-    this.#fd = openSync(this.#journalPath, 'r+');
+    this.#journal = files.open(this.#journalPath, 'update');
     try {
       if (this.#shouldCompact()) this.compact();
     } catch (err) {
-      closeSync(this.#fd);
+      this.#journal.close();
       throw err;
     }
     this.#flushTimer = this.timers.setInterval(() => {
@@ -275,22 +249,23 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
    */
   static open(directory: string, options: FileNodeDatabaseOptions = {}): FileNodeDatabase {
     if (typeof directory !== 'string' || directory === '') throw new TypeError('node database: expected a directory');
-    const dir = resolve(directory);
-    ensureDirectory(dir);
-    acquireLock(dir);
+    const files = options.files ?? defaultFiles;
+    const dir = files.resolve(directory);
+    ensureDirectory(dir, { files });
+    const lock = acquireLock(files, dir);
     try {
-      return new FileNodeDatabase(dir, options);
+      return new FileNodeDatabase(dir, files, lock, options);
     } catch (err) {
-      releaseLock(dir);
+      releaseLock(lock, dir);
       throw err;
     }
   }
 
   /** Reads and replays the journal (creating or resetting it as needed); returns its valid length. */
   #load(): number {
-    rmSync(join(this.directory, TEMP_FILE), { force: true });
-    if (!existsSync(this.#journalPath)) return this.#createEmpty();
-    const data = new Uint8Array(readFileSync(this.#journalPath));
+    this.#files.remove(this.#files.resolve(this.directory, TEMP_FILE));
+    const data = this.#files.readFile(this.#journalPath);
+    if (!data) return this.#createEmpty();
     if (data.length < HEADER_LENGTH) {
       // A journal is created by rename, so a short one was not written by us: unless it is empty or a prefix of
       // our magic, leave it alone.
@@ -323,10 +298,15 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
   }
 
   #createEmpty(): number {
-    const temp = join(this.directory, TEMP_FILE);
-    writeFileSync(temp, header(NODEDB_SCHEMA_VERSION), { mode: 0o600 });
-    renameSync(temp, this.#journalPath);
-    syncDirectory(this.directory);
+    const temp = this.#files.resolve(this.directory, TEMP_FILE);
+    const file = this.#files.open(temp, 'create', FILE_MODE);
+    try {
+      file.write(header(NODEDB_SCHEMA_VERSION), 0);
+    } finally {
+      file.close();
+    }
+    this.#files.rename(temp, this.#journalPath);
+    this.#files.syncDirectory(this.directory);
     return HEADER_LENGTH;
   }
 
@@ -370,12 +350,12 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
         kept: offset,
         dropped: data.length - offset,
       });
-      const fd = openSync(this.#journalPath, 'r+');
+      const file = this.#files.open(this.#journalPath, 'update');
       try {
-        ftruncateSync(fd, offset);
-        fsyncSync(fd);
+        file.truncate(offset);
+        file.sync();
       } finally {
-        closeSync(fd);
+        file.close();
       }
     }
     return offset;
@@ -403,7 +383,7 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
   override flush(): void {
     if (this.#pending.length === 0 || this.closed) return;
     const batch = this.#pending.length === 1 ? this.#pending[0]! : concatBytes(...this.#pending);
-    writeAll(this.#fd, batch, this.#fileSize);
+    this.#journal.write(batch, this.#fileSize);
     this.#fileSize += batch.length;
     this.#journalChanges += this.#pending.length;
     this.#pending = [];
@@ -420,8 +400,8 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
    * @example db.compact()
    */
   compact(): void {
-    const temp = join(this.directory, TEMP_FILE);
-    const fd = openSync(temp, 'w', 0o600);
+    const temp = this.#files.resolve(this.directory, TEMP_FILE);
+    const file = this.#files.open(temp, 'create', FILE_MODE);
     let size = 0;
     let kept = 0;
     try {
@@ -429,7 +409,7 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
       let chunkBytes = HEADER_LENGTH;
       const writeChunk = () => {
         const bytes = concatBytes(...chunk);
-        writeAll(fd, bytes, size);
+        file.write(bytes, size);
         size += bytes.length;
         chunk = [];
         chunkBytes = 0;
@@ -442,14 +422,14 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
         if (chunkBytes >= WRITE_CHUNK_BYTES) writeChunk();
       }
       writeChunk();
-      fsyncSync(fd);
+      file.sync();
     } finally {
-      closeSync(fd);
+      file.close();
     }
-    renameSync(temp, this.#journalPath);
-    syncDirectory(this.directory);
-    closeSync(this.#fd);
-    this.#fd = openSync(this.#journalPath, 'r+');
+    this.#files.rename(temp, this.#journalPath);
+    this.#files.syncDirectory(this.directory);
+    this.#journal.close();
+    this.#journal = this.#files.open(this.#journalPath, 'update');
     this.logger.debug('compacted node database', { changes: this.#journalChanges, kept });
     this.#fileSize = size;
     this.#journalChanges = kept;
@@ -467,46 +447,35 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
     } finally {
       this.timers.clearInterval(this.#flushTimer);
       try {
-        fsyncSync(this.#fd);
+        this.#journal.sync();
       } finally {
-        closeSync(this.#fd);
-        releaseLock(this.directory);
+        this.#journal.close();
+        releaseLock(this.#lock, this.directory);
       }
     }
   }
 }
 
-function acquireLock(directory: string): void {
+/** Locks `directory` against other processes (its `LOCK` file) and against a second open in this one. */
+function acquireLock(files: Files, directory: string): FileLock {
   if (openInProcess.has(directory)) {
     throw new NodeDatabaseError('ERR_NODEDB_LOCKED', `node database ${directory} is already open in this process`);
   }
-  const lockPath = join(directory, LOCK_FILE);
-  const pid = String(process.pid);
-  try {
-    writeFileSync(lockPath, pid, { flag: 'wx', mode: 0o600 });
-  } catch (err) {
-    if (errorCode(err) !== 'EEXIST') throw err;
-    const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-    if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
-      throw new NodeDatabaseError(
-        'ERR_NODEDB_LOCKED',
-        `node database ${directory} is in use by process ${owner} (remove ${lockPath} if that is wrong)`,
-      );
-    }
-    // Left behind by a process that died without closing (or an earlier run with our pid): take it over.
-    writeFileSync(lockPath, pid, { mode: 0o600 });
+  const lockPath = files.resolve(directory, LOCK_FILE);
+  const lock = files.lock(lockPath);
+  if ('heldBy' in lock) {
+    throw new NodeDatabaseError(
+      'ERR_NODEDB_LOCKED',
+      `node database ${directory} is in use by process ${lock.heldBy} (remove ${lockPath} if that is wrong)`,
+    );
   }
   openInProcess.add(directory);
+  return lock;
 }
 
-function releaseLock(directory: string): void {
+function releaseLock(lock: FileLock, directory: string): void {
   openInProcess.delete(directory);
-  const lockPath = join(directory, LOCK_FILE);
-  try {
-    if (readFileSync(lockPath, 'utf8') === String(process.pid)) rmSync(lockPath, { force: true });
-  } catch {
-    // Already gone: nothing to release.
-  }
+  lock.release();
 }
 
 /**
