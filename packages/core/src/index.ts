@@ -11,6 +11,7 @@ export {
   uintToBytes,
   utf8ToBytes,
 } from './bytes.ts';
+export { type Clock, ManualClock, systemClock, unrefTimer } from './clock.ts';
 export { crc32 } from './crc32.ts';
 export {
   DisconnectError,
@@ -90,14 +91,12 @@ export {
   rlpUint,
   rlpUtf8,
 } from './rlp.ts';
-export {
-  type ByteStream,
-  type DatagramAddress,
-  type DatagramSocket,
-  type DatagramTransport,
-  type DialOptions,
-  type StreamListener,
-  systemTimers,
-  type Timers,
-  type Transport,
+export type {
+  ByteStream,
+  DatagramAddress,
+  DatagramSocket,
+  DatagramTransport,
+  DialOptions,
+  StreamListener,
+  Transport,
 } from './stream.ts';

@@ -25,21 +25,6 @@ export interface ByteStream {
   destroy(): void;
 }
 
-/** The timer functions a connection uses: injectable so tests can count live timers. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/**
- * The runtime's own timers.
- * @example new RLPxConnection(stream, { privateKey, timers: systemTimers })
- */
-export const systemTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
-};
-
 /** A bound listener: where it listens, and how to stop accepting. */
 export interface StreamListener {
   /** The address actually bound (the real port when 0 was asked for). */

@@ -1,7 +1,14 @@
-import { AbortError, defaultLogger, type Logger, TimeoutError, TypedEventTarget } from '@devp2p/core';
+import {
+  AbortError,
+  type Clock,
+  defaultLogger,
+  type Logger,
+  systemClock,
+  TimeoutError,
+  TypedEventTarget,
+} from '@devp2p/core';
 import { Node } from '@devp2p/enode';
 import { lookupHost } from './adapters/node-dns.ts';
-import { type Clock, systemClock } from './clock.ts';
 import {
   CANDIDATE_DISCARD_LIMIT,
   CANDIDATE_PAUSE_MS,

@@ -1,5 +1,4 @@
 export { lookupHost } from './adapters/node-dns.ts';
-export { type Clock, ManualClock, systemClock } from './clock.ts';
 export {
   CANDIDATE_DISCARD_LIMIT,
   CANDIDATE_PAUSE_MS,

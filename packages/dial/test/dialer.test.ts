@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TimeoutError } from '@devp2p/core';
+import { ManualClock, TimeoutError } from '@devp2p/core';
 import { Node, type NodeAddress } from '@devp2p/enode';
 import {
   CANDIDATE_DISCARD_LIMIT,
@@ -15,7 +15,6 @@ import {
   INITIAL_RESOLVE_DELAY_MS,
   lookupHost,
   MAX_RESOLVE_DELAY_MS,
-  ManualClock,
 } from '../src/index.ts';
 import { FakeHost, listSource, makeNode, makeNodes, refused } from './helpers.ts';
 
@@ -44,27 +43,6 @@ describe('constants match geth', () => {
     assert.equal(INITIAL_RESOLVE_DELAY_MS, 60_000);
     assert.equal(MAX_RESOLVE_DELAY_MS, 3_600_000);
     assert.equal(DIAL_STATS_LOG_INTERVAL_MS, 10_000);
-  });
-});
-
-describe('ManualClock', () => {
-  it('fires timers in due order as time advances, and counts the pending ones', async () => {
-    const clock = new ManualClock(0);
-    const fired: string[] = [];
-    clock.setTimeout(() => fired.push(`b@${clock.now()}`), 20);
-    clock.setTimeout(() => {
-      fired.push(`a@${clock.now()}`);
-      clock.setTimeout(() => fired.push(`c@${clock.now()}`), 5);
-    }, 10);
-    const cleared = clock.setTimeout(() => fired.push('never'), 1);
-    clock.clearTimeout(cleared);
-    assert.equal(clock.pendingTimers, 2);
-    await clock.advance(15);
-    assert.deepEqual(fired, ['a@10', 'c@15']);
-    await clock.advance(100);
-    assert.deepEqual(fired, ['a@10', 'c@15', 'b@20']);
-    assert.equal(clock.now(), 115);
-    assert.equal(clock.pendingTimers, 0);
   });
 });
 

@@ -3,7 +3,7 @@
  * revalidation): the timers it clears at once on close, the sleeps close cuts short, and the closed state every
  * request checks. Protocol-neutral.
  */
-import { AbortError, ConnectionClosedError, type Timers } from '@devp2p/core';
+import { AbortError, type Clock, ConnectionClosedError } from '@devp2p/core';
 
 /** The error of requests cut short by closing the service (`Discv4.close`). */
 export function closedError(): ConnectionClosedError {
@@ -15,13 +15,13 @@ export function closedError(): ConnectionClosedError {
  * @example const timer = lifecycle.setTimeout(tick, 1_000)
  */
 export class Lifecycle {
-  readonly #timers: Timers;
+  readonly #timers: Clock;
   readonly #liveTimers = new Set<unknown>();
   readonly #cancelers = new Set<() => void>();
   readonly #closing = new AbortController();
   #closed = false;
 
-  constructor(timers: Timers) {
+  constructor(timers: Clock) {
     this.#timers = timers;
   }
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConnectionClosedError } from '@devp2p/core';
+import { ConnectionClosedError, systemClock } from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { MemoryNodeDatabase, Node } from '@devp2p/enode';
-import { countingTimers } from '@devp2p/test-utils';
+import { countingClock } from '@devp2p/test-utils';
 import { udpTransport } from '@devp2p/transport-node';
 import {
   BOND_EXPIRATION_MS,
@@ -17,13 +17,13 @@ import { Harness, nowSeconds, sleep } from './helpers.ts';
 
 describe('Discv4 lifecycle', () => {
   it('close() releases the socket, timers and pending replies, and fails running calls', async () => {
-    const timers = countingTimers();
+    const timers = countingClock();
     const silent = await Harness.create();
     const discv4 = await Discv4.start({
       privateKey: generatePrivateKey(),
       transport: udpTransport,
       host: '127.0.0.1',
-      timers,
+      clock: timers,
       bootnodes: [Node.fromPublicKey(silent.publicKey, { ip: '127.0.0.1', udp: silent.socket.address.port })],
     });
     const pending = discv4.ping(
@@ -70,14 +70,14 @@ describe('Discv4 lifecycle', () => {
 
   it('bonds expire after 24 h (injected clock); requestENR and resolve fetch the record', async () => {
     const clock = { now: Date.now() };
-    const db = new MemoryNodeDatabase({ now: () => clock.now });
+    const db = new MemoryNodeDatabase({ clock: { ...systemClock, now: () => clock.now } });
     const a = await Discv4.start({ privateKey: generatePrivateKey(), transport: udpTransport, host: '127.0.0.1' });
     const b = await Discv4.start({
       privateKey: generatePrivateKey(),
       transport: udpTransport,
       host: '127.0.0.1',
       db,
-      now: () => clock.now,
+      clock: { ...systemClock, now: () => clock.now },
     });
     const record = await a.requestENR(b.self);
     assert.ok(record.id.equals(b.localNode.id));
@@ -100,13 +100,13 @@ describe('Discv4 lifecycle', () => {
   });
 
   it(`a ping flood from ${MAX_PENDING_REPLIES + 200} identities holds pending replies at ${MAX_PENDING_REPLIES}`, async () => {
-    const timers = countingTimers();
+    const timers = countingClock();
     // A long reply deadline keeps every ping-back pending for the whole flood.
     const discv4 = await Discv4.start({
       privateKey: generatePrivateKey(),
       transport: udpTransport,
       host: '127.0.0.1',
-      timers,
+      clock: timers,
       respTimeoutMs: 60_000,
     });
     const target = discv4.address;

@@ -24,7 +24,7 @@ function fixture(): { table: Table; clock: { now: number } } {
     return seed / 2147483647;
   };
   const self = NodeId.fromPublicKey(publicKeyFromPrivate(generatePrivateKey()));
-  return { table: new Table(self, { now: () => clock.now, random, pingIntervalMs: 1_000 }), clock };
+  return { table: new Table(self, { clock: { now: () => clock.now }, random, pingIntervalMs: 1_000 }), clock };
 }
 
 /** Public nodes in distinct /24s, falling into `bucket`. */

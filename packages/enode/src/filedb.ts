@@ -214,7 +214,7 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
   #fileSize: number;
   #journalChanges = 0;
   #pending: Uint8Array[] = [];
-  #flushTimer: unknown;
+  readonly #stopFlushing: () => void;
 
   private constructor(directory: string, files: Files, lock: FileLock, options: FileNodeDatabaseOptions) {
     super(options);
@@ -232,13 +232,13 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
       this.#journal.close();
       throw err;
     }
-    this.#flushTimer = this.timers.setInterval(() => {
+    this.#stopFlushing = this.repeat(options.flushInterval ?? NODEDB_FLUSH_INTERVAL_MS, () => {
       try {
         this.flush();
       } catch (err) {
         this.logger.error('node database flush failed; will retry', { reason: (err as Error).message });
       }
-    }, options.flushInterval ?? NODEDB_FLUSH_INTERVAL_MS);
+    });
   }
 
   /**
@@ -445,7 +445,7 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
     try {
       super.close();
     } finally {
-      this.timers.clearInterval(this.#flushTimer);
+      this.#stopFlushing();
       try {
         this.#journal.sync();
       } finally {

@@ -47,7 +47,6 @@ export {
   type NodeDatabase,
   type NodeDatabaseChange,
   type NodeDatabaseOptions,
-  type NodeDatabaseTimers,
 } from './nodedb.ts';
 export {
   generateNodeKey,

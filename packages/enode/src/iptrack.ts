@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@devp2p/core';
 import type { Endpoint } from './node.ts';
 
 /**
@@ -18,7 +19,7 @@ export const IPTRACK_MIN_STATEMENTS = 10;
 
 /**
  * Options for {@link IpTracker}; the defaults are geth's.
- * @example new IpTracker({ minStatements: 3, now: () => fakeTime })
+ * @example new IpTracker({ minStatements: 3, clock: new ManualClock() })
  */
 export interface IpTrackerOptions {
   /** Statement lifetime in ms (default {@link IPTRACK_WINDOW_MS}). */
@@ -27,8 +28,8 @@ export interface IpTrackerOptions {
   contactWindow?: number;
   /** Statements needed before predicting (default {@link IPTRACK_MIN_STATEMENTS}). */
   minStatements?: number;
-  /** Clock in ms (default `Date.now`). */
-  now?: () => number;
+  /** Clock for statement ages (default {@link systemClock}). */
+  clock?: Pick<Clock, 'now'>;
 }
 
 interface Statement {
@@ -60,7 +61,8 @@ export class IpTracker {
     this.#window = options.window ?? IPTRACK_WINDOW_MS;
     this.#contactWindow = options.contactWindow ?? IPTRACK_CONTACT_WINDOW_MS;
     this.#minStatements = options.minStatements ?? IPTRACK_MIN_STATEMENTS;
-    this.#now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.#now = () => clock.now();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { defaultLogger, equalBytes, type Logger, type RlpInput } from '@devp2p/core';
+import { type Clock, defaultLogger, equalBytes, type Logger, type RlpInput, systemClock } from '@devp2p/core';
 import { compressPublicKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { ENR_MAX_SIZE, ENR_V4_SCHEME, Enr, type EnrEntries, encodeEnrEntry } from './enr.ts';
 import { EnrError } from './errors.ts';
@@ -36,9 +36,9 @@ function signedSize(unsignedSize: number): number {
 export interface LocalNodeOptions {
   /** Where the sequence number persists (default: a fresh in-memory database, i.e. nothing persists). */
   db?: NodeDatabase;
-  /** Clock in ms (default `Date.now`): the first sequence number is the time in ms, as in geth. */
-  now?: () => number;
-  /** Endpoint predictor settings (defaults are geth's); its clock defaults to `now`. */
+  /** Clock (default {@link systemClock}): the first sequence number is its time in ms, as in geth. */
+  clock?: Pick<Clock, 'now'>;
+  /** Endpoint predictor settings (defaults are geth's); its clock defaults to `clock`. */
   ipTracker?: IpTrackerOptions;
   /** Logger (default: silent unless `DEBUG` names devp2p). */
   logger?: Logger;
@@ -133,11 +133,11 @@ export class LocalNode {
     this.id = NodeId.fromPublicKey(this.publicKey);
     this.db = options.db ?? new MemoryNodeDatabase();
     this.#logger = options.logger ?? defaultLogger().child('localnode');
-    const now = options.now ?? Date.now;
-    const trackerOptions = { now, ...options.ipTracker };
+    const clock = options.clock ?? systemClock;
+    const trackerOptions = { clock, ...options.ipTracker };
     this.#endpoint4 = new EndpointSource(new IpTracker(trackerOptions));
     this.#endpoint6 = new EndpointSource(new IpTracker(trackerOptions));
-    this.#seq = this.db.localSeq(this.id) ?? BigInt(now());
+    this.#seq = this.db.localSeq(this.id) ?? BigInt(clock.now());
   }
 
   /**

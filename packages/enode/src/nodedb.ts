@@ -1,4 +1,13 @@
-import { bytesToHex, defaultLogger, equalBytes, hexToBytes, type Logger } from '@devp2p/core';
+import {
+  bytesToHex,
+  type Clock,
+  defaultLogger,
+  equalBytes,
+  hexToBytes,
+  type Logger,
+  systemClock,
+  unrefTimer,
+} from '@devp2p/core';
 import { Enr } from './enr.ts';
 import { NodeDatabaseError } from './errors.ts';
 import { NodeId } from './id.ts';
@@ -73,25 +82,17 @@ export interface NodeDatabase {
 }
 
 /**
- * Timer functions, injectable so tests drive expiry and flushing without waiting.
- * @example const timers: NodeDatabaseTimers = { setInterval: (fn, ms) => fake.every(ms, fn), clearInterval: (h) => fake.cancel(h) }
- */
-export interface NodeDatabaseTimers {
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
-/**
  * Options shared by both node databases.
- * @example new MemoryNodeDatabase({ now: () => clock.now })
+ * @example new MemoryNodeDatabase({ clock: new ManualClock() })
  */
 export interface NodeDatabaseOptions {
-  /** Clock in ms (default `Date.now`). */
-  now?: () => number;
+  /**
+   * Clock for node ages, expiry and flushing (default {@link systemClock}; its timers are unref'd where the runtime
+   * allows, so they never keep a process alive).
+   */
+  clock?: Clock;
   /** Logger (default: silent unless `DEBUG` names devp2p). */
   logger?: Logger;
-  /** Timers for expiry and flushing (default: the runtime's, unref'd so they never keep a process alive). */
-  timers?: NodeDatabaseTimers;
 }
 
 /**
@@ -148,21 +149,6 @@ function idHex(id: Uint8Array): string {
   return bytesToHex(id);
 }
 
-/** Deno's global timers are numbers, unref'd through `Deno.unrefTimer`; Node's and Bun's are objects. */
-const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
-
-const defaultTimers: NodeDatabaseTimers = {
-  setInterval(callback, ms) {
-    const handle: unknown = setInterval(callback, ms);
-    if (typeof handle === 'number') deno?.unrefTimer?.(handle);
-    else (handle as { unref?(): void }).unref?.();
-    return handle;
-  },
-  clearInterval(handle) {
-    clearInterval(handle as ReturnType<typeof setInterval>);
-  },
-};
-
 function checkTime(label: string, time: number): number {
   if (!Number.isSafeInteger(time) || time < 0) throw new RangeError(`${label}: expected a time in ms, got ${time}`);
   return time;
@@ -193,20 +179,21 @@ export class MemoryNodeDatabase implements NodeDatabase {
   /** Entries with a record, for uniform random sampling in seeds(). */
   readonly #sampled: Entry[] = [];
   readonly #localSeq = new Map<string, bigint>();
-  readonly #timers: NodeDatabaseTimers;
-  #expirer: unknown;
+  readonly #clock: Clock;
+  #stopExpirer: (() => void) | undefined;
   #closed = false;
   /** Records + endpoints + local sequence numbers, kept current by apply(). */
   #liveFacts = 0;
-  /** Clock in ms. */
+  /** The clock's time in ms. */
   protected readonly now: () => number;
   /** This database's logger. */
   protected readonly logger: Logger;
 
   constructor(options: NodeDatabaseOptions = {}) {
-    this.now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.#clock = clock;
+    this.now = () => clock.now();
     this.logger = options.logger ?? defaultLogger().child('nodedb');
-    this.#timers = options.timers ?? defaultTimers;
   }
 
   /**
@@ -553,14 +540,14 @@ export class MemoryNodeDatabase implements NodeDatabase {
   }
 
   #ensureExpirer(): void {
-    if (this.#expirer !== undefined || this.#closed) return;
-    this.#expirer = this.#timers.setInterval(() => {
+    if (this.#stopExpirer !== undefined || this.#closed) return;
+    this.#stopExpirer = this.repeat(NODEDB_CLEANUP_CYCLE_MS, () => {
       try {
         this.expireNodes();
       } catch (err) {
         this.logger.error('node expiry failed', { reason: (err as Error).message });
       }
-    }, NODEDB_CLEANUP_CYCLE_MS);
+    });
   }
 
   /**
@@ -587,13 +574,31 @@ export class MemoryNodeDatabase implements NodeDatabase {
       this.flush();
     } finally {
       this.#closed = true;
-      if (this.#expirer !== undefined) this.#timers.clearInterval(this.#expirer);
-      this.#expirer = undefined;
+      this.#stopExpirer?.();
+      this.#stopExpirer = undefined;
     }
   }
 
-  /** Timers in use, for subclasses that schedule flushes. */
-  protected get timers(): NodeDatabaseTimers {
-    return this.#timers;
+  /**
+   * Runs `callback` every `ms` on the clock (each run re-arms an unref'd timer) until the returned function is
+   * called; for expiry here and for subclasses' flushes.
+   */
+  protected repeat(ms: number, callback: () => void): () => void {
+    const clock = this.#clock;
+    let handle: unknown;
+    let stopped = false;
+    const arm = (): void => {
+      handle = clock.setTimeout(() => {
+        if (stopped) return;
+        arm();
+        callback();
+      }, ms);
+      unrefTimer(handle);
+    };
+    arm();
+    return () => {
+      stopped = true;
+      clock.clearTimeout(handle);
+    };
   }
 }

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type LogRecord } from '@devp2p/core';
 import { FileNodeDatabase } from '../src/index.ts';
-import { cheapNode, fakeTimers, idFor, prng, tempDir, testSeed } from './helpers.ts';
+import { cheapNode, fakeClock, idFor, prng, tempDir, testSeed } from './helpers.ts';
 
 const WRITER = fileURLToPath(new URL('./fixtures/nodedb-writer.ts', import.meta.url));
 /**
@@ -93,7 +93,7 @@ describe('file node database: crash safety', () => {
         await exited;
       }
       if (existsSync(join(dir, 'nodes.db.tmp'))) killedMidCompaction++;
-      const db = FileNodeDatabase.open(dir, { logger, timers: fakeTimers() });
+      const db = FileNodeDatabase.open(dir, { logger, clock: fakeClock() });
       try {
         const count = db.size;
         const context = `round ${round} (seed ${rand.seed}): ${count} nodes`;

@@ -15,7 +15,7 @@ import {
   NodeKeyError,
   saveNodeKey,
 } from '../src/index.ts';
-import { cheapNode, fakeTimers, memoryFiles } from './helpers.ts';
+import { cheapNode, fakeClock, memoryFiles } from './helpers.ts';
 
 describe('files adapter', () => {
   it('the node key is saved, loaded and created through the given files', () => {
@@ -33,7 +33,7 @@ describe('files adapter', () => {
 
   it('the node database journals, compacts, reopens and locks through the given files', () => {
     const files = memoryFiles();
-    const options = { files, timers: fakeTimers(), compactMinChanges: 4, flushMaxChanges: 1 };
+    const options = { files, clock: fakeClock(), compactMinChanges: 4, flushMaxChanges: 1 };
     const db = FileNodeDatabase.open('nodes', options);
     assert.equal(db.directory, '/memory/nodes');
     assert.throws(

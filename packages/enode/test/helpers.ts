@@ -66,26 +66,35 @@ export function cheapNode(i: number, seq = 1n): Node {
   return Node.fromTrustedRecord(Enr.create({ ip, tcp: 30303, udp: 30303 + (i % 7) }, seq), idFor(i));
 }
 
-/** Fake timers recording the intervals a database schedules; `fire(ms)` runs the callbacks with that period. */
-export function fakeTimers(): {
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
+/**
+ * A clock whose timers fire only when told: `fire(ms)` runs the callbacks set with that delay (a database's expiry
+ * and flush periods); `now` is the given function's.
+ */
+export function fakeClock(now: () => number = Date.now): {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
   fire(ms: number): void;
   active(): number[];
 } {
   const timers = new Map<number, { callback: () => void; ms: number }>();
   let nextHandle = 1;
   return {
-    setInterval(callback, ms) {
+    now,
+    setTimeout(callback, ms) {
       const handle = nextHandle++;
       timers.set(handle, { callback, ms });
       return handle;
     },
-    clearInterval(handle) {
+    clearTimeout(handle) {
       timers.delete(handle as number);
     },
     fire(ms) {
-      for (const timer of [...timers.values()]) if (timer.ms === ms) timer.callback();
+      for (const [handle, timer] of [...timers]) {
+        if (timer.ms !== ms) continue;
+        timers.delete(handle);
+        timer.callback();
+      }
     },
     active: () => [...timers.values()].map((t) => t.ms),
   };

@@ -15,7 +15,7 @@ import {
   Node,
   NodeId,
 } from '../src/index.ts';
-import { fakeTimers, tempDir } from './helpers.ts';
+import { fakeClock, tempDir } from './helpers.ts';
 
 const temp = tempDir();
 after(temp.cleanup);
@@ -26,7 +26,7 @@ const T0 = 1_700_000_000_000;
 describe('LocalNode: record and sequence number', () => {
   it('starts from the time in ms when nothing is stored, and signs lazily', () => {
     const db = new MemoryNodeDatabase();
-    const local = new LocalNode(key, { db, now: () => T0 });
+    const local = new LocalNode(key, { db, clock: { now: () => T0 } });
     assert.equal(local.id.hex, NodeId.fromPublicKey(publicKeyFromPrivate(key)).hex);
     assert.equal(local.seq, BigInt(T0));
     const node = local.node;
@@ -40,7 +40,7 @@ describe('LocalNode: record and sequence number', () => {
   });
 
   it('bumps the sequence number once per batch of changes, and not for no-op sets', () => {
-    const local = new LocalNode(key, { now: () => T0 });
+    const local = new LocalNode(key, { clock: { now: () => T0 } });
     const first = local.node.seq;
     local.set({ tcp: 30303 });
     local.set({ tcp: 30304, plugin: [1, 'x'] });
@@ -57,7 +57,7 @@ describe('LocalNode: record and sequence number', () => {
   });
 
   it('refuses managed keys and records over 300 bytes without changing anything', () => {
-    const local = new LocalNode(key, { now: () => T0 });
+    const local = new LocalNode(key, { clock: { now: () => T0 } });
     const before = local.node;
     for (const k of ['ip', 'ip6', 'udp', 'udp6', 'id', 'secp256k1']) {
       assert.throws(() => local.set({ [k]: 1 }), TypeError, k);
@@ -83,9 +83,9 @@ describe('LocalNode: record and sequence number', () => {
   it('never goes back in sequence across restarts (seq kept in the node database)', () => {
     const dir = join(temp.dir, 'restart');
     let clock = T0;
-    const open = () => FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    const open = () => FileNodeDatabase.open(dir, { clock: fakeClock() });
     let db = open();
-    let local = new LocalNode(key, { db, now: () => clock });
+    let local = new LocalNode(key, { db, clock: { now: () => clock } });
     local.set({ tcp: 1 });
     for (let i = 0; i < 5; i++) {
       local.set({ tcp: 2 + i });
@@ -96,7 +96,7 @@ describe('LocalNode: record and sequence number', () => {
     // The clock went backwards (NTP step, a new machine): the stored seq still wins.
     clock = T0 - 60_000;
     db = open();
-    local = new LocalNode(key, { db, now: () => clock });
+    local = new LocalNode(key, { db, clock: { now: () => clock } });
     assert.equal(local.seq, last);
     assert.ok(local.node.seq > last);
     db.close();
@@ -109,7 +109,7 @@ describe('LocalNode: endpoint', () => {
 
   it('uses fallbacks until enough peers agree, then the majority endpoint', () => {
     let clock = T0;
-    const local = new LocalNode(key, { now: () => clock });
+    const local = new LocalNode(key, { clock: { now: () => clock } });
     local.setFallbackIp('127.0.0.1');
     local.setFallbackUdp(30303);
     assert.deepEqual([local.node.ip, local.node.udp], ['127.0.0.1', 30303]);
@@ -128,7 +128,7 @@ describe('LocalNode: endpoint', () => {
   });
 
   it('keeps a static IP whatever peers say, per address family', () => {
-    const local = new LocalNode(key, { now: () => T0 });
+    const local = new LocalNode(key, { clock: { now: () => T0 } });
     local.setStaticIp('203.0.113.1');
     local.setFallbackUdp(30303);
     for (const from of peers(20)) local.udpEndpointStatement(from, { ip: '192.0.2.2', port: 5555 });
@@ -142,7 +142,7 @@ describe('LocalNode: endpoint', () => {
   });
 
   it('never throws at the packet handler when a prediction would overflow the record', () => {
-    const local = new LocalNode(key, { now: () => T0, logger: silentLogger });
+    const local = new LocalNode(key, { clock: { now: () => T0 }, logger: silentLogger });
     for (let n = 200; n > 0; n--) {
       try {
         local.set({ big: new Uint8Array(n) });
@@ -164,7 +164,7 @@ describe('LocalNode: endpoint', () => {
   });
 
   it('ignores malformed statements (network input)', () => {
-    const local = new LocalNode(key, { now: () => T0 });
+    const local = new LocalNode(key, { clock: { now: () => T0 } });
     const before = local.node;
     local.udpEndpointStatement({ ip: 'garbage', port: 1 }, { ip: '203.0.113.7', port: 1 });
     local.udpEndpointStatement({ ip: '198.51.100.1', port: 1 }, { ip: '203.0.113.7', port: 0 });
@@ -179,7 +179,7 @@ describe('LocalNode: endpoint', () => {
 describe('IpTracker', () => {
   it('counts one vote per host and predicts the majority', () => {
     let clock = 0;
-    const tracker = new IpTracker({ minStatements: 3, now: () => clock });
+    const tracker = new IpTracker({ minStatements: 3, clock: { now: () => clock } });
     tracker.addStatement('h1', { ip: '1.1.1.1', port: 1 });
     tracker.addStatement('h1', { ip: '1.1.1.1', port: 1 });
     tracker.addStatement('h1', { ip: '1.1.1.1', port: 1 });
@@ -197,7 +197,7 @@ describe('IpTracker', () => {
 
   it('predicts full-cone NAT from statements of hosts we did not contact first', () => {
     let clock = 0;
-    const tracker = new IpTracker({ now: () => clock });
+    const tracker = new IpTracker({ clock: { now: () => clock } });
     tracker.addContact('h1');
     clock += 10;
     tracker.addStatement('h1', { ip: '1.1.1.1', port: 1 });

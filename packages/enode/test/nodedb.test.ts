@@ -16,7 +16,7 @@ import {
   NodeDatabaseError,
   openNodeDatabase,
 } from '../src/index.ts';
-import { cheapNode, fakeTimers, idFor, tempDir } from './helpers.ts';
+import { cheapNode, fakeClock, idFor, tempDir } from './helpers.ts';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -28,8 +28,8 @@ const freshDir = () => join(temp.dir, `db${dirCount++}`);
 
 /** The same behavioural tests run against both implementations. */
 const implementations: [string, (now: () => number) => NodeDatabase][] = [
-  ['memory', (now) => new MemoryNodeDatabase({ now, timers: fakeTimers() })],
-  ['file', (now) => FileNodeDatabase.open(freshDir(), { now, timers: fakeTimers() })],
+  ['memory', (now) => new MemoryNodeDatabase({ clock: fakeClock(now) })],
+  ['file', (now) => FileNodeDatabase.open(freshDir(), { clock: fakeClock(now) })],
 ];
 
 for (const [name, open] of implementations) {
@@ -166,11 +166,11 @@ for (const [name, open] of implementations) {
 
     it('runs expiry hourly once pongs are asked for, as geth', () => {
       let now = 10 * DAY;
-      const timers = fakeTimers();
+      const timers = fakeClock(() => now);
       const db: NodeDatabase =
         name === 'memory'
-          ? new MemoryNodeDatabase({ now: () => now, timers })
-          : FileNodeDatabase.open(freshDir(), { now: () => now, timers });
+          ? new MemoryNodeDatabase({ clock: timers })
+          : FileNodeDatabase.open(freshDir(), { clock: timers });
       try {
         const node = cheapNode(1);
         db.updateNode(node);
@@ -204,7 +204,7 @@ describe('node database (file): persistence', () => {
     const dir = freshDir();
     const key = generatePrivateKey();
     const signed = Node.fromRecord(Enr.create({ ip: '10.9.9.9', tcp: 1, udp: 2, zz: [1, [2]] }, 5n).sign(key));
-    let db = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    let db = FileNodeDatabase.open(dir, { clock: fakeClock() });
     db.updateNode(signed);
     db.updateNode(cheapNode(1));
     db.updateLastPongReceived(signed.id, '10.9.9.9', 12345);
@@ -212,7 +212,7 @@ describe('node database (file): persistence', () => {
     db.storeLocalSeq(idFor(99), 77n);
     db.deleteNode(cheapNode(1).id);
     db.close();
-    db = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    db = FileNodeDatabase.open(dir, { clock: fakeClock() });
     try {
       assert.equal(db.size, 1);
       const back = db.node(signed.id)!;
@@ -230,8 +230,8 @@ describe('node database (file): persistence', () => {
 
   it('batches writes: nothing hits the file until a flush, the timer or the batch limit', () => {
     const dir = freshDir();
-    const timers = fakeTimers();
-    const db = FileNodeDatabase.open(dir, { timers, flushMaxChanges: 50 });
+    const timers = fakeClock();
+    const db = FileNodeDatabase.open(dir, { clock: timers, flushMaxChanges: 50 });
     const journal = join(dir, 'nodes.db');
     const empty = statSync(journal).size;
     db.updateNode(cheapNode(1));
@@ -249,7 +249,7 @@ describe('node database (file): persistence', () => {
 
   it('compacts a journal dominated by overwritten facts', () => {
     const dir = freshDir();
-    const db = FileNodeDatabase.open(dir, { timers: fakeTimers(), compactMinChanges: 100, flushMaxChanges: 10 });
+    const db = FileNodeDatabase.open(dir, { clock: fakeClock(), compactMinChanges: 100, flushMaxChanges: 10 });
     const node = cheapNode(1);
     db.updateNode(node);
     for (let t = 1; t <= 1000; t++) db.updateLastPongReceived(node.id, node.ip!, t);
@@ -257,7 +257,7 @@ describe('node database (file): persistence', () => {
     const size = statSync(join(dir, 'nodes.db')).size;
     assert.ok(size < 100 * 40, `journal stays small (${size} bytes)`);
     db.close();
-    const again = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    const again = FileNodeDatabase.open(dir, { clock: fakeClock() });
     assert.equal(again.lastPongReceived(node.id, node.ip!), 1000);
     assert.ok(again.node(node.id));
     again.close();
@@ -265,14 +265,14 @@ describe('node database (file): persistence', () => {
 
   it('truncates a torn or corrupt tail and keeps everything before it', () => {
     const dir = freshDir();
-    const db = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    const db = FileNodeDatabase.open(dir, { clock: fakeClock() });
     for (let i = 0; i < 10; i++) db.updateNode(cheapNode(i));
     db.close();
     const journal = join(dir, 'nodes.db');
     const good = statSync(journal).size;
     // A torn entry: a plausible header and half a payload.
     appendFileSync(journal, Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 40, 1, 2, 3));
-    let reopened = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    let reopened = FileNodeDatabase.open(dir, { clock: fakeClock() });
     assert.equal(reopened.size, 10);
     reopened.close();
     assert.equal(statSync(journal).size, good, 'the torn tail is cut off');
@@ -280,18 +280,18 @@ describe('node database (file): persistence', () => {
     const bytes = new Uint8Array(readFileSync(journal));
     bytes[bytes.length - 3]! ^= 0x55;
     writeFileSync(journal, bytes);
-    reopened = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    reopened = FileNodeDatabase.open(dir, { clock: fakeClock() });
     assert.equal(reopened.size, 9);
     reopened.updateNode(cheapNode(9));
     reopened.close();
-    reopened = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    reopened = FileNodeDatabase.open(dir, { clock: fakeClock() });
     assert.equal(reopened.size, 10, 'writes after a truncation land on a clean journal');
     reopened.close();
   });
 
   it('refuses a database written by a newer schema, and files that are not one', () => {
     const dir = freshDir();
-    FileNodeDatabase.open(dir, { timers: fakeTimers() }).close();
+    FileNodeDatabase.open(dir, { clock: fakeClock() }).close();
     const journal = join(dir, 'nodes.db');
     const bytes = new Uint8Array(readFileSync(journal));
     // Version NODEDB_SCHEMA_VERSION + 1 with a matching header checksum.
@@ -318,7 +318,7 @@ describe('node database (file): persistence', () => {
 
   it('discards a database from an older schema (the node set is a cache, as in geth)', () => {
     const dir = freshDir();
-    const db = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    const db = FileNodeDatabase.open(dir, { clock: fakeClock() });
     db.updateNode(cheapNode(1));
     db.close();
     const journal = join(dir, 'nodes.db');
@@ -326,18 +326,18 @@ describe('node database (file): persistence', () => {
     new DataView(bytes.buffer).setUint32(8, 0);
     new DataView(bytes.buffer).setUint32(12, crc32(bytes.subarray(0, 12)));
     writeFileSync(journal, bytes);
-    const reopened = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    const reopened = FileNodeDatabase.open(dir, { clock: fakeClock() });
     assert.equal(reopened.size, 0);
     reopened.updateNode(cheapNode(2));
     reopened.close();
-    const again = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    const again = FileNodeDatabase.open(dir, { clock: fakeClock() });
     assert.equal(again.size, 1);
     again.close();
   });
 
   it('locks the directory against a second open', () => {
     const dir = freshDir();
-    const db = FileNodeDatabase.open(dir, { timers: fakeTimers() });
+    const db = FileNodeDatabase.open(dir, { clock: fakeClock() });
     assert.throws(
       () => FileNodeDatabase.open(dir),
       (err: unknown) => err instanceof NodeDatabaseError && err.code === 'ERR_NODEDB_LOCKED',
@@ -345,14 +345,14 @@ describe('node database (file): persistence', () => {
     db.close();
     // A lock left by a process that no longer exists is taken over.
     writeFileSync(join(dir, 'LOCK'), '2147483646');
-    FileNodeDatabase.open(dir, { timers: fakeTimers() }).close();
+    FileNodeDatabase.open(dir, { clock: fakeClock() }).close();
   });
 
   it('opens in memory without a directory', () => {
     const db = openNodeDatabase(undefined);
     assert.ok(db instanceof MemoryNodeDatabase && !(db instanceof FileNodeDatabase));
     db.close();
-    const file = openNodeDatabase(freshDir(), { timers: fakeTimers() });
+    const file = openNodeDatabase(freshDir(), { clock: fakeClock() });
     assert.ok(file instanceof FileNodeDatabase);
     file.close();
   });
@@ -361,7 +361,7 @@ describe('node database (file): persistence', () => {
     const COUNT = 100_000;
     const dir = freshDir();
     const now = 50 * DAY;
-    let db = FileNodeDatabase.open(dir, { now: () => now, timers: fakeTimers() });
+    let db = FileNodeDatabase.open(dir, { clock: fakeClock(() => now) });
     for (let i = 0; i < COUNT; i++) {
       const node = cheapNode(i);
       db.updateNode(node);
@@ -369,7 +369,7 @@ describe('node database (file): persistence', () => {
       db.updateLastPongReceived(node.id, node.ip!, i % 3 === 0 ? now - HOUR : now - 20 * DAY);
     }
     db.close();
-    db = FileNodeDatabase.open(dir, { now: () => now, timers: fakeTimers() });
+    db = FileNodeDatabase.open(dir, { clock: fakeClock(() => now) });
     try {
       assert.equal(db.size, COUNT);
       for (const i of [0, 1, 4242, 77_777, COUNT - 1]) {

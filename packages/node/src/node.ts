@@ -1,6 +1,7 @@
 import {
   AbortError,
   type AnyProtocol,
+  type Clock,
   type DatagramTransport,
   type DisconnectError,
   type DisconnectInitiator,
@@ -8,11 +9,12 @@ import {
   defaultLogger,
   disconnectReasonName,
   type Logger,
+  systemClock,
   type Transport,
   TypedEventTarget,
 } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
-import { type Clock, Dialer, type DialOutcome, systemClock } from '@devp2p/dial';
+import { Dialer, type DialOutcome } from '@devp2p/dial';
 import { Discv4 } from '@devp2p/discovery';
 import {
   LocalNode,
@@ -167,7 +169,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     this.#log = config.logger ?? defaultLogger();
     this.#clock = config.clock ?? systemClock;
     this.#sources = [...(config.discovery === false ? [] : (config.discovery?.sources ?? []))];
-    this.localNode = new LocalNode(privateKey, { db, logger: this.#log.child('localnode') });
+    this.localNode = new LocalNode(privateKey, { db, clock: this.#clock, logger: this.#log.child('localnode') });
     const nat = config.nat ?? 'none';
     if (nat !== 'none') this.localNode.setStaticIp(nat.extIp);
     const clock = this.#clock;
@@ -197,8 +199,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       logger: this.#log,
       transport: config.transport ?? tcpTransport,
       dialer: this.dialer,
-      timers: clock,
-      now: () => clock.now(),
+      clock,
       // Discovery starts once the TCP port is in our record, so its first packets announce it (geth's order).
       ...(discoveryOn ? { onListening: () => this.#startDiscovery() } : {}),
     });
@@ -300,8 +301,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       localNode: this.localNode,
       bootnodes: (this.#config.bootnodes ?? []).map((n, i) => toNode(n, `bootnodes[${i}]`)),
       ...(this.#config.netRestrict ? { netRestrict: new NetList(this.#config.netRestrict) } : {}),
-      now: () => this.#clock.now(),
-      timers: this.#clock,
+      clock: this.#clock,
       logger: this.#log,
     });
   }
@@ -343,7 +343,9 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
 export function createNode(config: NodeConfig = {}): DevP2PNode {
   const { datadir } = config;
   // The database first: opening it creates the data directory the key file goes in.
-  const db = datadir === undefined ? new MemoryNodeDatabase() : openNodeDatabase(joinPath(datadir, 'nodes'));
+  const dbOptions = config.clock === undefined ? {} : { clock: config.clock };
+  const db =
+    datadir === undefined ? new MemoryNodeDatabase(dbOptions) : openNodeDatabase(joinPath(datadir, 'nodes'), dbOptions);
   try {
     const privateKey =
       config.privateKey ??

@@ -16,7 +16,7 @@ import { generatePrivateKey } from '@devp2p/crypto';
 import type { LocalNode, Node } from '@devp2p/enode';
 import { eth, sepolia } from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
-import { countingTimers, until } from '@devp2p/test-utils';
+import { countingClock, until } from '@devp2p/test-utils';
 import { tcpTransport, udpTransport } from '@devp2p/transport-node';
 import { createNode, type DevP2PNode, type NodeConfig } from '../src/index.ts';
 
@@ -153,8 +153,7 @@ describe('createNode', () => {
   });
 
   it('close() releases every socket and timer it opened', async () => {
-    const timers = countingTimers();
-    const clock = { now: () => Date.now(), setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout };
+    const clock = countingClock();
     const io = countingTransports();
     const a = await started({ protocols: [ping] });
     const b = createNode({
@@ -169,13 +168,13 @@ describe('createNode', () => {
     try {
       await until(() => b.peers().length === 1, 10_000, 'B to connect to A');
       assert.ok(io.open >= 2, `the peer stream and the UDP socket are open (${io.open})`);
-      assert.ok(timers.active > 0);
+      assert.ok(clock.active > 0);
     } finally {
       await b.close();
       await a.close();
     }
     assert.equal(io.open, 0, 'every stream and socket released');
-    assert.equal(timers.active, 0, 'every timer cleared');
+    assert.equal(clock.active, 0, 'every timer cleared');
     assert.equal(b.discovery.length, 0);
   });
 

@@ -5,15 +5,15 @@
 import {
   AbortError,
   type ByteStream,
+  type Clock,
   ConnectionClosedError,
   Devp2pError,
   type Logger,
   ProtocolError,
   type RemoteContext,
   silentLogger,
-  systemTimers,
+  systemClock,
   TimeoutError,
-  type Timers,
   TooLargeError,
 } from '@devp2p/core';
 import { isValidPrivateKey, isValidPublicKey, PUBLIC_KEY_LENGTH } from '@devp2p/crypto';
@@ -58,8 +58,8 @@ export interface RLPxConnectionOptions {
   readonly writeTimeoutMs?: number;
   /** Most bytes of frames queued for a slow reader; {@link MAX_WRITE_QUEUE_BYTES} (4 MiB) by default. */
   readonly maxWriteQueueBytes?: number;
-  /** Timer functions (tests inject counting ones); the runtime's by default. */
-  readonly timers?: Timers;
+  /** Clock for deadlines and timers (tests inject counting ones); {@link systemClock} by default. */
+  readonly clock?: Clock;
   /** Where connection events are logged (debug level); silent by default. */
   readonly logger?: Logger;
 }
@@ -119,7 +119,7 @@ export class RLPxConnection {
   readonly #handshakeTimeoutMs: number;
   readonly #readTimeoutMs: number;
   readonly #writeTimeoutMs: number;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #log: Logger;
   #remotePublicKey: Uint8Array | undefined;
   #encoder: FrameEncoder | undefined;
@@ -152,7 +152,7 @@ export class RLPxConnection {
     this.#readTimeoutMs = timeout(options.readTimeoutMs, FRAME_READ_TIMEOUT_MS, 'readTimeoutMs');
     this.#writeTimeoutMs = timeout(options.writeTimeoutMs, FRAME_WRITE_TIMEOUT_MS, 'writeTimeoutMs');
     this.#maxQueuedBytes = timeout(options.maxWriteQueueBytes, MAX_WRITE_QUEUE_BYTES, 'maxWriteQueueBytes');
-    this.#timers = options.timers ?? systemTimers;
+    this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child('rlpx');
   }
 
@@ -227,13 +227,13 @@ export class RLPxConnection {
   }
 
   #deadline(ms: number, onExpire: () => void): Deadline {
-    let handle: unknown = this.#timers.setTimeout(() => {
+    let handle: unknown = this.#clock.setTimeout(() => {
       handle = undefined;
       onExpire();
     }, ms);
     return {
       clear: () => {
-        if (handle !== undefined) this.#timers.clearTimeout(handle);
+        if (handle !== undefined) this.#clock.clearTimeout(handle);
         handle = undefined;
       },
     };

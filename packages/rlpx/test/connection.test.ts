@@ -27,7 +27,7 @@ import {
   type RLPxMessage,
   snappyCompress,
 } from '../src/index.ts';
-import { countingTimers, encodeAuthPrefix, keyPair, rawDial, seededBytes, sleep, xorshift } from './helpers.ts';
+import { countingClock, encodeAuthPrefix, keyPair, rawDial, seededBytes, sleep, xorshift } from './helpers.ts';
 
 // Unhandled rejections would be bugs: count them across this file (Node, Bun and Deno all emit this event).
 const unhandled: unknown[] = [];
@@ -228,11 +228,11 @@ describe('RLPxConnection over an in-memory pair', () => {
   });
 
   it('drops a peer that stops mid-frame at the read deadline', async () => {
-    const timers = countingTimers();
+    const clock = countingClock();
     const a = keyPair();
     const b = keyPair();
     const [sa, sb] = createMemoryStreamPair();
-    const listener = new RLPxConnection(sb, { privateKey: b.privateKey, readTimeoutMs: SHORT, timers });
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey, readTimeoutMs: SHORT, clock });
     const [peer] = await Promise.all([rawDial(sa, a.privateKey, b.publicKey), listener.handshake()]);
     const frame = peer.encoder.encodeFrame(0x10, new Uint8Array(500));
     await sa.write(frame.subarray(0, 300));
@@ -243,18 +243,18 @@ describe('RLPxConnection over an in-memory pair', () => {
     assert.ok(elapsed >= SHORT - 20 && elapsed < SHORT + 1000, `dropped after ${elapsed} ms`);
     assert.ok(listener.closed);
     assert.equal(await sa.read(), null, 'the peer sees the connection closed');
-    assert.equal(timers.active, 0);
+    assert.equal(clock.active, 0);
   });
 
   it('fails a write the peer does not drain within the write deadline', async () => {
-    const timers = countingTimers();
-    const { dialer, listener } = memoryPair({ writeTimeoutMs: SHORT, timers }, 1024);
+    const clock = countingClock();
+    const { dialer, listener } = memoryPair({ writeTimeoutMs: SHORT, clock }, 1024);
     await Promise.all([dialer.handshake(), listener.handshake()]);
     const err = await rejection(dialer.writeMessage(0x10, new Uint8Array(10_000)));
     assert.ok(err instanceof TimeoutError, String(err));
     assert.ok(dialer.closed);
     assert.ok((await rejection(dialer.writeMessage(0x10, new Uint8Array(1)))) instanceof TimeoutError);
-    assert.equal(timers.active, 0);
+    assert.equal(clock.active, 0);
     listener.close();
   });
 
@@ -354,19 +354,19 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
 
 describe('RLPxConnection over node:net on 127.0.0.1', () => {
   it('handshakes in both roles, exchanges messages and leaves no socket or timer behind', async () => {
-    const timers = countingTimers();
+    const clock = countingClock();
     const a = keyPair();
     const b = keyPair();
     const accepted: Promise<RLPxConnection>[] = [];
     const { server, port } = await listen((socket) => {
-      const conn = new RLPxConnection(nodeSocketStream(socket, { timers }), { privateKey: b.privateKey, timers });
+      const conn = new RLPxConnection(nodeSocketStream(socket, { clock }), { privateKey: b.privateKey, clock });
       accepted.push(conn.handshake().then(() => conn));
     });
     const socket = await dialSocket(port);
-    const dialer = new RLPxConnection(nodeSocketStream(socket, { timers }), {
+    const dialer = new RLPxConnection(nodeSocketStream(socket, { clock }), {
       privateKey: a.privateKey,
       remotePublicKey: b.publicKey,
-      timers,
+      clock,
     });
     assert.deepEqual(await dialer.handshake(), b.publicKey);
     assert.equal(dialer.remoteAddress, `127.0.0.1:${port}`);
@@ -392,7 +392,7 @@ describe('RLPxConnection over node:net on 127.0.0.1', () => {
     await closedEvent(socket);
     await sleep(20);
     assert.equal(await connectionCount(server), 0);
-    assert.equal(timers.active, 0);
+    assert.equal(clock.active, 0);
     await closeServer(server);
   });
 
@@ -437,15 +437,15 @@ describe('RLPxConnection over node:net on 127.0.0.1', () => {
   });
 
   it('drops a peer that goes silent mid-handshake at the handshake deadline, in either role', async () => {
-    const timers = countingTimers();
+    const clock = countingClock();
     const a = keyPair();
     const b = keyPair();
     const errors: Promise<unknown>[] = [];
     const { server, port } = await listen((socket) => {
-      const conn = new RLPxConnection(nodeSocketStream(socket, { timers }), {
+      const conn = new RLPxConnection(nodeSocketStream(socket, { clock }), {
         privateKey: b.privateKey,
         handshakeTimeoutMs: SHORT,
-        timers,
+        clock,
       });
       errors.push(rejection(conn.handshake()));
     });
@@ -461,30 +461,30 @@ describe('RLPxConnection over node:net on 127.0.0.1', () => {
     // Dialer side: a listener that accepts and never answers.
     // It reads and ignores everything (resume), so it notices when the dialer closes.
     const { server: mute, port: mutePort } = await listen((s) => s.on('error', () => undefined).resume());
-    const dialer = new RLPxConnection(nodeSocketStream(await dialSocket(mutePort), { timers }), {
+    const dialer = new RLPxConnection(nodeSocketStream(await dialSocket(mutePort), { clock }), {
       privateKey: a.privateKey,
       remotePublicKey: b.publicKey,
       handshakeTimeoutMs: SHORT,
-      timers,
+      clock,
     });
     const dialErr = await rejection(dialer.handshake());
     assert.ok(dialErr instanceof TimeoutError && dialErr.remoteAddress === `127.0.0.1:${mutePort}`, String(dialErr));
     await sleep(20);
     assert.equal(await connectionCount(server), 0);
     assert.equal(await connectionCount(mute), 0);
-    assert.equal(timers.active, 0);
+    assert.equal(clock.active, 0);
     await Promise.all([closeServer(server), closeServer(mute)]);
   });
 
   it('a flood of 50 garbage connections leaves no open socket and no timer behind', async () => {
-    const timers = countingTimers();
+    const clock = countingClock();
     const b = keyPair();
     const outcomes: Promise<unknown>[] = [];
     const { server, port } = await listen((socket) => {
-      const conn = new RLPxConnection(nodeSocketStream(socket, { timers }), {
+      const conn = new RLPxConnection(nodeSocketStream(socket, { clock }), {
         privateKey: b.privateKey,
         handshakeTimeoutMs: 300,
-        timers,
+        clock,
       });
       outcomes.push(rejection(conn.handshake()));
     });
@@ -515,7 +515,7 @@ describe('RLPxConnection over node:net on 127.0.0.1', () => {
     }
     await sleep(50);
     assert.equal(await connectionCount(server), 0);
-    assert.equal(timers.active, 0);
+    assert.equal(clock.active, 0);
     await closeServer(server);
   });
 });

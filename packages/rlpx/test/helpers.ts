@@ -1,4 +1,4 @@
-/** Shared by the rlpx tests: a seeded generator, counting timers, fixed secrets and a reference frame writer. */
+/** Shared by the rlpx tests: a seeded generator, counting clock, fixed secrets and a reference frame writer. */
 import assert from 'node:assert/strict';
 import type { ByteStream } from '@devp2p/core';
 import {
@@ -51,7 +51,7 @@ export function seededBytes(next: () => number, n: number): Uint8Array {
   return out;
 }
 
-export { countingTimers } from '@devp2p/test-utils';
+export { countingClock } from '@devp2p/test-utils';
 
 export interface KeyPair {
   readonly privateKey: Uint8Array;

@@ -4,7 +4,7 @@ import { it } from 'node:test';
 import { equalBytes } from '@devp2p/core';
 import { nodeSocketStream } from '@devp2p/transport-node';
 import { RLPxConnection } from '../src/index.ts';
-import { below, countingTimers, keyPair, seededBytes, xorshift } from './helpers.ts';
+import { below, countingClock, keyPair, seededBytes, xorshift } from './helpers.ts';
 
 /** Messages per direction: 10,000 in all. */
 const PER_DIRECTION = 5_000;
@@ -51,7 +51,7 @@ function plan(seed: number, random: Uint8Array, repetitive: Uint8Array): Planned
 }
 
 it(`two connections on loopback exchange ${2 * PER_DIRECTION} random messages (0 B to 4 MiB) both ways, byte-exact`, async () => {
-  const timers = countingTimers();
+  const clock = countingClock();
   const a = keyPair();
   const b = keyPair();
   const next = xorshift(77);
@@ -67,7 +67,7 @@ it(`two connections on loopback exchange ${2 * PER_DIRECTION} random messages (0
     accepted = resolve;
   });
   const server = createServer((socket: Socket) => {
-    const conn = new RLPxConnection(nodeSocketStream(socket, { timers }), { privateKey: b.privateKey, timers });
+    const conn = new RLPxConnection(nodeSocketStream(socket, { clock }), { privateKey: b.privateKey, clock });
     conn.handshake().then(
       () => accepted?.(conn),
       () => undefined,
@@ -77,10 +77,10 @@ it(`two connections on loopback exchange ${2 * PER_DIRECTION} random messages (0
   const address = server.address();
   assert.ok(address && typeof address === 'object');
   const socket = connect(address.port, '127.0.0.1');
-  const dialer = new RLPxConnection(nodeSocketStream(socket, { timers }), {
+  const dialer = new RLPxConnection(nodeSocketStream(socket, { clock }), {
     privateKey: a.privateKey,
     remotePublicKey: b.publicKey,
-    timers,
+    clock,
   });
   await dialer.handshake();
   const listener = await listenerReady;
@@ -113,5 +113,5 @@ it(`two connections on loopback exchange ${2 * PER_DIRECTION} random messages (0
   listener.close();
   await Promise.all([socketClosed, new Promise<void>((resolve) => server.close(() => resolve()))]);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.equal(timers.active, 0);
+  assert.equal(clock.active, 0);
 });

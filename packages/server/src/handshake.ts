@@ -1,11 +1,11 @@
 import {
+  type Clock,
   DisconnectError,
   DisconnectReason,
   equalBytes,
   ProtocolError,
-  systemTimers,
+  systemClock,
   TimeoutError,
-  type Timers,
   throwIfAborted,
 } from '@devp2p/core';
 import { MAX_FRAME_SIZE, type RLPxConnection } from '@devp2p/rlpx';
@@ -17,7 +17,7 @@ export interface HelloExchangeOptions {
   /** Deadline for the remote's Hello; {@link PROTOCOL_HANDSHAKE_TIMEOUT_MS} by default. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  timers?: Timers;
+  clock?: Clock;
 }
 
 /**
@@ -38,8 +38,8 @@ export async function exchangeHello(
   throwIfAborted(options.signal);
   let timedOut = false;
   const onAbort = (): void => conn.close(options.signal?.reason);
-  const timers = options.timers ?? systemTimers;
-  const timer = timers.setTimeout(() => {
+  const clock = options.clock ?? systemClock;
+  const timer = clock.setTimeout(() => {
     timedOut = true;
     conn.close(new TimeoutError('Hello exchange', timeoutMs, { remoteAddress: conn.remoteAddress }));
   }, timeoutMs);
@@ -64,7 +64,7 @@ export async function exchangeHello(
     if (timedOut) throw new TimeoutError('Hello exchange', timeoutMs, { remoteAddress: conn.remoteAddress });
     throw error;
   } finally {
-    timers.clearTimeout(timer);
+    clock.clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
 }

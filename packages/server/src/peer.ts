@@ -1,6 +1,7 @@
 import {
   type AnyProtocol,
   type Cap,
+  type Clock,
   ConnectionClosedError,
   DisconnectError,
   type DisconnectInitiator,
@@ -14,9 +15,8 @@ import {
   ProtocolError,
   type ProtocolInstance,
   type RawMessage,
-  systemTimers,
+  systemClock,
   TimeoutError,
-  type Timers,
   TypedEventTarget,
 } from '@devp2p/core';
 import type { RLPxConnection } from '@devp2p/rlpx';
@@ -69,8 +69,8 @@ export interface PeerOptions {
   readonly messageEvents: boolean;
   readonly pingIntervalMs?: number;
   readonly protocolHandshakeTimeoutMs?: number;
-  /** Timer functions (tests inject counting ones); the runtime's by default. */
-  readonly timers?: Timers;
+  /** Clock for deadlines and timers (tests inject counting ones); {@link systemClock} by default. */
+  readonly clock?: Clock;
 }
 
 /** One shared protocol running on a peer: its inbound queue and instance. */
@@ -121,7 +121,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
   readonly #running: RunningProtocol[] = [];
   #resolveClosed!: (end: PeerEnd) => void;
   #end: PeerEnd | undefined;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   #pingTimer: unknown;
 
   constructor(options: PeerOptions) {
@@ -140,7 +140,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     this.#messageEvents = options.messageEvents;
     this.#pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
     this.#handshakeTimeoutMs = options.protocolHandshakeTimeoutMs ?? PROTOCOL_HANDSHAKE_TIMEOUT_MS;
-    this.#timers = options.timers ?? systemTimers;
+    this.#clock = options.clock ?? systemClock;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -228,7 +228,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
   }
 
   #schedulePing(): void {
-    this.#pingTimer = this.#timers.setTimeout(() => {
+    this.#pingTimer = this.#clock.setTimeout(() => {
       this.#pingTimer = undefined;
       if (this.#end) return;
       // A full write queue means the remote takes nothing: the write deadline ends it; a Ping would only be refused.
@@ -287,13 +287,13 @@ export class Peer extends TypedEventTarget<PeerEvents> {
         return true;
       };
       if (take()) return;
-      const timer = this.#timers.setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         running.wake = undefined;
         reject(new TimeoutError(`${label} handshake`, timeoutMs, { remoteAddress: this.remoteAddress }));
       }, timeoutMs);
       running.wake = () => {
         if (take()) {
-          this.#timers.clearTimeout(timer);
+          this.#clock.clearTimeout(timer);
           running.wake = undefined;
         }
       };
@@ -439,7 +439,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     const error = new DisconnectError(reason, initiator, { cause });
     this.#end = { reason, initiator, error };
     this.#log.debug('peer ended', { reason: error.message, cause: cause === undefined ? undefined : String(cause) });
-    if (this.#pingTimer !== undefined) this.#timers.clearTimeout(this.#pingTimer);
+    if (this.#pingTimer !== undefined) this.#clock.clearTimeout(this.#pingTimer);
     this.#pingTimer = undefined;
     // Tell the remote why, unless it told us, or the connection is what failed.
     const sendReason = initiator === 'local' && reason !== DisconnectReason.NetworkError && !this.#conn.closed;

@@ -2,6 +2,7 @@ import {
   AbortError,
   type AnyProtocol,
   type ByteStream,
+  type Clock,
   DisconnectError,
   DisconnectReason,
   defaultLogger,
@@ -10,9 +11,8 @@ import {
   type Logger,
   type StreamListener,
   splitHostPort,
-  systemTimers,
+  systemClock,
   TimeoutError,
-  type Timers,
   type Transport,
   TypedEventTarget,
 } from '@devp2p/core';
@@ -100,7 +100,7 @@ export interface ServerConfig {
   readonly transport?: Transport;
   /**
    * Who decides whom to dial: every outbound connection goes through it. Default: a `Dialer` from `@devp2p/dial`
-   * built from `nodeSources` and `resolveNode`, on the server's `timers` and `now`.
+   * built from `nodeSources` and `resolveNode`, on the server's `clock`.
    */
   readonly dialer?: DialScheduler;
   /**
@@ -128,10 +128,8 @@ export interface ServerConfig {
   readonly writeTimeoutMs?: number;
   /** How long a non-LAN IP is refused after connecting in (default 30 s, geth's). */
   readonly inboundThrottleMs?: number;
-  /** Timer functions (tests inject counting ones). */
-  readonly timers?: Timers;
-  /** Clock (ms) for the inbound throttle and the default dialer. */
-  readonly now?: () => number;
+  /** Clock for deadlines, timers, the inbound throttle and the default dialer; {@link systemClock} by default. */
+  readonly clock?: Clock;
 }
 
 /** Geth's `admin_peers` entry. */
@@ -276,8 +274,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
   readonly #readTimeoutMs: number | undefined;
   readonly #writeTimeoutMs: number | undefined;
   readonly #inboundThrottleMs: number;
-  readonly #timers: Timers;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #messageEvents: boolean;
   readonly #trusted = new Map<string, Node>();
   readonly #static = new Map<string, Node>();
@@ -341,19 +338,13 @@ export class Server extends TypedEventTarget<ServerEvents> {
     this.#writeTimeoutMs =
       config.writeTimeoutMs === undefined ? undefined : positiveNumber(config.writeTimeoutMs, 1, 'writeTimeoutMs');
     this.#inboundThrottleMs = nonNegativeInteger(config.inboundThrottleMs, INBOUND_THROTTLE_MS, 'inboundThrottleMs');
-    this.#timers = config.timers ?? systemTimers;
-    this.#now = config.now ?? Date.now;
-    const timers = this.#timers;
+    this.#clock = config.clock ?? systemClock;
     this.#dialer =
       config.dialer ??
       new Dialer({
         ...(config.nodeSources ? { nodeSources: config.nodeSources } : {}),
         ...(config.resolveNode ? { resolve: config.resolveNode } : {}),
-        clock: {
-          now: this.#now,
-          setTimeout: (f, ms) => timers.setTimeout(f, ms),
-          clearTimeout: (h) => timers.clearTimeout(h),
-        },
+        clock: this.#clock,
         logger: this.#log,
       });
     this.#messageEvents = config.enableMsgEvents ?? false;
@@ -584,7 +575,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       stream,
       firstRead: stream.read(),
       sentData: false,
-      timer: this.#timers.setTimeout(() => {
+      timer: this.#clock.setTimeout(() => {
         if (!this.#removeWaiting(waiting)) return;
         this.#log.debug('rejected inbound connection', {
           remote: stream.remoteAddress,
@@ -610,12 +601,12 @@ export class Server extends TypedEventTarget<ServerEvents> {
     const index = this.#waiting.indexOf(waiting);
     if (index < 0) return false;
     this.#waiting.splice(index, 1);
-    this.#timers.clearTimeout(waiting.timer);
+    this.#clock.clearTimeout(waiting.timer);
     return true;
   }
 
   #dropWaiting(waiting: WaitingInbound): void {
-    this.#timers.clearTimeout(waiting.timer);
+    this.#clock.clearTimeout(waiting.timer);
     waiting.stream.destroy();
   }
 
@@ -631,7 +622,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
   #checkInbound(ip: string): string | undefined {
     if (this.#netRestrict && !this.#netRestrict.contains(ip)) return 'not in netrestrict list';
     if (isLan(ip) || this.#inboundThrottleMs === 0) return undefined;
-    const now = this.#now();
+    const now = this.#clock.now();
     const until = this.#inboundHistory.get(ip);
     if (until !== undefined && until > now) return 'too many attempts';
     this.#inboundHistory.delete(ip);
@@ -771,7 +762,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       handshakeTimeoutMs: this.#handshakeTimeoutMs,
       ...(this.#readTimeoutMs === undefined ? {} : { readTimeoutMs: this.#readTimeoutMs }),
       ...(this.#writeTimeoutMs === undefined ? {} : { writeTimeoutMs: this.#writeTimeoutMs }),
-      timers: this.#timers,
+      clock: this.#clock,
       logger: this.#log,
     });
     const remoteAddress = stream.remoteAddress ?? '';
@@ -790,7 +781,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       const hello = await exchangeHello(conn, this.#ourHello(), {
         timeoutMs: this.#handshakeTimeoutMs,
         signal,
-        timers: this.#timers,
+        clock: this.#clock,
       });
       // Snappy first: from here on the remote expects every message compressed, a refusal included.
       if (hello.version >= SNAPPY_MIN_VERSION) conn.setSnappy(true);
@@ -820,7 +811,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
         messageEvents: this.#messageEvents,
         pingIntervalMs: this.#pingIntervalMs,
         protocolHandshakeTimeoutMs: this.#handshakeTimeoutMs,
-        timers: this.#timers,
+        clock: this.#clock,
       });
       this.#addPeer(peer);
       return peer;

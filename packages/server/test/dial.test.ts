@@ -4,7 +4,7 @@ import { AbortError, type ByteStream, DisconnectReason, type Transport } from '@
 import { generatePrivateKey } from '@devp2p/crypto';
 import { Dialer, type DialOutcome } from '@devp2p/dial';
 import type { Node } from '@devp2p/enode';
-import { countingTimers, until } from '@devp2p/test-utils';
+import { countingClock, until } from '@devp2p/test-utils';
 import { tcpTransport } from '@devp2p/transport-node';
 import type { Server, ServerEvents } from '../src/server.ts';
 import { enodeOf, startServer } from './helpers.ts';
@@ -113,7 +113,7 @@ describe('Server + Dialer on 127.0.0.1', () => {
   });
 
   it('stop() aborts the dials in flight and leaves no timer, socket or source running', async () => {
-    const timers = countingTimers();
+    const clock = countingClock();
     // Connections that never complete until aborted: every dial stays in flight.
     const pendingDials = new Set<AbortSignal>();
     const hanging: Transport = {
@@ -137,7 +137,7 @@ describe('Server + Dialer on 127.0.0.1', () => {
     );
     const node = await startServer({
       maxPeers: 6,
-      timers,
+      clock,
       transport: hanging,
       nodeSources: [
         (signal) => {
@@ -150,12 +150,12 @@ describe('Server + Dialer on 127.0.0.1', () => {
     const dials = recordDials(node);
     try {
       await until(() => pendingDials.size === 4, 5_000, 'dials in flight');
-      assert.ok(timers.active > 0, 'the dial deadlines and history are timers');
+      assert.ok(clock.active > 0, 'the dial deadlines and history are clock');
       await node.stop();
       assert.equal(pendingDials.size, 0, 'every connection attempt aborted');
       assert.equal(dials.length, 4);
       assert.ok(dials.every((d) => d.outcome.kind === 'aborted'));
-      assert.equal(timers.active, 0, 'no timer left');
+      assert.equal(clock.active, 0, 'no timer left');
       assert.equal(sourceSignal?.aborted, true, 'the node source was told to stop');
       const yielded = stats.yielded;
       await sleep(100);

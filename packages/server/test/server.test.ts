@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ByteStream, DisconnectReason, defineProtocol, type MessageCodec } from '@devp2p/core';
+import { type ByteStream, DisconnectReason, defineProtocol, type MessageCodec, systemClock } from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { LocalNode, Node } from '@devp2p/enode';
 import { createPingProtocol, measureRtt, ping } from '@devp2p/plugin-ping';
-import { countingTimers, until } from '@devp2p/test-utils';
+import { countingClock, until } from '@devp2p/test-utils';
 import { MemoryNetwork, tcpTransport } from '@devp2p/transport-node';
 import { createServer, type Server } from '../src/server.ts';
 import { connectOrRefusal, enodeOf, rawClient, recordingTransport, refusalReason, startServer } from './helpers.ts';
@@ -289,7 +289,7 @@ describe('Server: limits', () => {
       listenAddr: '203.0.113.1:30303',
       protocols: [ping],
       transport: net.transport('203.0.113.1'),
-      now: () => now,
+      clock: { ...systemClock, now: () => now },
     });
     await server.start();
     const dialer = (host: string) =>
@@ -338,9 +338,9 @@ describe('Server: lifecycle', () => {
   });
 
   it('stop() under load closes every connection and clears every timer; it is idempotent', async () => {
-    const timers = countingTimers();
+    const clock = countingClock();
     const transport = recordingTransport(tcpTransport);
-    const server = await startServer({ transport, timers, pingIntervalMs: 50 });
+    const server = await startServer({ transport, clock, pingIntervalMs: 50 });
     const others = await Promise.all([startServer(), startServer(), startServer()]);
     const silent: ByteStream[] = [];
     try {
@@ -365,7 +365,7 @@ describe('Server: lifecycle', () => {
         transport.streams.every((s) => s.released),
         'every connection released',
       );
-      assert.equal(timers.active, 0, 'no timer left');
+      assert.equal(clock.active, 0, 'no timer left');
       assert.equal(server.listenAddress, undefined);
       await until(() => others.every((o) => o.peerCount === 0), 5_000, 'remotes saw the disconnect');
       for (const other of others) assert.equal(other.peers().length, 0);

@@ -3,7 +3,7 @@
  * backpressure both ways and a bounded read queue.
  */
 import type { Socket } from 'node:net';
-import { type ByteStream, ConnectionClosedError, formatHostPort, systemTimers, type Timers } from '@devp2p/core';
+import { type ByteStream, type Clock, ConnectionClosedError, formatHostPort, systemClock } from '@devp2p/core';
 
 /**
  * How long a graceful `end()` waits for queued bytes (typically a Disconnect message) to be flushed before the
@@ -15,7 +15,7 @@ export const CLOSE_FLUSH_TIMEOUT_MS: number = 1_000;
 export interface NodeSocketStreamOptions {
   /** How long `end()` waits for queued bytes to flush before destroying the socket; {@link CLOSE_FLUSH_TIMEOUT_MS}. */
   readonly closeFlushTimeoutMs?: number;
-  readonly timers?: Timers;
+  readonly clock?: Clock;
 }
 
 /**
@@ -38,7 +38,7 @@ class NodeSocketStream implements ByteStream {
   #remoteAddress: string | undefined;
   #localAddress: string | undefined;
   readonly #socket: Socket;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #flushTimeoutMs: number;
   #queue: Uint8Array[] = [];
   #queued = 0;
@@ -52,7 +52,7 @@ class NodeSocketStream implements ByteStream {
 
   constructor(socket: Socket, options: NodeSocketStreamOptions) {
     this.#socket = socket;
-    this.#timers = options.timers ?? systemTimers;
+    this.#clock = options.clock ?? systemClock;
     this.#flushTimeoutMs = options.closeFlushTimeoutMs ?? CLOSE_FLUSH_TIMEOUT_MS;
     this.#remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
     this.#localAddress = formatAddress(socket.localAddress, socket.localPort);
@@ -119,7 +119,7 @@ class NodeSocketStream implements ByteStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#ended = true;
-    if (this.#flushTimer !== undefined) this.#timers.clearTimeout(this.#flushTimer);
+    if (this.#flushTimer !== undefined) this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     this.#wakeReader();
     const waiters = this.#drainWaiters;
@@ -159,7 +159,7 @@ class NodeSocketStream implements ByteStream {
     // FIN after the queued bytes, then keep reading (and discarding) until the remote closes too: closing with
     // unread bytes would send a reset, which can make the remote's kernel drop our last bytes (the Disconnect)
     // before it reads them. A peer that neither takes our bytes nor closes costs at most the flush timeout.
-    this.#flushTimer = this.#timers.setTimeout(() => {
+    this.#flushTimer = this.#clock.setTimeout(() => {
       this.#flushTimer = undefined;
       this.#socket.destroy();
     }, this.#flushTimeoutMs);

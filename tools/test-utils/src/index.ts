@@ -57,19 +57,21 @@ export function runtimeCommand(script: string, options: { source?: boolean } = {
   }
 }
 
-/** The timer functions components accept (structurally `Timers` from `@devp2p/core`). */
-interface TimerFunctions {
+/** The clock components accept (structurally `Clock` from `@devp2p/core`). */
+interface ClockFunctions {
+  now(): number;
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 /**
- * Real timers that count how many are live, so a test can prove a component leaves none behind.
- * @example const timers = countingTimers(); ...; assert.equal(timers.active, 0)
+ * The real clock, counting how many timers are live, so a test can prove a component leaves none behind.
+ * @example const clock = countingClock(); ...; assert.equal(clock.active, 0)
  */
-export function countingTimers(): TimerFunctions & { readonly active: number } {
+export function countingClock(): ClockFunctions & { readonly active: number } {
   const live = new Set<unknown>();
   return {
+    now: () => Date.now(),
     setTimeout(callback, ms) {
       const handle = setTimeout(() => {
         live.delete(handle);

@@ -3,6 +3,7 @@
  * replacement list per bucket, IP limits, and the fast / slow revalidation lists. Synchronous and clock-driven:
  * the discovery service does the networking and reports results back.
  */
+import { type Clock, systemClock } from '@devp2p/core';
 import { compareDistance, isLan, logDistance, type Node, type NodeId } from '@devp2p/enode';
 import {
   BUCKET_IP_LIMIT,
@@ -77,11 +78,11 @@ class RevalidationList {
 
 /**
  * Options of {@link Table}.
- * @example new Table(self.id, { now: () => clock.now, random: seeded.next })
+ * @example new Table(self.id, { clock: new ManualClock(), random: seeded.next })
  */
 export interface TableOptions {
-  /** Clock in ms (default `Date.now`). */
-  now?: () => number;
+  /** Clock for node ages and revalidation times (default {@link systemClock}). */
+  clock?: Pick<Clock, 'now'>;
   /** Uniform [0, 1) source for bucket picks and schedules (default `Math.random`). */
   random?: () => number;
   /** Fast revalidation list interval (default {@link PING_INTERVAL_MS}); the slow list's is 3 times it. */
@@ -122,7 +123,8 @@ export class Table {
 
   constructor(self: NodeId, options: TableOptions = {}) {
     this.self = self;
-    this.#now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.#now = () => clock.now();
     this.#random = options.random ?? Math.random;
     const interval = options.pingIntervalMs ?? PING_INTERVAL_MS;
     this.#fast = new RevalidationList('fast', interval);

@@ -5,12 +5,12 @@
  */
 import {
   AbortError,
+  type Clock,
   type DatagramAddress,
   type DatagramTransport,
   defaultLogger,
   type Logger,
-  systemTimers,
-  type Timers,
+  systemClock,
 } from '@devp2p/core';
 import { randomBytes } from '@devp2p/crypto';
 import {
@@ -69,10 +69,8 @@ export interface Discv4Options {
   bootnodes?: readonly Node[];
   /** Only nodes in these networks are contacted, and only their packets are handled (geth `NetRestrict`). */
   netRestrict?: NetList;
-  /** Clock in ms (default `Date.now`). */
-  now?: () => number;
-  /** Timers (default the runtime's). */
-  timers?: Timers;
+  /** Clock for deadlines, timers and node ages (default {@link systemClock}). */
+  clock?: Clock;
   /** Uniform [0, 1) source (default `Math.random`). */
   random?: () => number;
   /** Logger (default: silent unless `DEBUG` names devp2p). */
@@ -132,14 +130,15 @@ export class Discv4 implements NodeDiscovery {
     this.#db = options.db ?? localNode.db;
     this.#ownsDb = ownsDb;
     this.#bootnodes = options.bootnodes ?? [];
-    const now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    const now = (): number => clock.now();
     this.#log = (options.logger ?? defaultLogger()).child('discv4');
     const respTimeout = options.respTimeoutMs ?? RESP_TIMEOUT_MS;
     this.#refreshInterval = options.refreshIntervalMs ?? REFRESH_INTERVAL_MS;
     this.#refreshRandomLookups = options.refreshRandomLookups ?? REFRESH_RANDOM_LOOKUPS;
-    this.#lifecycle = new Lifecycle(options.timers ?? systemTimers);
+    this.#lifecycle = new Lifecycle(clock);
     this.table = new Table(localNode.id, {
-      now,
+      clock,
       random: options.random ?? Math.random,
       pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
       onAdded: () => this.#revalidation.schedule(),

@@ -1,24 +1,42 @@
-import { systemTimers, type Timers } from '@devp2p/core';
-
 /**
- * Time as the scheduler sees it: the current time in milliseconds and timers. Injected so tests run the scheduler
- * on a {@link ManualClock} with no real waiting.
- * @example const clock: Clock = { now: Date.now, ...systemTimers }
+ * Time as every component sees it: the current time and one-shot timers. Each package takes an optional `clock`
+ * (default {@link systemClock}) so tests can count live timers or run on a {@link ManualClock} without waiting.
+ * Components that only read the time accept `Pick<Clock, 'now'>`.
+ * @example const clock: Clock = { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout }
  */
-export interface Clock extends Timers {
-  /** Milliseconds; only differences matter. */
+export interface Clock {
+  /** Milliseconds; only differences matter, except where a component says so (the ENR sequence number). */
   now(): number;
+  /** Calls `callback` once after `ms` milliseconds; returns a handle for {@link Clock.clearTimeout}. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a timer; nothing when it already fired or was cleared. */
+  clearTimeout(handle: unknown): void;
 }
 
 /**
  * The runtime's clock: `Date.now` and its timers.
- * @example new Dialer({ clock: systemClock })
+ * @example new RLPxConnection(stream, { privateKey, clock: systemClock })
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: systemTimers.setTimeout,
-  clearTimeout: systemTimers.clearTimeout,
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
 };
+
+/**
+ * Stops a timer handle from keeping the process alive where the runtime supports it (Node, Bun and Deno's Node
+ * timers); nothing for other handles, such as a {@link ManualClock}'s.
+ * @example unrefTimer(clock.setTimeout(flush, 1_000))
+ */
+export function unrefTimer(handle: unknown): void {
+  if (typeof handle === 'number') deno?.unrefTimer?.(handle);
+  else if (typeof handle === 'object' && handle !== null && 'unref' in handle && typeof handle.unref === 'function') {
+    handle.unref();
+  }
+}
+
+/** Deno's global timers are numbers, unref'd through `Deno.unrefTimer`; Node's and Bun's are objects. */
+const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
 
 interface ManualTimer {
   readonly at: number;
@@ -52,14 +70,17 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
+  /** Returns an object handle, never a number, so it cannot be taken for one of Deno's timer ids. */
   setTimeout(callback: () => void, ms: number): unknown {
     const seq = ++this.#seq;
     this.#timers.set(seq, { at: this.#now + Math.max(0, ms), seq, callback });
-    return seq;
+    return { manualTimer: seq };
   }
 
   clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number);
+    if (typeof handle === 'object' && handle !== null && 'manualTimer' in handle) {
+      this.#timers.delete(handle.manualTimer as number);
+    }
   }
 
   /** Timers set and not yet fired or cleared. */
