@@ -374,7 +374,7 @@ function armWriteDeadline(req: IncomingMessage, res: ServerResponse, writeMs: nu
  * @example const rpc = await startAdminRpc(server, { host: '127.0.0.1', port: 8545, logger })
  */
 export async function startAdminRpc(backend: AdminBackend, options: AdminRpcOptions): Promise<AdminRpcServer> {
-  const log = options.logger.child('rpc');
+  const log = options.logger.child('cli:rpc');
   const rules: AccessRules = {
     vhosts: (options.vhosts ?? DEFAULT_HTTP_VHOSTS).map((h) => h.toLowerCase()),
     origins: (options.corsOrigins ?? []).map((o) => o.toLowerCase()),

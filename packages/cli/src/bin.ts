@@ -65,7 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const node = await startNode(options);
   await stopRequested;
-  await node.stop();
+  await node.close();
   return 0;
 }
 

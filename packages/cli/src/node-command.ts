@@ -409,12 +409,12 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   };
 }
 
-/** A running node: the assembled node and its admin RPC; `stop()` saves state and releases everything. */
+/** A running node: the assembled node and its admin RPC; `close()` saves state and releases everything. */
 export interface RunningNode {
   readonly node: DevP2PNode;
   /** The admin JSON-RPC endpoint; undefined without `--http`. */
   readonly rpc: AdminRpcServer | undefined;
-  stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
@@ -422,7 +422,7 @@ export interface RunningNode {
  * the server listening on all interfaces with eth/69, eth/68 (for `options.chain`, no chain data) and the ping
  * plugin, discv4 on UDP sharing the server's record, and the admin JSON-RPC. Logs `Started P2P networking` with our
  * enode.
- * @example const node = await startNode(options); process.on('SIGINT', () => node.stop())
+ * @example const node = await startNode(options); process.on('SIGINT', () => node.close())
  */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const discovery = options.discovery;
@@ -455,7 +455,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     throw error;
   }
   const server = node.server;
-  const log = options.logger.child('node');
+  const log = options.logger.child('cli:node');
   log.info('eth protocol on network', {
     network: options.chain.name,
     networkId: options.chain.networkId.toString(),
@@ -477,7 +477,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   return {
     node,
     rpc,
-    stop: () => {
+    close: () => {
       stopping ??= release();
       return stopping;
     },

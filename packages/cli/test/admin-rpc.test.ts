@@ -209,7 +209,7 @@ describe('admin JSON-RPC over HTTP on 127.0.0.1', () => {
       assert.equal(JSON.parse(count.body).result, '0x0');
     } finally {
       await rpc.close();
-      await server.stop();
+      await server.close();
     }
   });
 });

@@ -72,7 +72,7 @@ describe('Server + discv4 on 127.0.0.1', () => {
     } finally {
       await Promise.all(
         [node, ...network].map(async (m) => {
-          await m.server.stop();
+          await m.server.close();
           await m.discovery.close();
         }),
       );

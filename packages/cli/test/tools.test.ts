@@ -89,7 +89,7 @@ describe('devp2p rlpx ping', () => {
       assert.match(result.stdout, /Client: +tools-test-server/);
       assert.match(result.stdout, /png\/1/);
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -101,7 +101,7 @@ describe('devp2p rlpx ping', () => {
       assert.notEqual(result.code, 0);
       assert.match(result.stdout + result.stderr, /too many peers/);
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 });

@@ -19,8 +19,10 @@ export interface LogRecord {
 export type LogSink = (record: LogRecord) => void;
 
 /**
- * A namespaced logger. Every package takes one through its options (`logger?: Logger`) and defaults to
- * {@link silentLogger}, so a library user sees nothing unless they ask.
+ * A namespaced logger. Every component takes one through its options (`logger?: Logger`), adds its own
+ * `<package>:<part>` to the namespace (`devp2p:server`, `devp2p:discovery:v4`, `devp2p:enode:nodedb`) and defaults
+ * to {@link defaultLogger}, so a library user sees nothing unless they ask. Several nodes in one process tell their
+ * lines apart with {@link Logger.with}: `createNode({ logger: log.with({ node: 'a' }) })`.
  *
  * @example
  * const log = createLogger({ level: 'debug' }).child('rlpx')
@@ -35,8 +37,10 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
-  /** A logger for a sub-namespace: `devp2p:rlpx` → `devp2p:rlpx:handshake`. */
+  /** A logger for a sub-namespace: `devp2p:rlpx` → `devp2p:rlpx:handshake`. Keeps the fields of {@link Logger.with}. */
   child(name: string): Logger;
+  /** The same namespace, with `fields` added to every record (and to those of its children). */
+  with(fields: LogFields): Logger;
 }
 
 /** Options for {@link createLogger}. */
@@ -118,13 +122,21 @@ class SinkLogger implements Logger {
   readonly #debugMatch: (namespace: string) => boolean;
   readonly #sink: LogSink;
   readonly #verbose: boolean;
+  readonly #bound: LogFields | undefined;
 
-  constructor(namespace: string, min: number, debugMatch: (namespace: string) => boolean, sink: LogSink) {
+  constructor(
+    namespace: string,
+    min: number,
+    debugMatch: (namespace: string) => boolean,
+    sink: LogSink,
+    bound: LogFields | undefined,
+  ) {
     this.namespace = namespace;
     this.#min = min;
     this.#debugMatch = debugMatch;
     this.#sink = sink;
     this.#verbose = debugMatch(namespace);
+    this.#bound = bound;
   }
 
   enabled(level: LogLevel): boolean {
@@ -133,7 +145,8 @@ class SinkLogger implements Logger {
 
   #emit(level: LogLevel, message: string, fields: LogFields | undefined): void {
     if (!this.enabled(level)) return;
-    this.#sink({ time: new Date(), level, namespace: this.namespace, message, fields });
+    const all = this.#bound === undefined ? fields : { ...this.#bound, ...fields };
+    this.#sink({ time: new Date(), level, namespace: this.namespace, message, fields: all });
   }
 
   trace(message: string, fields?: LogFields): void {
@@ -152,7 +165,10 @@ class SinkLogger implements Logger {
     this.#emit('error', message, fields);
   }
   child(name: string): Logger {
-    return new SinkLogger(`${this.namespace}:${name}`, this.#min, this.#debugMatch, this.#sink);
+    return new SinkLogger(`${this.namespace}:${name}`, this.#min, this.#debugMatch, this.#sink, this.#bound);
+  }
+  with(fields: LogFields): Logger {
+    return new SinkLogger(this.namespace, this.#min, this.#debugMatch, this.#sink, { ...this.#bound, ...fields });
   }
 }
 
@@ -167,6 +183,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     LEVEL_RANK[options.level ?? 'info'],
     compilePatterns(debug),
     options.sink ?? textSink,
+    undefined,
   );
 }
 
@@ -185,6 +202,9 @@ class SilentLogger implements Logger {
   error(): void {}
   child(name: string): Logger {
     return new SilentLogger(`${this.namespace}:${name}`);
+  }
+  with(): Logger {
+    return this;
   }
 }
 

@@ -113,6 +113,25 @@ describe('logger', () => {
     assert.equal(log.enabled('debug'), false);
   });
 
+  it('with() adds fields to every record of the logger and its children, keeping the namespace', () => {
+    const records: LogRecord[] = [];
+    const root = createLogger({ level: 'info', sink: (r) => records.push(r) });
+    const a = root.with({ node: 'a' });
+    const b = root.with({ node: 'b' });
+    a.child('server').info('up', { port: 1 });
+    b.child('server').with({ extra: true }).info('up', { node: 'override' });
+    root.info('plain');
+    assert.deepEqual(
+      records.map((r) => [r.namespace, r.fields]),
+      [
+        ['devp2p:server', { node: 'a', port: 1 }],
+        ['devp2p:server', { node: 'override', extra: true }],
+        ['devp2p', undefined],
+      ],
+    );
+    assert.equal(silentLogger.with({ node: 'x' }).namespace, 'devp2p');
+  });
+
   it('the silent logger emits nothing and says so', () => {
     assert.equal(silentLogger.enabled('error'), false);
     assert.equal(silentLogger.child('x').namespace, 'devp2p:x');

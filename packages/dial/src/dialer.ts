@@ -300,7 +300,7 @@ export class Dialer extends TypedEventTarget<DialerEvents> implements DialSchedu
   }
 
   /** Aborts the dials in flight, closes the node sources and clears every timer; idempotent. */
-  stop(): Promise<void> {
+  close(): Promise<void> {
     this.#stopped ??= this.#stop();
     return this.#stopped;
   }

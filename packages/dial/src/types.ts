@@ -68,7 +68,7 @@ export interface DialHost {
  * scheduler.start(host)
  * scheduler.addStatic(parseNode('enode://…@10.0.0.1:30303'))
  * scheduler.peerAdded(id, false)
- * await scheduler.stop()
+ * await scheduler.close()
  */
 export interface DialScheduler {
   start(host: DialHost): void;
@@ -80,7 +80,7 @@ export interface DialScheduler {
   peerAdded(id: string, inbound: boolean): void;
   peerRemoved(id: string): void;
   /** Aborts dials in flight, closes the node sources, clears every timer; resolves once the dials have settled. */
-  stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**

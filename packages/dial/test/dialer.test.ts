@@ -63,7 +63,7 @@ describe('Dialer: static nodes', () => {
     assert.equal(host.dialsTo(node), 2, 'redialed at 35 s');
     await clock.advance(DIAL_HISTORY_EXPIRATION_MS);
     assert.equal(host.dialsTo(node), 3);
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('keeps a connected static node alone and redials it after a disconnect, paced by the history', async () => {
@@ -85,7 +85,7 @@ describe('Dialer: static nodes', () => {
     assert.equal(host.dialsTo(node), 2, 'a second disconnect within 35 s of the dial waits for the history');
     await clock.advance(1);
     assert.equal(host.dialsTo(node), 3);
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('resolves a static node with no address through discovery and dials what it finds', async () => {
@@ -107,7 +107,7 @@ describe('Dialer: static nodes', () => {
     assert.equal(host.dials[0]!.node.ip, '10.1.1.1');
     assert.equal(host.dials[0]!.node.tcp, 30311);
     assert.equal(events.at(-1)!.outcome.kind, 'connected');
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('reports a static node that cannot be resolved as unresolved, without dialing', async () => {
@@ -117,7 +117,7 @@ describe('Dialer: static nodes', () => {
     await clock.flush();
     assert.equal(host.dials.length, 0);
     assert.equal(events[0]!.outcome.kind, 'unresolved');
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('when a static address fails, looks the node up once and dials its new address in the same task', async () => {
@@ -145,7 +145,7 @@ describe('Dialer: static nodes', () => {
     dialer.peerRemoved(key.id.hex);
     await clock.advance(DIAL_HISTORY_EXPIRATION_MS);
     assert.equal(host.dials.at(-1)!.node.ip, '10.1.1.2', 'the resolved address is kept');
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('backs off resolution from 60 s doubling to 1 h, and resets the backoff on success', async () => {
@@ -188,7 +188,7 @@ describe('Dialer: static nodes', () => {
     await clock.advance(3 * MINUTE);
     assert.ok(times.length > before, 'looked up again within minutes, not an hour');
     assert.equal(delays[eventsBefore], INITIAL_RESOLVE_DELAY_MS, 'first failure after a success waits 60 s');
-    await Promise.all([resolving.stop(), dialer.stop()]);
+    await Promise.all([resolving.close(), dialer.close()]);
   });
 
   it('resolves a host name before each dial and keeps the last address when DNS fails', async () => {
@@ -214,7 +214,7 @@ describe('Dialer: static nodes', () => {
       host.dials.map((d) => d.node.ip),
       ['10.2.0.1', '10.2.0.2', '10.2.0.2'],
     );
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('removeStatic aborts the dial in flight and the node is not dialed again', async () => {
@@ -229,7 +229,7 @@ describe('Dialer: static nodes', () => {
     assert.equal(events.at(-1)!.outcome.kind, 'aborted');
     await clock.advance(HOUR);
     assert.equal(host.dialsTo(node), 1);
-    await dialer.stop();
+    await dialer.close();
   });
 });
 
@@ -255,7 +255,7 @@ describe('Dialer: dynamic dials', () => {
     await clock.flush();
     assert.equal(host.inFlight.length, 2, 'one slot free again: two dials');
     assert.ok(source.taken > taken);
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('caps dials in flight at maxPendingPeers', async () => {
@@ -268,7 +268,7 @@ describe('Dialer: dynamic dials', () => {
     await clock.flush();
     assert.equal(host.inFlight.length, 4, 'a finished dial frees its slot for the next candidate');
     assert.equal(host.dials.length, 5);
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('static dials take slots first; dynamic candidates fill the rest', async () => {
@@ -280,7 +280,7 @@ describe('Dialer: dynamic dials', () => {
     await clock.flush();
     assert.equal(host.inFlight.length, 4);
     assert.equal(host.dials.filter((d) => d.options.static).length, 3);
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('mixes several sources fairly, and a source that never yields blocks nobody', async () => {
@@ -297,7 +297,7 @@ describe('Dialer: dynamic dials', () => {
     assert.equal(host.dials.length, 10);
     const fromFew = host.dials.filter((d) => many.indexOf(d.node) >= 30).length;
     assert.ok(fromFew >= 4 && fromFew <= 6, `the small source got its share: ${fromFew} of 10`);
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('times a dial out after 15 s with a typed outcome and frees its slot', async () => {
@@ -316,7 +316,7 @@ describe('Dialer: dynamic dials', () => {
     assert.ok(host.dials[0]!.options.signal.aborted, 'the host was told to stop');
     assert.equal(host.inFlight.length, 2, 'the next candidates took the slots');
     assert.equal(host.dials.length, 4);
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('passes each outcome through its dial event', async () => {
@@ -335,7 +335,7 @@ describe('Dialer: dynamic dials', () => {
       events.map((e) => [e.node, e.static, e.outcome]),
       nodes.map((n, i) => [n, false, outcomes[i]]),
     );
-    await dialer.stop();
+    await dialer.close();
   });
 });
 
@@ -371,7 +371,7 @@ describe('Dialer: never dialed', () => {
     assert.equal(dialer.checkDial(noAddress), 'no TCP endpoint');
     assert.equal(dialer.checkDial(restricted), 'not in netrestrict list');
     assert.equal(dialer.checkDial(noAddress, true), undefined, 'a static node without address gets resolved');
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('static nodes that are ourselves or outside NetRestrict are never dialed', async () => {
@@ -384,7 +384,7 @@ describe('Dialer: never dialed', () => {
     dialer.start(host);
     await clock.advance(HOUR);
     assert.equal(host.dials.length, 0);
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('a node dialed within the last 35 s, whatever the outcome', async () => {
@@ -412,7 +412,7 @@ describe('Dialer: never dialed', () => {
     feed!(node);
     await clock.flush();
     assert.equal(host.dialsTo(node), 2, 'offered again at 35 s: dialed');
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('a static node in an inbound handshake is left alone, and dialed 35 s later if it did not become a peer', async () => {
@@ -426,7 +426,7 @@ describe('Dialer: never dialed', () => {
     host.pendingInbound.delete(node.id.hex);
     await clock.advance(DIAL_HISTORY_EXPIRATION_MS);
     assert.equal(host.dialsTo(node), 1);
-    await dialer.stop();
+    await dialer.close();
   });
 
   it('a source repeating discarded candidates pauses instead of spinning', async () => {
@@ -442,7 +442,7 @@ describe('Dialer: never dialed', () => {
     await clock.advance(CANDIDATE_PAUSE_MS);
     assert.ok(source.taken > taken, 'pulls again after the pause');
     assert.equal(host.dials.length, 0);
-    await dialer.stop();
+    await dialer.close();
   });
 });
 
@@ -477,7 +477,7 @@ describe('Dialer: stop', () => {
     assert.equal(dialer.status().dialing, 6);
     assert.ok(clock.pendingTimers > 0);
     const hostDials = host.dials.length;
-    await dialer.stop();
+    await dialer.close();
     assert.equal(dialer.status().dialing, 0);
     assert.equal(dialer.status().running, false);
     assert.ok(
@@ -495,13 +495,13 @@ describe('Dialer: stop', () => {
     await clock.advance(HOUR);
     assert.equal(host.dials.length, hostDials, 'nothing dialed after stop');
     assert.equal(clock.pendingTimers, 0);
-    await dialer.stop();
+    await dialer.close();
     assert.throws(() => dialer.start(host), /already stopped/);
   });
 
   it('a dialer stopped before it started resolves at once', async () => {
     const dialer = new Dialer({ clock: new ManualClock() });
-    await dialer.stop();
+    await dialer.close();
     assert.equal(dialer.status().running, false);
   });
 });

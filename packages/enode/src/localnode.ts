@@ -132,7 +132,7 @@ export class LocalNode {
     this.#compressedKey = compressPublicKey(this.publicKey);
     this.id = NodeId.fromPublicKey(this.publicKey);
     this.db = options.db ?? new MemoryNodeDatabase();
-    this.#logger = options.logger ?? defaultLogger().child('localnode');
+    this.#logger = (options.logger ?? defaultLogger()).child('enode:localnode');
     const clock = options.clock ?? systemClock;
     const trackerOptions = { clock, ...options.ipTracker };
     this.#endpoint4 = new EndpointSource(new IpTracker(trackerOptions));

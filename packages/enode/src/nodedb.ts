@@ -193,7 +193,7 @@ export class MemoryNodeDatabase implements NodeDatabase {
     const clock = options.clock ?? systemClock;
     this.#clock = clock;
     this.now = () => clock.now();
-    this.logger = options.logger ?? defaultLogger().child('nodedb');
+    this.logger = (options.logger ?? defaultLogger()).child('enode:nodedb');
   }
 
   /**

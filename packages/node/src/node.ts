@@ -169,7 +169,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     this.#log = config.logger ?? defaultLogger();
     this.#clock = config.clock ?? systemClock;
     this.#sources = [...(config.discovery === false ? [] : (config.discovery?.sources ?? []))];
-    this.localNode = new LocalNode(privateKey, { db, clock: this.#clock, logger: this.#log.child('localnode') });
+    this.localNode = new LocalNode(privateKey, { db, clock: this.#clock, logger: this.#log });
     const nat = config.nat ?? 'none';
     if (nat !== 'none') this.localNode.setStaticIp(nat.extIp);
     const clock = this.#clock;
@@ -280,7 +280,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
   async #close(): Promise<void> {
     const wasStarted = this.#state !== 'idle';
     this.#state = 'closed';
-    if (wasStarted) await this.server.stop();
+    if (wasStarted) await this.server.close();
     const sources = this.discovery;
     this.#discv4 = undefined;
     this.#sources.length = 0;
@@ -343,7 +343,10 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
 export function createNode(config: NodeConfig = {}): DevP2PNode {
   const { datadir } = config;
   // The database first: opening it creates the data directory the key file goes in.
-  const dbOptions = config.clock === undefined ? {} : { clock: config.clock };
+  const dbOptions = {
+    ...(config.clock === undefined ? {} : { clock: config.clock }),
+    ...(config.logger === undefined ? {} : { logger: config.logger }),
+  };
   const db =
     datadir === undefined ? new MemoryNodeDatabase(dbOptions) : openNodeDatabase(joinPath(datadir, 'nodes'), dbOptions);
   try {

@@ -249,7 +249,7 @@ function hostOf(address: string | undefined): string {
  * await server.start()
  * server.on('peer:added', ({ peer }) => console.log('connected', peer.clientName))
  * server.addPeer('enode://…@127.0.0.1:30303')
- * await server.stop()
+ * await server.close()
  */
 export class Server extends TypedEventTarget<ServerEvents> {
   readonly #privateKey: Uint8Array;
@@ -274,6 +274,8 @@ export class Server extends TypedEventTarget<ServerEvents> {
   readonly #readTimeoutMs: number | undefined;
   readonly #writeTimeoutMs: number | undefined;
   readonly #inboundThrottleMs: number;
+  /** The logger given (or the default): what the parts from other packages (rlpx, dial, enode) name themselves under. */
+  readonly #rootLog: Logger;
   readonly #clock: Clock;
   readonly #messageEvents: boolean;
   readonly #trusted = new Map<string, Node>();
@@ -285,7 +287,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
   readonly #inboundHandshakes = new Map<string, number>();
   /** Accepted connections waiting for a handshake slot, oldest first. */
   #waiting: WaitingInbound[] = [];
-  /** Every connection not yet a peer (in handshake or waiting), so stop() can close them. */
+  /** Every connection not yet a peer (in handshake or waiting), so close() can close them. */
   readonly #setups = new Set<ByteStream>();
   readonly #setupDone = new Set<Promise<void>>();
   /** IP → time until which it is refused. */
@@ -319,12 +321,14 @@ export class Server extends TypedEventTarget<ServerEvents> {
     for (const node of normaliseNodes(config.trustedNodes, 'trustedNodes')) this.#trusted.set(node.id.hex, node);
     for (const node of normaliseNodes(config.staticNodes, 'staticNodes')) this.#static.set(node.id.hex, node);
     this.#registry = new ProtocolRegistry(config.protocols ?? []);
-    this.#log = (config.logger ?? defaultLogger()).child('server');
+    const rootLog = config.logger ?? defaultLogger();
+    this.#rootLog = rootLog;
+    this.#log = rootLog.child('server');
     if (config.localNode && config.localNode.id.hex !== this.id)
       throw new TypeError('localNode must be the LocalNode of privateKey');
     this.#localNode =
       config.localNode ??
-      new LocalNode(config.privateKey, { db: config.nodeDatabase ?? new MemoryNodeDatabase(), logger: this.#log });
+      new LocalNode(config.privateKey, { db: config.nodeDatabase ?? new MemoryNodeDatabase(), logger: rootLog });
     this.#onListening = config.onListening;
     this.#transport = config.transport ?? defaultTransport;
     this.#handshakeTimeoutMs = positiveNumber(
@@ -345,7 +349,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
         ...(config.nodeSources ? { nodeSources: config.nodeSources } : {}),
         ...(config.resolveNode ? { resolve: config.resolveNode } : {}),
         clock: this.#clock,
-        logger: this.#log,
+        logger: rootLog,
       });
     this.#messageEvents = config.enableMsgEvents ?? false;
   }
@@ -407,16 +411,16 @@ export class Server extends TypedEventTarget<ServerEvents> {
   }
 
   /**
-   * Stops: sends "client quitting" to every peer, closes the listener and every connection, stops dialing, and
+   * Closes: sends "client quitting" to every peer, closes the listener and every connection, stops dialing, and
    * resolves once nothing is left open. Idempotent.
    */
-  stop(): Promise<void> {
+  close(): Promise<void> {
     this.#stopped ??= this.#stop();
     return this.#stopped;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
+    await this.close();
   }
 
   async #stop(): Promise<void> {
@@ -428,7 +432,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
     for (const stream of this.#setups) stream.destroy();
     const peers = this.peers();
     for (const peer of peers) peer.disconnect(DisconnectReason.ClientQuitting);
-    if (wasRunning && !this.noDial) await this.#dialer.stop();
+    if (wasRunning && !this.noDial) await this.#dialer.close();
     await Promise.all([listenerClosed, ...peers.map((p) => p.closed), ...this.#setupDone]);
     this.#listener = undefined;
     this.#state = 'stopped';
@@ -763,7 +767,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
       ...(this.#readTimeoutMs === undefined ? {} : { readTimeoutMs: this.#readTimeoutMs }),
       ...(this.#writeTimeoutMs === undefined ? {} : { writeTimeoutMs: this.#writeTimeoutMs }),
       clock: this.#clock,
-      logger: this.#log,
+      logger: this.#rootLog,
     });
     const remoteAddress = stream.remoteAddress ?? '';
     let inboundId: string | undefined;

@@ -46,7 +46,7 @@ describe('Server + Dialer on 127.0.0.1', () => {
     try {
       node.addPeer(enodeOf(remote));
       await until(() => node.peerCount === 1, 10_000, 'first connection');
-      await remote.stop();
+      await remote.close();
       await until(() => node.peerCount === 0, 5_000, 'peer gone');
       await until(() => dials.some((d) => d.outcome.kind === 'refused'), 5_000, 'a failed redial while it is down');
       remote = await startServer({ privateKey: key, listenAddr: `127.0.0.1:${port}` });
@@ -61,7 +61,7 @@ describe('Server + Dialer on 127.0.0.1', () => {
       const failed = dials.filter((d) => d.outcome.kind === 'refused').length;
       assert.ok(failed >= 1 && failed <= 10, `${failed} failed attempts`);
     } finally {
-      await Promise.all([node.stop(), remote.stop()]);
+      await Promise.all([node.close(), remote.close()]);
     }
   });
 
@@ -108,11 +108,11 @@ describe('Server + Dialer on 127.0.0.1', () => {
       assert.equal(node.peerCount, 5);
       assert.equal(dials.length, 12);
     } finally {
-      await Promise.all([node.stop(), ...network.map((s) => s.stop())]);
+      await Promise.all([node.close(), ...network.map((s) => s.close())]);
     }
   });
 
-  it('stop() aborts the dials in flight and leaves no timer, socket or source running', async () => {
+  it('close() aborts the dials in flight and leaves no timer, socket or source running', async () => {
     const clock = countingClock();
     // Connections that never complete until aborted: every dial stays in flight.
     const pendingDials = new Set<AbortSignal>();
@@ -151,7 +151,7 @@ describe('Server + Dialer on 127.0.0.1', () => {
     try {
       await until(() => pendingDials.size === 4, 5_000, 'dials in flight');
       assert.ok(clock.active > 0, 'the dial deadlines and history are clock');
-      await node.stop();
+      await node.close();
       assert.equal(pendingDials.size, 0, 'every connection attempt aborted');
       assert.equal(dials.length, 4);
       assert.ok(dials.every((d) => d.outcome.kind === 'aborted'));
@@ -162,7 +162,7 @@ describe('Server + Dialer on 127.0.0.1', () => {
       assert.equal(stats.yielded, yielded);
       assert.equal(dials.length, 4, 'nothing dialed after stop');
     } finally {
-      await Promise.all([node.stop(), ...network.map((s) => s.stop())]);
+      await Promise.all([node.close(), ...network.map((s) => s.close())]);
     }
   });
 });

@@ -103,7 +103,7 @@ describe('Server under attack', () => {
       flooding = false;
       clearInterval(sampler);
       client.conn.close();
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -150,7 +150,7 @@ describe('Server under attack', () => {
     } finally {
       attackOver = true;
       for (const socket of silent) socket.destroy();
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -215,8 +215,8 @@ describe('Server under attack', () => {
         }
       }
     } finally {
-      await full.stop();
-      await server.stop();
+      await full.close();
+      await server.close();
     }
   });
 
@@ -245,7 +245,7 @@ describe('Server under attack', () => {
         await until(() => server.peerCount === 0, 5_000, 'the peer to be removed');
       }
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -278,7 +278,7 @@ describe('Server under attack', () => {
         'the refusal to be logged',
       );
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -305,7 +305,7 @@ describe('Server under attack', () => {
         client.conn.close();
       }
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 });

@@ -10,7 +10,7 @@ import { createServer, type Server } from '../src/server.ts';
 import { connectOrRefusal, enodeOf, rawClient, recordingTransport, refusalReason, startServer } from './helpers.ts';
 
 async function stopAll(...servers: Server[]): Promise<void> {
-  await Promise.all(servers.map((s) => s.stop()));
+  await Promise.all(servers.map((s) => s.close()));
 }
 
 describe('Server: peers over real sockets on 127.0.0.1', () => {
@@ -102,7 +102,7 @@ describe('Server: peers over real sockets on 127.0.0.1', () => {
       assert.equal(await refusalReason(server, { caps: [{ name: 'eth', version: 68 }] }), DisconnectReason.UselessPeer);
       assert.equal(server.peerCount, 0);
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -119,7 +119,7 @@ describe('Server: peers over real sockets on 127.0.0.1', () => {
       assert.deepEqual([reply.code, reply.payload], [0x01, Uint8Array.of(0xc1, 0x02)]);
       client.conn.close();
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -136,7 +136,7 @@ describe('Server: peers over real sockets on 127.0.0.1', () => {
       );
       first.conn.close();
     } finally {
-      await server.stop();
+      await server.close();
     }
     const privateKey = generatePrivateKey();
     const self = await startServer({ privateKey });
@@ -147,7 +147,7 @@ describe('Server: peers over real sockets on 127.0.0.1', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(self.peerCount, 0, 'never a peer of itself');
     } finally {
-      await self.stop();
+      await self.close();
     }
   });
   it('drops a peer that goes silent, and reports messages when enableMsgEvents is on', async () => {
@@ -166,7 +166,7 @@ describe('Server: peers over real sockets on 127.0.0.1', () => {
       assert.ok(seen.includes('sent:png:1:2'), 'the Pong to it was reported');
       client.conn.close();
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 });
@@ -191,7 +191,7 @@ describe('Server: a shared LocalNode', () => {
       assert.equal(server.self, localNode.node);
       assert.equal(server.nodeInfo().ports.discovery, 40404);
     } finally {
-      await server.stop();
+      await server.close();
     }
     assert.throws(
       () => createServer({ privateKey: generatePrivateKey(), localNode }),
@@ -231,7 +231,7 @@ describe('Server: limits', () => {
       trusted.conn.close();
       for (const r of results) r.client?.conn.close();
     } finally {
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -263,7 +263,7 @@ describe('Server: limits', () => {
       client.conn.close();
     } finally {
       for (const s of silent) s.destroy();
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -337,7 +337,7 @@ describe('Server: lifecycle', () => {
     assert.throws(() => createServer({ privateKey, protocols: [ping, ping] }), /registered twice/);
   });
 
-  it('stop() under load closes every connection and clears every timer; it is idempotent', async () => {
+  it('close() under load closes every connection and clears every timer; it is idempotent', async () => {
     const clock = countingClock();
     const transport = recordingTransport(tcpTransport);
     const server = await startServer({ transport, clock, pingIntervalMs: 50 });
@@ -353,7 +353,7 @@ describe('Server: lifecycle', () => {
       await until(() => transport.streams.length >= 8);
       const removed: number[] = [];
       server.on('peer:removed', (e) => removed.push(e.reason));
-      await Promise.all([server.stop(), server.stop()]);
+      await Promise.all([server.close(), server.close()]);
       await Promise.all(busy);
       assert.equal(server.peerCount, 0);
       assert.deepEqual(removed, [

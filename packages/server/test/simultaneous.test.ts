@@ -23,8 +23,8 @@ describe('Server: two nodes dialing each other at once', () => {
         const dialer = pa!.inbound ? b : a;
         assert.equal(dialer.id < (dialer === a ? b : a).id, true, `round ${round}: the lower id's dial was kept`);
       } finally {
-        await a.stop();
-        await b.stop();
+        await a.close();
+        await b.close();
       }
     }
   });

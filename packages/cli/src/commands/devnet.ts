@@ -100,7 +100,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         listenAddr: `127.0.0.1:${port}`,
         protocols: [...eth({ chain: DEVNET_CHAIN }).protocols, ping],
         bootnodes: index === 0 ? [] : [members[0]!.node.localNode.node],
-        logger: logger.child(`devnet-${index}`),
+        logger: logger.with({ node: index }),
       });
       await node.start();
       const rpc = options.http ? await startAdminRpc(node.server, { host: '127.0.0.1', port: 0, logger }) : undefined;

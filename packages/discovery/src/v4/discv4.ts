@@ -132,7 +132,7 @@ export class Discv4 implements NodeDiscovery {
     this.#bootnodes = options.bootnodes ?? [];
     const clock = options.clock ?? systemClock;
     const now = (): number => clock.now();
-    this.#log = (options.logger ?? defaultLogger()).child('discv4');
+    this.#log = (options.logger ?? defaultLogger()).child('discovery:v4');
     const respTimeout = options.respTimeoutMs ?? RESP_TIMEOUT_MS;
     this.#refreshInterval = options.refreshIntervalMs ?? REFRESH_INTERVAL_MS;
     this.#refreshRandomLookups = options.refreshRandomLookups ?? REFRESH_RANDOM_LOOKUPS;
