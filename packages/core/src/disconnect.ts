@@ -1,4 +1,4 @@
-import { Devp2pError } from './errors.ts';
+import { Devp2pError, ERR_DISCONNECTED } from './errors.ts';
 
 /**
  * Disconnect reasons as they go on the wire (devp2p base protocol), with geth's codes.
@@ -88,11 +88,7 @@ export class DisconnectError extends Devp2pError {
   readonly reason: number;
   readonly initiator: DisconnectInitiator;
   constructor(reason: number, initiator: DisconnectInitiator, options?: { cause?: unknown }) {
-    super(
-      'ERR_DISCONNECTED',
-      `${initiator === 'remote' ? 'remote' : 'local'}: ${disconnectReasonText(reason)}`,
-      options,
-    );
+    super(ERR_DISCONNECTED, `${initiator === 'remote' ? 'remote' : 'local'}: ${disconnectReasonText(reason)}`, options);
     this.reason = reason;
     this.initiator = initiator;
   }

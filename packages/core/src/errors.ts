@@ -1,3 +1,33 @@
+// Error codes: the stable `code` of each error, for callers that branch on it.
+/** Bytes that are not canonical RLP, or not the shape a decoder expects. */
+export const ERR_RLP = 'ERR_RLP';
+/** A cryptographic operation refused its input (invalid key, signature or ciphertext). */
+export const ERR_CRYPTO = 'ERR_CRYPTO';
+/** Something from the network is larger than its limit ({@link TooLargeError}). */
+export const ERR_TOO_LARGE = 'ERR_TOO_LARGE';
+/** A deadline passed ({@link TimeoutError}). */
+export const ERR_TIMEOUT = 'ERR_TIMEOUT';
+/** The connection or component was closed ({@link ConnectionClosedError}). */
+export const ERR_CLOSED = 'ERR_CLOSED';
+/** The caller's `AbortSignal` aborted ({@link AbortError}). */
+export const ERR_ABORTED = 'ERR_ABORTED';
+/** The peer was disconnected, by either side, with a devp2p reason ({@link DisconnectError}). */
+export const ERR_DISCONNECTED = 'ERR_DISCONNECTED';
+/** More requests outstanding than a {@link RequestTracker} allows. */
+export const ERR_TOO_MANY_REQUESTS = 'ERR_TOO_MANY_REQUESTS';
+/** A subprotocol message whose payload its codec refuses. */
+export const ERR_MESSAGE_DECODE = 'ERR_MESSAGE_DECODE';
+/** A subprotocol's own handshake (eth's Status) failed. */
+export const ERR_PROTOCOL_HANDSHAKE = 'ERR_PROTOCOL_HANDSHAKE';
+/** A message code no shared protocol (or the base protocol) defines. */
+export const ERR_UNKNOWN_MESSAGE = 'ERR_UNKNOWN_MESSAGE';
+/** A known message at the wrong time (a second Hello). */
+export const ERR_UNEXPECTED_MESSAGE = 'ERR_UNEXPECTED_MESSAGE';
+/** A transport could not listen or bind (address in use, permission). */
+export const ERR_LISTEN = 'ERR_LISTEN';
+/** A transport could not connect. */
+export const ERR_DIAL = 'ERR_DIAL';
+
 /**
  * Typed errors shared by every package. Callers branch on `err.code` (stable strings) or `instanceof`.
  *
@@ -17,14 +47,14 @@ export class Devp2pError extends Error {
 /** Malformed or non-canonical RLP input. */
 export class RlpError extends Devp2pError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_RLP', message, options);
+    super(ERR_RLP, message, options);
   }
 }
 
 /** A key, point, signature or ciphertext that fails a cryptographic check (wrong MAC, off-curve point, ...). */
 export class CryptoError extends Devp2pError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_CRYPTO', message, options);
+    super(ERR_CRYPTO, message, options);
   }
 }
 
@@ -49,7 +79,7 @@ export class TooLargeError extends ProtocolError {
   readonly limit: number;
   readonly size: number;
   constructor(what: string, size: number, limit: number, context: RemoteContext = {}) {
-    super('ERR_TOO_LARGE', `${what} of ${size} bytes exceeds the limit of ${limit}`, context);
+    super(ERR_TOO_LARGE, `${what} of ${size} bytes exceeds the limit of ${limit}`, context);
     this.limit = limit;
     this.size = size;
   }
@@ -62,7 +92,7 @@ export class TimeoutError extends Devp2pError {
   readonly what: string;
   constructor(what: string, timeoutMs: number, context: RemoteContext = {}) {
     super(
-      'ERR_TIMEOUT',
+      ERR_TIMEOUT,
       `${what} timed out after ${timeoutMs} ms${context.remoteAddress ? ` (remote ${context.remoteAddress})` : ''}`,
     );
     this.remoteAddress = context.remoteAddress;
@@ -74,7 +104,7 @@ export class TimeoutError extends Devp2pError {
 export class ConnectionClosedError extends Devp2pError {
   readonly remoteAddress: string | undefined;
   constructor(message = 'connection closed', context: RemoteContext & { cause?: unknown } = {}) {
-    super('ERR_CLOSED', context.remoteAddress ? `${message} (remote ${context.remoteAddress})` : message, {
+    super(ERR_CLOSED, context.remoteAddress ? `${message} (remote ${context.remoteAddress})` : message, {
       cause: context.cause,
     });
     this.remoteAddress = context.remoteAddress;
@@ -84,7 +114,7 @@ export class ConnectionClosedError extends Devp2pError {
 /** The operation was aborted through its AbortSignal. */
 export class AbortError extends Devp2pError {
   constructor(message = 'operation aborted', options?: { cause?: unknown }) {
-    super('ERR_ABORTED', message, options);
+    super(ERR_ABORTED, message, options);
   }
 }
 

@@ -29,6 +29,20 @@ export {
   ConnectionClosedError,
   CryptoError,
   Devp2pError,
+  ERR_ABORTED,
+  ERR_CLOSED,
+  ERR_CRYPTO,
+  ERR_DIAL,
+  ERR_DISCONNECTED,
+  ERR_LISTEN,
+  ERR_MESSAGE_DECODE,
+  ERR_PROTOCOL_HANDSHAKE,
+  ERR_RLP,
+  ERR_TIMEOUT,
+  ERR_TOO_LARGE,
+  ERR_TOO_MANY_REQUESTS,
+  ERR_UNEXPECTED_MESSAGE,
+  ERR_UNKNOWN_MESSAGE,
   ProtocolError,
   type RemoteContext,
   RlpError,
@@ -38,6 +52,7 @@ export {
 } from './errors.ts';
 export { type ListenOptions, TypedEventTarget } from './events.ts';
 export type { FileHandle, FileLock, FileLockHeld, Files } from './files.ts';
+export type { ForkId } from './forkid.ts';
 export { formatHostPort, splitHostPort } from './hostport.ts';
 export {
   createLogger,
@@ -87,7 +102,9 @@ export {
   rlpDecodePrefix,
   rlpEncode,
   rlpEncodedLength,
+  rlpEncodeRawList,
   rlpList,
+  rlpListHeader,
   rlpUint,
   rlpUtf8,
 } from './rlp.ts';

@@ -1,5 +1,11 @@
 import { type DisconnectError, DisconnectReason } from './disconnect.ts';
-import { ProtocolError, TooLargeError } from './errors.ts';
+import {
+  ERR_MESSAGE_DECODE,
+  ERR_PROTOCOL_HANDSHAKE,
+  ERR_UNKNOWN_MESSAGE,
+  ProtocolError,
+  TooLargeError,
+} from './errors.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -253,7 +259,7 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
     try {
       return spec.messages[name]!.codec.decode(payload) as PayloadOf<M[K]>;
     } catch (cause) {
-      throw new ProtocolError('ERR_MESSAGE_DECODE', `${cap.name}/${cap.version} ${name}: ${(cause as Error).message}`, {
+      throw new ProtocolError(ERR_MESSAGE_DECODE, `${cap.name}/${cap.version} ${name}: ${(cause as Error).message}`, {
         cause,
       });
     }
@@ -291,7 +297,7 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
       const got = messageNames.get(message.code);
       if (got !== name) {
         throw new ProtocolError(
-          'ERR_PROTOCOL_HANDSHAKE',
+          ERR_PROTOCOL_HANDSHAKE,
           `${cap.name}/${cap.version} handshake expected ${name}, got ${got ?? `unknown code ${message.code}`}`,
         );
       }
@@ -309,7 +315,7 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
         const name = messageNames.get(message.code);
         if (name === undefined) {
           throw new ProtocolError(
-            'ERR_UNKNOWN_MESSAGE',
+            ERR_UNKNOWN_MESSAGE,
             `${cap.name}/${cap.version} has no message code ${message.code}`,
           );
         }

@@ -1,4 +1,4 @@
-import { Devp2pError, TimeoutError } from './errors.ts';
+import { Devp2pError, ERR_TOO_MANY_REQUESTS, TimeoutError } from './errors.ts';
 import { randomRequestIdSeed } from './random-id.ts';
 
 /** Options for a {@link RequestTracker}. */
@@ -56,7 +56,7 @@ export class RequestTracker<T> {
   start(signal?: AbortSignal): PendingRequest<T> {
     if (this.#closed) throw this.#closed;
     if (this.#pending.size >= this.#options.maxPending) {
-      throw new Devp2pError('ERR_TOO_MANY_REQUESTS', `more than ${this.#options.maxPending} requests outstanding`);
+      throw new Devp2pError(ERR_TOO_MANY_REQUESTS, `more than ${this.#options.maxPending} requests outstanding`);
     }
     const id = this.#nextId;
     this.#nextId = (this.#nextId + 1n) & 0xffffffffffffffffn;

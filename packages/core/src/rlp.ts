@@ -196,6 +196,33 @@ export function rlpEncodedLength(input: RlpInput): number {
   return measure(input, newPlan());
 }
 
+/**
+ * The header of an RLP list whose payload (its items' encodings, concatenated) is `payloadLength` bytes.
+ * @example rlpListHeader(3) // Uint8Array [0xc3]
+ */
+export function rlpListHeader(payloadLength: number): Uint8Array {
+  const out = new Uint8Array(headerLength(payloadLength));
+  writeHeader(out, 0, payloadLength, LIST_OFFSET);
+  return out;
+}
+
+/**
+ * The RLP list of items that are already RLP-encoded, without decoding or re-encoding them (records and
+ * messages relayed as they came).
+ * @example rlpEncodeRawList([rlpEncode(1), rlpEncode('a')]) // the encoding of [1, 'a']
+ */
+export function rlpEncodeRawList(items: readonly Uint8Array[]): Uint8Array {
+  let payload = 0;
+  for (const item of items) payload += item.length;
+  const out = new Uint8Array(headerLength(payload) + payload);
+  let pos = writeHeader(out, 0, payload, LIST_OFFSET);
+  for (const item of items) {
+    out.set(item, pos);
+    pos += item.length;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Decoding
 

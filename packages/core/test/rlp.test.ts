@@ -13,7 +13,9 @@ import {
   rlpDecodePrefix,
   rlpEncode,
   rlpEncodedLength,
+  rlpEncodeRawList,
   rlpList,
+  rlpListHeader,
   rlpUint,
   rlpUtf8,
 } from '../src/rlp.ts';
@@ -285,4 +287,20 @@ test(`depth limit: ${RLP_MAX_DEPTH} nested lists decode, deeper input is an RlpE
   assertRlpError(() => rlpDecode(nestedLists(10_000)), /nested deeper than 64/);
   assertRlpError(() => rlpDecode(new Uint8Array(10_000).fill(0xc1)));
   assertRlpError(() => rlpDecode(new Uint8Array(10_000).fill(0xf8)));
+});
+
+test('rlpListHeader and rlpEncodeRawList agree with rlpEncode at every header size', () => {
+  for (const count of [0, 1, 54, 55, 56, 300, 70_000]) {
+    const items: RlpInput[] = Array.from({ length: count }, (_, i) => (i % 3 === 0 ? 'ab' : i));
+    const whole = rlpEncode(items);
+    const raw = rlpEncodeRawList(items.map((item) => rlpEncode(item)));
+    assert.equal(bytesToHex(raw), bytesToHex(whole), `${count} items`);
+    let payload = 0;
+    for (const item of items) payload += rlpEncodedLength(item);
+    assert.equal(bytesToHex(rlpListHeader(payload)), bytesToHex(whole.subarray(0, whole.length - payload)));
+  }
+  assert.equal(bytesToHex(rlpListHeader(0)), 'c0');
+  assert.equal(bytesToHex(rlpListHeader(55)), 'f7');
+  assert.equal(bytesToHex(rlpListHeader(56)), 'f838');
+  assert.equal(bytesToHex(rlpListHeader(1024)), 'f90400');
 });

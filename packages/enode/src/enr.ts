@@ -9,13 +9,15 @@ import {
   bytesToHex,
   bytesToNumber,
   bytesToUtf8,
-  concatBytes,
   equalBytes,
+  type ForkId,
   type RlpInput,
   type RlpValue,
   rlpDecode,
   rlpEncode,
   rlpEncodedLength,
+  rlpEncodeRawList,
+  rlpListHeader,
   utf8ToBytes,
 } from '@devp2p/core';
 import { compressPublicKey, decompressPublicKey, keccak256, publicKeyFromPrivate, sign, verify } from '@devp2p/crypto';
@@ -76,17 +78,6 @@ export interface EnrEntries {
 }
 
 /**
- * The `eth` entry's fork id (EIP-2124 / `enr-entries/eth.md`).
- * @example const { forkHash, forkNext } = enr.eth ?? {}
- */
-export interface EnrForkId {
-  /** CRC-32 of the genesis hash and past fork blocks, 4 bytes. */
-  readonly forkHash: Uint8Array;
-  /** Next scheduled fork block or timestamp, 0 if none. */
-  readonly forkNext: bigint;
-}
-
-/**
  * Options for {@link Enr.decode}.
  * @example Enr.decode(bytes, { remoteAddress: '203.0.113.7:30303' })
  */
@@ -121,14 +112,6 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
-}
-
-/** RLP list header for a payload of `length` bytes. */
-function listHeader(length: number): Uint8Array {
-  if (length < 56) return Uint8Array.of(0xc0 + length);
-  const lengthBytes: number[] = [];
-  for (let v = length; v > 0; v = Math.floor(v / 256)) lengthBytes.unshift(v % 256);
-  return Uint8Array.of(0xf7 + lengthBytes.length, ...lengthBytes);
 }
 
 function checkPort(key: string, value: unknown): number {
@@ -188,9 +171,7 @@ function encodeRecord(signature: Uint8Array | undefined, seq: bigint, pairs: rea
   if (signature) parts.push(rlpEncode(signature));
   parts.push(rlpEncode(seq));
   for (const p of pairs) parts.push(rlpEncode(p.keyBytes), p.value);
-  let length = 0;
-  for (const p of parts) length += p.length;
-  return concatBytes(listHeader(length), ...parts);
+  return rlpEncodeRawList(parts);
 }
 
 /**
@@ -332,7 +313,7 @@ export class Enr {
     if (this.#raw) return this.#raw.length;
     let payload = rlpEncodedLength(this.#signature) + rlpEncodedLength(this.seq);
     for (const p of this.#pairs) payload += rlpEncodedLength(p.keyBytes) + p.value.length;
-    return listHeader(payload).length + payload;
+    return rlpListHeader(payload).length + payload;
   }
 
   /**
@@ -618,10 +599,11 @@ export class Enr {
   }
 
   /**
-   * The `eth` entry's fork id (`[[forkHash, forkNext], ...]`; later list items are ignored, as geth does).
-   * @example if (record.eth && !equalBytes(record.eth.forkHash, ours)) skip()
+   * The `eth` entry's fork id (EIP-2124, `enr-entries/eth.md`: `[[forkHash, forkNext], ...]`; later list items are
+   * ignored, as geth does).
+   * @example if (record.eth && record.eth.hash !== ours.hash) skip()
    */
-  get eth(): EnrForkId | undefined {
+  get eth(): ForkId | undefined {
     return this.#read('eth', (value) => {
       const forkId = Array.isArray(value) ? value[0] : undefined;
       const [hash, next] = Array.isArray(forkId) ? forkId : [];
@@ -631,7 +613,7 @@ export class Enr {
       if (next.length > 0 && next[0] === 0) throw new EnrError('ENR key "eth": forkNext has leading zero bytes');
       let forkNext = 0n;
       for (const b of next) forkNext = (forkNext << 8n) | BigInt(b);
-      return { forkHash: hash.slice(), forkNext };
+      return { hash: new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0), next: forkNext };
     });
   }
 

@@ -1,5 +1,20 @@
 import { Devp2pError, ProtocolError, type RemoteContext } from '@devp2p/core';
 
+/** Error code of an {@link EnrError}. */
+export const ERR_ENR = 'ERR_ENR';
+/** Error code of an {@link EnodeUrlError}. */
+export const ERR_ENODE_URL = 'ERR_ENODE_URL';
+/** Error code of a {@link NodeKeyError}. */
+export const ERR_NODEKEY = 'ERR_NODEKEY';
+/** A {@link NodeDatabaseError}: written by a newer schema than this build reads. */
+export const ERR_NODEDB_VERSION = 'ERR_NODEDB_VERSION';
+/** A {@link NodeDatabaseError}: the file is not a node database (bad magic or header). */
+export const ERR_NODEDB_FORMAT = 'ERR_NODEDB_FORMAT';
+/** A {@link NodeDatabaseError}: another live process (or this one) has it open. */
+export const ERR_NODEDB_LOCKED = 'ERR_NODEDB_LOCKED';
+/** A {@link NodeDatabaseError}: used after `close()`. */
+export const ERR_NODEDB_CLOSED = 'ERR_NODEDB_CLOSED';
+
 /**
  * A node record (EIP-778) that is malformed, too large, unsorted, or carries a bad signature. Records come
  * from the network, so this is a {@link ProtocolError} with the code `ERR_ENR`.
@@ -8,7 +23,7 @@ import { Devp2pError, ProtocolError, type RemoteContext } from '@devp2p/core';
  */
 export class EnrError extends ProtocolError {
   constructor(message: string, context: RemoteContext & { cause?: unknown } = {}) {
-    super('ERR_ENR', message, context);
+    super(ERR_ENR, message, context);
   }
 }
 
@@ -20,7 +35,7 @@ export class EnrError extends ProtocolError {
  */
 export class EnodeUrlError extends Devp2pError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_ENODE_URL', message, options);
+    super(ERR_ENODE_URL, message, options);
   }
 }
 
@@ -30,13 +45,13 @@ export class EnodeUrlError extends Devp2pError {
  * - `ERR_NODEDB_FORMAT`: the file is not a node database (bad magic or header).
  * - `ERR_NODEDB_LOCKED`: another live process (or this one) has it open.
  * - `ERR_NODEDB_CLOSED`: used after `close()`.
- * @example if (err instanceof NodeDatabaseError && err.code === 'ERR_NODEDB_LOCKED') exit('datadir in use')
+ * @example if (err instanceof NodeDatabaseError && err.code === ERR_NODEDB_LOCKED) exit('datadir in use')
  */
 export type NodeDatabaseErrorCode =
-  | 'ERR_NODEDB_VERSION'
-  | 'ERR_NODEDB_FORMAT'
-  | 'ERR_NODEDB_LOCKED'
-  | 'ERR_NODEDB_CLOSED';
+  | typeof ERR_NODEDB_VERSION
+  | typeof ERR_NODEDB_FORMAT
+  | typeof ERR_NODEDB_LOCKED
+  | typeof ERR_NODEDB_CLOSED;
 
 /**
  * A node database that cannot be opened or used; `code` says why (see {@link NodeDatabaseErrorCode}).
@@ -58,7 +73,7 @@ export class NodeDatabaseError extends Devp2pError {
 export class NodeKeyError extends Devp2pError {
   readonly path: string;
   constructor(path: string, message: string, options?: { cause?: unknown }) {
-    super('ERR_NODEKEY', `node key file ${path}: ${message}`, options);
+    super(ERR_NODEKEY, `node key file ${path}: ${message}`, options);
     this.path = path;
   }
 }

@@ -26,13 +26,13 @@ import {
 } from '@devp2p/core';
 import { defaultFiles } from './adapters/node-files.ts';
 import { ensureDirectory } from './directory.ts';
-import { NodeDatabaseError } from './errors.ts';
+import { ERR_NODEDB_FORMAT, ERR_NODEDB_LOCKED, ERR_NODEDB_VERSION, NodeDatabaseError } from './errors.ts';
 import { formatIp, parseIp } from './ip.ts';
 import { MemoryNodeDatabase, type NodeDatabase, type NodeDatabaseChange, type NodeDatabaseOptions } from './nodedb.ts';
 
 /**
  * Journal format version this build writes and reads. A newer version is refused; an older one is discarded.
- * @example if (err.code === 'ERR_NODEDB_VERSION') console.error(`this build reads v${NODEDB_SCHEMA_VERSION}`)
+ * @example if (err.code === ERR_NODEDB_VERSION) console.error(`this build reads v${NODEDB_SCHEMA_VERSION}`)
  */
 export const NODEDB_SCHEMA_VERSION = 1;
 /**
@@ -278,7 +278,7 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
     const version = u32(data, 8);
     if (version > NODEDB_SCHEMA_VERSION) {
       throw new NodeDatabaseError(
-        'ERR_NODEDB_VERSION',
+        ERR_NODEDB_VERSION,
         `node database ${this.#journalPath} was written by schema version ${version}, newer than the version ${NODEDB_SCHEMA_VERSION} this build reads; upgrade, or remove ${this.directory} to start over`,
       );
     }
@@ -292,7 +292,7 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
 
   #notOurs(reason: string): NodeDatabaseError {
     return new NodeDatabaseError(
-      'ERR_NODEDB_FORMAT',
+      ERR_NODEDB_FORMAT,
       `${this.#journalPath} is not a devp2p node database (${reason}); refusing to overwrite it`,
     );
   }
@@ -459,13 +459,13 @@ export class FileNodeDatabase extends MemoryNodeDatabase {
 /** Locks `directory` against other processes (its `LOCK` file) and against a second open in this one. */
 function acquireLock(files: Files, directory: string): FileLock {
   if (openInProcess.has(directory)) {
-    throw new NodeDatabaseError('ERR_NODEDB_LOCKED', `node database ${directory} is already open in this process`);
+    throw new NodeDatabaseError(ERR_NODEDB_LOCKED, `node database ${directory} is already open in this process`);
   }
   const lockPath = files.resolve(directory, LOCK_FILE);
   const lock = files.lock(lockPath);
   if ('heldBy' in lock) {
     throw new NodeDatabaseError(
-      'ERR_NODEDB_LOCKED',
+      ERR_NODEDB_LOCKED,
       `node database ${directory} is in use by process ${lock.heldBy} (remove ${lockPath} if that is wrong)`,
     );
   }

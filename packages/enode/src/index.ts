@@ -7,9 +7,21 @@ export {
   Enr,
   type EnrDecodeOptions,
   type EnrEntries,
-  type EnrForkId,
 } from './enr.ts';
-export { EnodeUrlError, EnrError, NodeDatabaseError, type NodeDatabaseErrorCode, NodeKeyError } from './errors.ts';
+export {
+  EnodeUrlError,
+  EnrError,
+  ERR_ENODE_URL,
+  ERR_ENR,
+  ERR_NODEDB_CLOSED,
+  ERR_NODEDB_FORMAT,
+  ERR_NODEDB_LOCKED,
+  ERR_NODEDB_VERSION,
+  ERR_NODEKEY,
+  NodeDatabaseError,
+  type NodeDatabaseErrorCode,
+  NodeKeyError,
+} from './errors.ts';
 export {
   FileNodeDatabase,
   type FileNodeDatabaseOptions,

@@ -9,7 +9,7 @@ import {
   unrefTimer,
 } from '@devp2p/core';
 import { Enr } from './enr.ts';
-import { NodeDatabaseError } from './errors.ts';
+import { ERR_NODEDB_CLOSED, NodeDatabaseError } from './errors.ts';
 import { NodeId } from './id.ts';
 import { normalizeIp } from './ip.ts';
 import { Node } from './node.ts';
@@ -310,7 +310,7 @@ export class MemoryNodeDatabase implements NodeDatabase {
   }
 
   #change(change: NodeDatabaseChange): void {
-    if (this.#closed) throw new NodeDatabaseError('ERR_NODEDB_CLOSED', 'node database is closed');
+    if (this.#closed) throw new NodeDatabaseError(ERR_NODEDB_CLOSED, 'node database is closed');
     this.apply(change);
     this.persist(change);
   }

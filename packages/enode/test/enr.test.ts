@@ -244,10 +244,8 @@ describe('ENR: entries', () => {
 
   it('reads the eth fork id entry', () => {
     const record = Enr.create({ eth: [[Uint8Array.of(0xfc, 0x64, 0xec, 0x04), 1150000n], 'future'] }).sign(key);
-    const { forkHash, forkNext } = Enr.decode(record.encode()).eth!;
-    assert.equal(bytesToHex(forkHash), 'fc64ec04');
-    assert.equal(forkNext, 1150000n);
-    assert.equal(Enr.create({ eth: [[Uint8Array.of(1, 2, 3, 4), 0]] }).eth!.forkNext, 0n);
+    assert.deepEqual(Enr.decode(record.encode()).eth, { hash: 0xfc64ec04, next: 1150000n });
+    assert.deepEqual(Enr.create({ eth: [[Uint8Array.of(1, 2, 3, 4), 0]] }).eth, { hash: 0x01020304, next: 0n });
     assertEnrError(() => Enr.create({ eth: [Uint8Array.of(1, 2, 3, 4)] }).eth, 'ENR key "eth"');
   });
 

@@ -50,6 +50,7 @@ export {
   QUEUED_FRAME_OVERHEAD,
 } from './limits.ts';
 export {
+  ERR_SNAPPY,
   SNAPPY_MAX_DECODED_SIZE,
   snappyCompress,
   snappyDecodedLength,

@@ -23,7 +23,11 @@ import { ProtocolError, TooLargeError } from '@devp2p/core';
 export const SNAPPY_MAX_DECODED_SIZE: number = 0xffffff;
 
 /** Error code of every corrupt-input ProtocolError thrown here. */
-const ERR_SNAPPY = 'ERR_SNAPPY';
+/**
+ * Error code of snappy input that does not decode (corrupt or truncated block, bad length header).
+ * @example if (err instanceof ProtocolError && err.code === ERR_SNAPPY) log.debug('bad snappy')
+ */
+export const ERR_SNAPPY = 'ERR_SNAPPY';
 
 /** Largest value the varint header can carry: the format caps the uncompressed length at 2^32 - 1. */
 const MAX_HEADER_VALUE = 0xffffffff;

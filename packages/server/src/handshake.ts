@@ -9,7 +9,15 @@ import {
   throwIfAborted,
 } from '@devp2p/core';
 import { MAX_FRAME_SIZE, type RLPxConnection } from '@devp2p/rlpx';
-import { BaseMessageCode, decodeDisconnect, decodeHello, encodeHello, type Hello, MIN_P2P_VERSION } from './hello.ts';
+import {
+  BaseMessageCode,
+  decodeDisconnect,
+  decodeHello,
+  ERR_HELLO,
+  encodeHello,
+  type Hello,
+  MIN_P2P_VERSION,
+} from './hello.ts';
 import { MAX_HELLO_FRAME_SIZE, PROTOCOL_HANDSHAKE_TIMEOUT_MS } from './limits.ts';
 
 /** Options of {@link exchangeHello}. */
@@ -54,7 +62,7 @@ export async function exchangeHello(
       throw new DisconnectError(decodeDisconnect(first.payload), 'remote');
     }
     if (first.code !== BaseMessageCode.Hello) {
-      throw new ProtocolError('ERR_HELLO', `expected Hello, got message code ${first.code}`, {
+      throw new ProtocolError(ERR_HELLO, `expected Hello, got message code ${first.code}`, {
         remoteAddress: conn.remoteAddress,
       });
     }

@@ -11,6 +11,13 @@ import {
   TooLargeError,
 } from '@devp2p/core';
 
+/**
+ * Error code of a Hello that breaks the base protocol: malformed, an unsupported version, a bad id, or another
+ * message where the Hello must come first.
+ * @example if (err instanceof ProtocolError && err.code === ERR_HELLO) log.debug('bad hello')
+ */
+export const ERR_HELLO = 'ERR_HELLO';
+
 /** Base protocol message codes (devp2p `p2p` capability, below the subprotocols' 0x10). */
 export const BaseMessageCode = {
   Hello: 0x00,
@@ -47,7 +54,7 @@ function helloVersion(value: RlpValue | undefined, label: string): number {
   const version = rlpUint(value, label);
   if (version > MAX_HELLO_VERSION) {
     throw new ProtocolError(
-      'ERR_HELLO',
+      ERR_HELLO,
       `malformed Hello: ${label} ${version} is out of range (at most ${MAX_HELLO_VERSION})`,
     );
   }
@@ -93,13 +100,13 @@ export function decodeHello(payload: Uint8Array): Hello {
   try {
     fields = rlpList(rlpDecode(payload), 'Hello', 5);
   } catch (cause) {
-    throw new ProtocolError('ERR_HELLO', `malformed Hello: ${(cause as Error).message}`, { cause });
+    throw new ProtocolError(ERR_HELLO, `malformed Hello: ${(cause as Error).message}`, { cause });
   }
   try {
     const capList = rlpList(fields[2], 'Hello caps');
     if (capList.length > MAX_HELLO_CAPS) {
       throw new ProtocolError(
-        'ERR_HELLO',
+        ERR_HELLO,
         `Hello lists ${capList.length} caps, more than the ${MAX_HELLO_CAPS} accepted`,
       );
     }
@@ -120,7 +127,7 @@ export function decodeHello(payload: Uint8Array): Hello {
     };
   } catch (cause) {
     if (cause instanceof ProtocolError) throw cause;
-    throw new ProtocolError('ERR_HELLO', `malformed Hello: ${(cause as Error).message}`, { cause });
+    throw new ProtocolError(ERR_HELLO, `malformed Hello: ${(cause as Error).message}`, { cause });
   }
 }
 

@@ -7,6 +7,7 @@ export {
   decodeDisconnect,
   decodeHello,
   EMPTY_LIST_PAYLOAD,
+  ERR_HELLO,
   encodeDisconnect,
   encodeHello,
   type Hello,

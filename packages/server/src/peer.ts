@@ -6,6 +6,8 @@ import {
   DisconnectError,
   type DisconnectInitiator,
   DisconnectReason,
+  ERR_UNEXPECTED_MESSAGE,
+  ERR_UNKNOWN_MESSAGE,
   type JsonValue,
   type Logger,
   type MessageMap,
@@ -355,7 +357,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
         }
         const owner = findProtocol(this.matched, code);
         if (!owner) {
-          throw new ProtocolError('ERR_UNKNOWN_MESSAGE', `message code ${code} belongs to no shared protocol`);
+          throw new ProtocolError(ERR_UNKNOWN_MESSAGE, `message code ${code} belongs to no shared protocol`);
         }
         this.#emitMessage('received', owner.protocol.cap.name, code - owner.offset, payload.length);
         const running = this.#running.find((r) => r.matched === owner)!;
@@ -383,10 +385,10 @@ export class Peer extends TypedEventTarget<PeerEvents> {
         this.#finish(decodeDisconnect(payload), 'remote');
         return;
       case BaseMessageCode.Hello:
-        throw new ProtocolError('ERR_UNEXPECTED_MESSAGE', 'second Hello');
+        throw new ProtocolError(ERR_UNEXPECTED_MESSAGE, 'second Hello');
       default:
         // Codes 0x04..0x0f are reserved for the base protocol; a peer using them breaks the protocol.
-        throw new ProtocolError('ERR_UNKNOWN_MESSAGE', `unknown base protocol message code ${code}`);
+        throw new ProtocolError(ERR_UNKNOWN_MESSAGE, `unknown base protocol message code ${code}`);
     }
   }
 
@@ -472,5 +474,5 @@ function nextTurn(): Promise<void> {
 
 /** Errors about message content (as opposed to the connection): these end the peer with "breach of protocol". */
 function isMessageLevel(error: ProtocolError): boolean {
-  return error.code === 'ERR_UNKNOWN_MESSAGE' || error.code === 'ERR_UNEXPECTED_MESSAGE';
+  return error.code === ERR_UNKNOWN_MESSAGE || error.code === ERR_UNEXPECTED_MESSAGE;
 }

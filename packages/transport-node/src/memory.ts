@@ -1,5 +1,13 @@
 /** An in-memory {@link ByteStream} pair with backpressure, for tests and simulations. */
-import { AbortError, type ByteStream, ConnectionClosedError, Devp2pError, type Transport } from '@devp2p/core';
+import {
+  AbortError,
+  type ByteStream,
+  ConnectionClosedError,
+  Devp2pError,
+  ERR_DIAL,
+  ERR_LISTEN,
+  type Transport,
+} from '@devp2p/core';
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -144,11 +152,11 @@ export class MemoryNetwork {
     return {
       listen: async (options, onStream) => {
         if (options.host !== host && options.host !== '0.0.0.0') {
-          throw new Devp2pError('ERR_LISTEN', `memory host ${host} cannot listen on ${options.host}`);
+          throw new Devp2pError(ERR_LISTEN, `memory host ${host} cannot listen on ${options.host}`);
         }
         const port = options.port === 0 ? this.#nextPort++ : options.port;
         const key = `${host}:${port}`;
-        if (this.#listeners.has(key)) throw new Devp2pError('ERR_LISTEN', `address ${key} in use`);
+        if (this.#listeners.has(key)) throw new Devp2pError(ERR_LISTEN, `address ${key} in use`);
         this.#listeners.set(key, onStream);
         return {
           address: { host, port },
@@ -160,7 +168,7 @@ export class MemoryNetwork {
       dial: async (remoteHost, port, options = {}) => {
         if (options.signal?.aborted) throw new AbortError('dial aborted', { cause: options.signal.reason });
         const accept = this.#listeners.get(`${remoteHost}:${port}`);
-        if (!accept) throw new Devp2pError('ERR_DIAL', `dial ${remoteHost}:${port} failed: connection refused`);
+        if (!accept) throw new Devp2pError(ERR_DIAL, `dial ${remoteHost}:${port} failed: connection refused`);
         const [local, remote] = createMemoryStreamPair({
           addresses: [`${remoteHost}:${port}`, `${host}:${this.#nextPort++}`],
         });

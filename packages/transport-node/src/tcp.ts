@@ -4,6 +4,8 @@ import {
   type ByteStream,
   Devp2pError,
   type DialOptions,
+  ERR_DIAL,
+  ERR_LISTEN,
   formatHostPort,
   type StreamListener,
   TimeoutError,
@@ -30,7 +32,7 @@ export const tcpTransport: Transport = {
         server.close();
         reject(
           new Devp2pError(
-            'ERR_LISTEN',
+            ERR_LISTEN,
             `cannot listen on ${formatHostPort(options.host, options.port)}: ${error.message}`,
             {
               cause: error,
@@ -76,7 +78,7 @@ export const tcpTransport: Transport = {
       };
       const onError = (error: Error): void =>
         fail(
-          new Devp2pError('ERR_DIAL', `dial ${formatHostPort(host, port)} failed: ${error.message}`, { cause: error }),
+          new Devp2pError(ERR_DIAL, `dial ${formatHostPort(host, port)} failed: ${error.message}`, { cause: error }),
         );
       const onAbort = (): void => fail(new AbortError('dial aborted', { cause: signal?.reason }));
       const onConnect = (): void => {

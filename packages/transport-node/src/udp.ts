@@ -4,6 +4,7 @@ import {
   type DatagramSocket,
   type DatagramTransport,
   Devp2pError,
+  ERR_LISTEN,
   formatHostPort,
 } from '@devp2p/core';
 
@@ -65,7 +66,7 @@ export const udpTransport: DatagramTransport = {
       try {
         socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: false });
       } catch (error) {
-        reject(new Devp2pError('ERR_LISTEN', `cannot create a UDP socket: ${String(error)}`, { cause: error }));
+        reject(new Devp2pError(ERR_LISTEN, `cannot create a UDP socket: ${String(error)}`, { cause: error }));
         return;
       }
       const onError = (error: Error): void => {
@@ -76,7 +77,7 @@ export const udpTransport: DatagramTransport = {
         }
         reject(
           new Devp2pError(
-            'ERR_LISTEN',
+            ERR_LISTEN,
             `cannot bind UDP ${formatHostPort(options.host, options.port)}: ${error.message}`,
             {
               cause: error,
@@ -122,7 +123,7 @@ export class MemoryDatagramNetwork implements DatagramTransport {
     const port = options.port === 0 ? this.#nextPort++ : options.port;
     const key = formatHostPort(options.host, port);
     if (this.#sockets.has(key)) {
-      return Promise.reject(new Devp2pError('ERR_LISTEN', `cannot bind ${key}: address in use`));
+      return Promise.reject(new Devp2pError(ERR_LISTEN, `cannot bind ${key}: address in use`));
     }
     this.#sockets.set(key, onMessage);
     const address: DatagramAddress = { host: options.host, port };

@@ -3,17 +3,10 @@
  * block number or timestamp as a big-endian uint64; FORK_NEXT is the next fork's, or 0. Validation follows the
  * EIP's rules, with go-ethereum's extension to timestamp forks.
  */
-import { bigIntToFixedBytes, crc32 } from '@devp2p/core';
+import { bigIntToFixedBytes, crc32, type ForkId } from '@devp2p/core';
 import type { ChainConfig } from './chains.ts';
 
-/**
- * An EIP-2124 fork id: `hash` is FORK_HASH as a uint32, `next` is FORK_NEXT (0 when no fork is known).
- * @example const id: ForkId = { hash: 0xfc64ec04, next: 1150000n }
- */
-export interface ForkId {
-  readonly hash: number;
-  readonly next: bigint;
-}
+export type { ForkId } from '@devp2p/core';
 
 /**
  * Where the local chain stands, for fork ids: the head block's number and timestamp (seconds).

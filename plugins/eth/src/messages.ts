@@ -4,6 +4,8 @@
  * transactions stay opaque: each is one raw RLP item (`Uint8Array`), checked to be well-formed and of the
  * right shape (a list, or for a transaction a list or a typed envelope), never decoded further.
  */
+
+import type { ForkId } from '@devp2p/core';
 import {
   type MessageCodec,
   type MessageSpec,
@@ -13,10 +15,10 @@ import {
   rlpBytes,
   rlpDecode,
   rlpEncode,
+  rlpEncodeRawList,
   rlpList,
   rlpUint,
 } from '@devp2p/core';
-import type { ForkId } from './forkid.ts';
 
 /** Largest message geth accepts on the eth protocol: 10 MiB (`maxMessageSize`). */
 export const MAX_MESSAGE_SIZE: number = 10 * 1024 * 1024;
@@ -169,28 +171,6 @@ export interface BlockRangeUpdateMessage {
 
 const LIST_OFFSET = 0xc0;
 
-function headerFor(length: number, offset: number): Uint8Array {
-  if (length < 56) return Uint8Array.of(offset + length);
-  const bytes: number[] = [];
-  for (let v = length; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
-  return Uint8Array.of(offset + 55 + bytes.length, ...bytes);
-}
-
-/** The RLP list of already-encoded items, without re-encoding them. */
-function encodeRawList(items: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const item of items) length += item.length;
-  const header = headerFor(length, LIST_OFFSET);
-  const out = new Uint8Array(header.length + length);
-  out.set(header, 0);
-  let pos = header.length;
-  for (const item of items) {
-    out.set(item, pos);
-    pos += item.length;
-  }
-  return out;
-}
-
 /** Length of the (already validated) RLP item at `pos`, header included, and of its header. */
 function itemBounds(bytes: Uint8Array, pos: number): { total: number; header: number } {
   const prefix = bytes[pos]!;
@@ -259,7 +239,7 @@ function checkRawInput(item: Uint8Array, shape: Shape, label: string): Uint8Arra
 function checkRawList(items: readonly Uint8Array[], max: number, shape: Shape, label: string): Uint8Array {
   if (!Array.isArray(items)) throw new TypeError(`${label}: expected an array`);
   if (items.length > max) throw new RangeError(`${label}: ${items.length} items exceed the limit of ${max}`);
-  return encodeRawList(items.map((item, i) => checkRawInput(item, shape, `${label}[${i}]`)));
+  return rlpEncodeRawList(items.map((item, i) => checkRawInput(item, shape, `${label}[${i}]`)));
 }
 
 /** Every receipt inside one block's receipt list has the shape of its protocol version. */
@@ -499,7 +479,7 @@ function rawResponseCodec<K extends string>(
       if (inner)
         for (let i = 0; i < items.length; i++)
           inner(checkRawInput(items[i]!, shape, `${label}[${i}]`), `${label}[${i}]`);
-      return encodeRawList([
+      return rlpEncodeRawList([
         rlpEncode(checkUint64(m.requestId, `${label}.requestId`)),
         checkRawList(items, max, shape, label),
       ]);
@@ -568,7 +548,7 @@ export const blockBodiesCodec: MessageCodec<BlockBodiesMessage> = rawResponseCod
  */
 export const newBlockCodec: MessageCodec<NewBlockMessage> = {
   encode(m) {
-    return encodeRawList([
+    return rlpEncodeRawList([
       checkRawInput(m.block, 'list', 'newBlock.block'),
       rlpEncode(checkBigUint(m.td, 'newBlock.td')),
     ]);

@@ -40,6 +40,12 @@ import {
 
 /** The capability name. */
 export const ETH_PROTOCOL_NAME = 'eth';
+
+/** Error code of an eth request made before the peer's Status exchange completed. */
+export const ERR_NOT_READY = 'ERR_NOT_READY';
+
+/** Error code of an eth response that breaks its request (more items than asked): the peer is disconnected. */
+export const ERR_ETH_RESPONSE = 'ERR_ETH_RESPONSE';
 /** Message codes eth/68 reserves: 17 (0x00–0x10). */
 export const ETH68_LENGTH = 17;
 /** Message codes eth/69 reserves: 18 (0x00–0x11). */
@@ -536,7 +542,7 @@ async function request(
   throwIfAborted(signal);
   const ctx = context as CommonContext;
   const { state } = ctx;
-  if (!state) throw new Devp2pError('ERR_NOT_READY', 'eth handshake has not completed');
+  if (!state) throw new Devp2pError(ERR_NOT_READY, 'eth handshake has not completed');
   const cancel = new AbortController();
   const onAbort = (): void => cancel.abort(new AbortError('eth request aborted', { cause: signal?.reason }));
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -553,7 +559,7 @@ async function request(
     if (items.length > maxItems) {
       ctx.disconnect(DisconnectReason.ProtocolError);
       throw new ProtocolError(
-        'ERR_ETH_RESPONSE',
+        ERR_ETH_RESPONSE,
         `eth ${kind} reply has ${items.length} items, more than the ${maxItems} asked`,
       );
     }

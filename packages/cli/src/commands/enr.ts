@@ -27,7 +27,7 @@ const DECODERS: Readonly<Record<string, (record: Enr) => string | number | undef
   quic6: (r) => r.quic6,
   eth: (r) => {
     const fork = r.eth;
-    return fork ? `forkHash=${bytesToHex(fork.forkHash)} forkNext=${fork.forkNext}` : undefined;
+    return fork ? `forkHash=${fork.hash.toString(16).padStart(8, '0')} forkNext=${fork.next}` : undefined;
   },
 };
 
