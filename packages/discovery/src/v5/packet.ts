@@ -32,7 +32,7 @@ import {
   publicKeyFromPrivate,
   randomBytes,
 } from '@devp2p/crypto';
-import { Enr, EnrError, NodeId } from '@devp2p/enode';
+import { Enr, EnrError, NODE_ID_LENGTH, NodeId } from '@devp2p/enode';
 import {
   DISCV5_MAX_PACKET_SIZE,
   DISCV5_MIN_PACKET_SIZE,
@@ -48,6 +48,7 @@ import {
   MIN_MESSAGE_CIPHERTEXT_SIZE,
   NONCE_SIZE,
   RANDOM_MESSAGE_SIZE,
+  SESSION_KEY_SIZE,
   STATIC_HEADER_SIZE,
   WHOAREYOU_AUTHDATA_SIZE,
 } from './constants.ts';
@@ -258,7 +259,9 @@ function sealPacket(
 }
 
 function checkKey(key: Uint8Array): Uint8Array {
-  if (!(key instanceof Uint8Array) || key.length !== 16) throw new RangeError('discv5: session key must be 16 bytes');
+  if (!(key instanceof Uint8Array) || key.length !== SESSION_KEY_SIZE) {
+    throw new RangeError(`discv5: session key must be ${SESSION_KEY_SIZE} bytes`);
+  }
   return key;
 }
 
@@ -485,9 +488,9 @@ function decodeHandshake(
   ciphertext: Uint8Array,
   context: RemoteContext,
 ): Discv5HandshakePacket {
-  const srcId = NodeId.fromBytes(authdata.subarray(0, 32));
-  const sigSize = authdata[32]!;
-  const keySize = authdata[33]!;
+  const srcId = NodeId.fromBytes(authdata.subarray(0, NODE_ID_LENGTH));
+  const sigSize = authdata[NODE_ID_LENGTH]!;
+  const keySize = authdata[NODE_ID_LENGTH + 1]!;
   if (sigSize !== ID_SIGNATURE_SIZE) {
     throw packetError('bad-signature-size', `sig-size ${sigSize}, want ${ID_SIGNATURE_SIZE} ("v4")`, context);
   }
