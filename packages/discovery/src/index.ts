@@ -1,4 +1,12 @@
 export {
+  ERR_DISCV4_BUSY,
+  ERR_DISCV4_ENR,
+  ERR_DISCV4_PACKET,
+  ERR_DISCV4_RESTRICTED,
+  ERR_DISCV5_MESSAGE,
+  ERR_DISCV5_PACKET,
+} from './codes.ts';
+export {
   ALPHA,
   BOND_EXPIRATION_MS,
   BUCKET_IP_LIMIT,
@@ -35,6 +43,23 @@ export {
   type Discv4Stats,
   type DropReason,
 } from './v4/discv4.ts';
+export {
+  type DecodedPacket,
+  Discv4PacketError,
+  decodePacket,
+  type EnrRequestPacket,
+  type EnrResponsePacket,
+  encodePacket,
+  type FindNodePacket,
+  type NeighborsPacket,
+  PACKET_TYPE,
+  type Packet,
+  type PacketErrorReason,
+  type PingPacket,
+  type PongPacket,
+  type WireEndpoint,
+  type WireNode,
+} from './v4/wire.ts';
 export {
   DISCV5_MAX_PACKET_SIZE,
   DISCV5_MIN_PACKET_SIZE,
@@ -107,20 +132,3 @@ export {
   encodeDiscv5WhoareyouPacket,
   openDiscv5Handshake,
 } from './v5/packet.ts';
-export {
-  type DecodedPacket,
-  Discv4PacketError,
-  decodePacket,
-  type EnrRequestPacket,
-  type EnrResponsePacket,
-  encodePacket,
-  type FindNodePacket,
-  type NeighborsPacket,
-  PACKET_TYPE,
-  type Packet,
-  type PacketErrorReason,
-  type PingPacket,
-  type PongPacket,
-  type WireEndpoint,
-  type WireNode,
-} from './v4/wire.ts';

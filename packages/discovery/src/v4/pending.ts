@@ -5,6 +5,7 @@
  */
 import { AbortError, Devp2pError, TimeoutError } from '@devp2p/core';
 import type { NodeId } from '@devp2p/enode';
+import { ERR_DISCV4_BUSY } from '../codes.ts';
 import { MAX_PENDING_REPLIES } from '../constants.ts';
 import { closedError, type Lifecycle } from '../lifecycle.ts';
 import type { Packet } from './wire.ts';
@@ -70,7 +71,7 @@ export class PendingReplies {
     signal?: AbortSignal,
   ): { promise: Promise<void>; cancel: () => void } {
     if (this.#pending.length >= MAX_PENDING_REPLIES) {
-      throw new Devp2pError('ERR_DISCV4_BUSY', `too many pending requests (${MAX_PENDING_REPLIES})`);
+      throw new Devp2pError(ERR_DISCV4_BUSY, `too many pending requests (${MAX_PENDING_REPLIES})`);
     }
     let entry: PendingReply | undefined;
     const promise = new Promise<void>((resolve, reject) => {

@@ -14,6 +14,7 @@ import {
 import { isValidPublicKey, keccak256 } from '@devp2p/crypto';
 import { type Endpoint, isLan, type LocalNode, type NetList, Node, type NodeDatabase, NodeId } from '@devp2p/enode';
 import { BoundedMap } from '../bounded-map.ts';
+import { ERR_DISCV4_ENR, ERR_DISCV4_RESTRICTED } from '../codes.ts';
 import {
   BUCKET_SIZE,
   EXPIRATION_MS,
@@ -136,7 +137,7 @@ export class PacketService {
   async ping(id: NodeId, to: Endpoint, signal?: AbortSignal): Promise<PongPacket> {
     this.#lifecycle.checkOpen(signal);
     if (this.#netRestrict && !this.#netRestrict.contains(to.ip)) {
-      throw new Devp2pError('ERR_DISCV4_RESTRICTED', `${to.ip} is outside NetRestrict`);
+      throw new Devp2pError(ERR_DISCV4_RESTRICTED, `${to.ip} is outside NetRestrict`);
     }
     let pong: PongPacket | undefined;
     let hash: Uint8Array | undefined;
@@ -252,12 +253,12 @@ export class PacketService {
     try {
       fresh = Node.fromRecord(record);
     } catch (cause) {
-      throw new Devp2pError('ERR_DISCV4_ENR', 'ENR response record does not verify', { cause });
+      throw new Devp2pError(ERR_DISCV4_ENR, 'ENR response record does not verify', { cause });
     }
-    if (!fresh.id.equals(node.id)) throw new Devp2pError('ERR_DISCV4_ENR', 'ENR response record is for another id');
+    if (!fresh.id.equals(node.id)) throw new Devp2pError(ERR_DISCV4_ENR, 'ENR response record is for another id');
     if (fresh.seq < node.seq) return node;
     const relay = checkRelayIp(to.ip, fresh.ip);
-    if (relay !== undefined) throw new Devp2pError('ERR_DISCV4_ENR', `invalid IP in response record: ${relay}`);
+    if (relay !== undefined) throw new Devp2pError(ERR_DISCV4_ENR, `invalid IP in response record: ${relay}`);
     return fresh;
   }
 

@@ -17,6 +17,7 @@ import {
 } from '@devp2p/core';
 import { keccak256, recoverPublicKey, sign } from '@devp2p/crypto';
 import { Enr, formatIp, isIPv4MappedIp, NodeId, parseIp } from '@devp2p/enode';
+import { ERR_DISCV4_PACKET } from '../codes.ts';
 import { MAX_NEIGHBORS, MAX_PACKET_SIZE } from '../constants.ts';
 
 /** Length of the packet hash at the front of every packet. */
@@ -52,7 +53,7 @@ export type PacketErrorReason = 'too-small' | 'too-large' | 'bad-hash' | 'bad-si
 export class Discv4PacketError extends ProtocolError {
   readonly reason: PacketErrorReason;
   constructor(reason: PacketErrorReason, message: string, options: { cause?: unknown } = {}) {
-    super('ERR_DISCV4_PACKET', `discv4 packet: ${message}`, options);
+    super(ERR_DISCV4_PACKET, `discv4 packet: ${message}`, options);
     this.reason = reason;
   }
 }

@@ -3,6 +3,7 @@
  * the protocol); callers branch on `reason`.
  */
 import { ProtocolError, type RemoteContext } from '@devp2p/core';
+import { ERR_DISCV5_MESSAGE, ERR_DISCV5_PACKET } from '../codes.ts';
 
 /**
  * Why a datagram is not a usable discv5 packet:
@@ -45,7 +46,7 @@ export type Discv5PacketErrorReason =
 export class Discv5PacketError extends ProtocolError {
   readonly reason: Discv5PacketErrorReason;
   constructor(reason: Discv5PacketErrorReason, message: string, context: RemoteContext & { cause?: unknown } = {}) {
-    super('ERR_DISCV5_PACKET', `discv5 packet: ${message}`, context);
+    super(ERR_DISCV5_PACKET, `discv5 packet: ${message}`, context);
     this.reason = reason;
   }
 }
@@ -68,7 +69,7 @@ export type Discv5MessageErrorReason = 'empty' | 'unknown-type' | 'bad-request-i
 export class Discv5MessageError extends ProtocolError {
   readonly reason: Discv5MessageErrorReason;
   constructor(reason: Discv5MessageErrorReason, message: string, context: RemoteContext & { cause?: unknown } = {}) {
-    super('ERR_DISCV5_MESSAGE', `discv5 message: ${message}`, context);
+    super(ERR_DISCV5_MESSAGE, `discv5 message: ${message}`, context);
     this.reason = reason;
   }
 }
