@@ -52,7 +52,7 @@ export {
 } from './errors.ts';
 export { type ListenOptions, TypedEventTarget } from './events.ts';
 export type { FileHandle, FileLock, FileLockHeld, Files } from './files.ts';
-export type { ForkId } from './forkid.ts';
+export { decodeEnrForkId, enrForkIdEntry, type ForkId } from './forkid.ts';
 export { formatHostPort, splitHostPort } from './hostport.ts';
 export {
   createLogger,
@@ -80,6 +80,7 @@ export {
   type MessageMap,
   type MessageName,
   type MessageSpec,
+  type NodeRecordEntries,
   type PayloadOf,
   type PeerDescription,
   type Protocol,

@@ -7,6 +7,7 @@ import {
   TooLargeError,
 } from './errors.ts';
 import type { Logger } from './logger.ts';
+import type { RlpInput } from './rlp.ts';
 
 /**
  * A capability: a subprotocol name and version, as carried in the Hello message.
@@ -135,6 +136,23 @@ export interface ProtocolSpec<M extends MessageMap, State> {
   readonly nodeInfo?: () => JsonValue;
   /** This protocol's entry in a peer's `admin_peers()[i].protocols`. */
   readonly peerInfo?: (ctx: ProtocolContext<M, State>) => JsonValue;
+  /** Entries this protocol puts in our node record (geth's `Protocol.Attributes`), e.g. eth's fork id. */
+  readonly enrEntries?: () => Readonly<Record<string, RlpInput>>;
+  /**
+   * Whether a discovered node is worth dialing for this protocol, judged from its record (geth's eth
+   * `NodeFilter`: a compatible fork id). A node is dialed when at least one protocol that has this filter accepts
+   * it; protocols without one do not filter.
+   */
+  readonly acceptsNode?: (record: NodeRecordEntries) => boolean;
+}
+
+/**
+ * The part of a node record a protocol's {@link ProtocolSpec.acceptsNode} reads: the exact RLP encoding of the value
+ * under `key` (`Enr` of `@devp2p/enode` has this shape).
+ * @example const raw = record.get('eth') // RLP of [[forkHash, forkNext], ...] or undefined
+ */
+export interface NodeRecordEntries {
+  get(key: string): Uint8Array | undefined;
 }
 
 /** One received message of a protocol: its code relative to the protocol's offset, and its raw payload. */
@@ -186,6 +204,10 @@ export interface AnyProtocol {
   attach(io: ProtocolIO): ProtocolInstance;
   /** This protocol's entry in the node info, or null. */
   nodeInfo(): JsonValue;
+  /** Entries for our node record, when the protocol has any ({@link ProtocolSpec.enrEntries}). */
+  readonly enrEntries?: () => Readonly<Record<string, RlpInput>>;
+  /** The protocol's dial filter, when it has one ({@link ProtocolSpec.acceptsNode}). */
+  readonly acceptsNode?: (record: NodeRecordEntries) => boolean;
 }
 
 /** A validated protocol, ready to hand to a server. */

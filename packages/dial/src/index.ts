@@ -11,6 +11,7 @@ export {
   MAX_RESOLVE_DELAY_MS,
 } from './constants.ts';
 export { Dialer, type DialerEvents, type DialerOptions, type DialerStatus, type DialSkipReason } from './dialer.ts';
+export { checkNodes, filterNodes } from './sources.ts';
 export type {
   DialHost,
   DialOutcome,

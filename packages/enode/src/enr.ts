@@ -9,6 +9,7 @@ import {
   bytesToHex,
   bytesToNumber,
   bytesToUtf8,
+  decodeEnrForkId,
   equalBytes,
   type ForkId,
   type RlpInput,
@@ -604,17 +605,13 @@ export class Enr {
    * @example if (record.eth && record.eth.hash !== ours.hash) skip()
    */
   get eth(): ForkId | undefined {
-    return this.#read('eth', (value) => {
-      const forkId = Array.isArray(value) ? value[0] : undefined;
-      const [hash, next] = Array.isArray(forkId) ? forkId : [];
-      if (!(hash instanceof Uint8Array) || hash.length !== 4 || !(next instanceof Uint8Array) || next.length > 8) {
-        throw new EnrError('ENR key "eth": expected [[forkHash (4 bytes), forkNext (uint64)], ...]');
-      }
-      if (next.length > 0 && next[0] === 0) throw new EnrError('ENR key "eth": forkNext has leading zero bytes');
-      let forkNext = 0n;
-      for (const b of next) forkNext = (forkNext << 8n) | BigInt(b);
-      return { hash: new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0), next: forkNext };
-    });
+    const raw = this.#pair('eth')?.value;
+    if (raw === undefined) return undefined;
+    try {
+      return decodeEnrForkId(raw);
+    } catch (cause) {
+      throw new EnrError(`ENR key "eth": ${(cause as Error).message}`, { cause });
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ export {
   createNode,
   DevP2PNode,
   type DiscoveryConfig,
+  MAX_PARALLEL_ENR_REQUESTS,
   type NatConfig,
   type NodeConfig,
   type NodeEvents,

@@ -14,7 +14,7 @@ import {
   TypedEventTarget,
 } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
-import { Dialer, type DialOutcome } from '@devp2p/dial';
+import { checkNodes, Dialer, type DialOutcome, filterNodes, type NodeSource } from '@devp2p/dial';
 import { Discv4 } from '@devp2p/discovery';
 import {
   LocalNode,
@@ -29,6 +29,12 @@ import {
 } from '@devp2p/enode';
 import { createServer, type NodeInfo, type Peer, type PeerInfo, type Server } from '@devp2p/server';
 import { tcpTransport, udpTransport } from '@devp2p/transport-node';
+
+/**
+ * Discovered nodes whose records are fetched at once before the protocols' dial filters judge them (geth's
+ * `maxParallelENRRequests`).
+ */
+export const MAX_PARALLEL_ENR_REQUESTS = 16;
 
 /** A node as the config takes it: an `enode://` URL, `enr:` text, or a parsed {@link Node}. */
 export type NodeInput = string | Node;
@@ -102,6 +108,8 @@ export interface NodeEvents {
   };
   /** A discovery source offered a dial candidate (the dialer pulls one when it has a free slot). */
   'discovery:candidate': { readonly source: string; readonly node: Node };
+  /** A candidate no protocol's dial filter accepts (eth: no `eth` entry, or a foreign fork id): it is not dialed. */
+  'discovery:rejected': { readonly source: string; readonly node: Node };
   /** A dial ended: the node as dialed and the typed outcome. */
   dial: { readonly node: Node; readonly static: boolean; readonly outcome: DialOutcome };
 }
@@ -173,11 +181,31 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     const nat = config.nat ?? 'none';
     if (nat !== 'none') this.localNode.setStaticIp(nat.extIp);
     const clock = this.#clock;
+    const protocols = config.protocols ?? [];
+    for (const protocol of protocols) if (protocol.enrEntries) this.localNode.set(protocol.enrEntries());
+    // Geth's eth NodeFilter: when a protocol judges candidates by their records, only nodes one accepts are dialed;
+    // discv4 finds nodes without records, so theirs are fetched first (geth's AsyncFilter with RequestENR).
+    const filters = protocols.filter((protocol) => protocol.acceptsNode !== undefined);
+    const accept =
+      (source: string) =>
+      (node: Node): boolean => {
+        if (filters.some((protocol) => protocol.acceptsNode?.(node.record))) return true;
+        this.emit('discovery:rejected', { source, node });
+        return false;
+      };
+    const discv4Nodes: NodeSource = (signal) => this.#announced(() => this.#discv4, signal);
+    const fetchRecord = (node: Node, signal: AbortSignal): Promise<Node | undefined> =>
+      this.#discv4 ? this.#discv4.requestENR(node, { signal }) : Promise.resolve(undefined);
     // One dialer source per discovery source (the dialer mixes them fairly); discv4 exists only once started.
     this.dialer = new Dialer({
       nodeSources: [
-        (signal: AbortSignal) => this.#announced(() => this.#discv4, signal),
-        ...this.#sources.map((source) => (signal: AbortSignal) => this.#announced(() => source, signal)),
+        filters.length === 0
+          ? discv4Nodes
+          : filterNodes(checkNodes(discv4Nodes, fetchRecord, MAX_PARALLEL_ENR_REQUESTS), accept('discv4')),
+        ...this.#sources.map((source) => {
+          const nodes: NodeSource = (signal) => this.#announced(() => source, signal);
+          return filters.length === 0 ? nodes : filterNodes(nodes, accept(source.name));
+        }),
       ],
       resolve: (node, { signal }) => this.#resolve(node, signal),
       clock,
@@ -194,7 +222,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       ...(config.netRestrict ? { netRestrict: config.netRestrict } : {}),
       staticNodes: (config.staticNodes ?? []).map((n, i) => toNode(n, `staticNodes[${i}]`)),
       trustedNodes: (config.trustedNodes ?? []).map((n, i) => toNode(n, `trustedNodes[${i}]`)),
-      protocols: config.protocols ?? [],
+      protocols,
       localNode: this.localNode,
       logger: this.#log,
       transport: config.transport ?? tcpTransport,

@@ -14,7 +14,7 @@ import {
 } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
 import type { LocalNode, Node } from '@devp2p/enode';
-import { eth, sepolia } from '@devp2p/plugin-eth';
+import { eth, forkId, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
 import { countingClock, until } from '@devp2p/test-utils';
 import { tcpTransport, udpTransport } from '@devp2p/transport-node';
@@ -107,6 +107,35 @@ describe('createNode', () => {
     } finally {
       await b.close();
       await a.close();
+    }
+  });
+
+  it("announces the eth fork id in its record and dials only nodes whose record's fork id fits (geth's NodeFilter)", async () => {
+    const ours = await started({ protocols: eth({ chain: sepolia }).protocols });
+    const foreign = await started({ protocols: eth({ chain: mainnet }).protocols });
+    const plain = await started({ protocols: [ping] });
+    const bootnodes = [ours, foreign, plain].map((n) => n.localNode.node);
+    const node = createNode({ ...loopback, protocols: eth({ chain: sepolia }).protocols, bootnodes });
+    const rejected = new Set<string>();
+    const dialed: string[] = [];
+    node.on('discovery:rejected', ({ node: n }) => rejected.add(n.id.hex));
+    node.on('dial', ({ node: n }) => dialed.push(n.id.hex));
+    try {
+      assert.deepEqual(node.localNode.node.record.eth, forkId(sepolia, { number: 0n, time: sepolia.genesisTime }));
+      const added = node.once('peer:added');
+      await node.start();
+      assert.equal((await added).peer.id, ours.localNode.id.hex);
+      await until(
+        () => rejected.has(foreign.localNode.id.hex) && rejected.has(plain.localNode.id.hex),
+        10_000,
+        'the mainnet node and the node without eth to be rejected',
+      );
+      assert.ok(!dialed.includes(foreign.localNode.id.hex), 'never dialed the mainnet node');
+      assert.ok(!dialed.includes(plain.localNode.id.hex), 'never dialed the node without an eth entry');
+      assert.equal(foreign.peers().length, 0);
+    } finally {
+      await node.close();
+      await Promise.all([ours.close(), foreign.close(), plain.close()]);
     }
   });
 

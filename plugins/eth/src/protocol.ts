@@ -8,14 +8,18 @@ import {
   Devp2pError,
   DisconnectError,
   DisconnectReason,
+  decodeEnrForkId,
   defineProtocol,
+  enrForkIdEntry,
   equalBytes,
   type HandshakeContext,
   type JsonValue,
+  type NodeRecordEntries,
   type Protocol,
   type ProtocolContext,
   ProtocolError,
   RequestTracker,
+  type RlpInput,
   TimeoutError,
   throwIfAborted,
 } from '@devp2p/core';
@@ -454,6 +458,19 @@ export function eth(options: EthOptions): EthProtocols {
     return info;
   };
 
+  /** Our fork id as the ENR `eth` entry announces it (geth's `currentENREntry`), at the head we know. */
+  const enrEntries = (): Record<string, RlpInput> => ({ eth: enrForkIdEntry(forkId(chain, lastHead)) });
+  /** Geth's eth `NodeFilter`: dial only nodes whose record has an `eth` entry with a fork id compatible with ours. */
+  const acceptsNode = (record: NodeRecordEntries): boolean => {
+    const raw = record.get('eth');
+    if (raw === undefined) return false;
+    try {
+      return validateForkId(chain, lastHead, decodeEnrForkId(raw)) === 'ok';
+    } catch {
+      return false;
+    }
+  };
+
   const eth68: Eth68Protocol = defineProtocol<Eth68Messages, EthState>({
     name: ETH_PROTOCOL_NAME,
     version: 68,
@@ -476,6 +493,8 @@ export function eth(options: EthOptions): EthProtocols {
     onClose,
     nodeInfo: nodeInfo(68),
     peerInfo,
+    enrEntries,
+    acceptsNode,
   });
 
   const eth69: Eth69Protocol = defineProtocol<Eth69Messages, EthState>({
@@ -500,6 +519,8 @@ export function eth(options: EthOptions): EthProtocols {
     onClose,
     nodeInfo: nodeInfo(69),
     peerInfo,
+    enrEntries,
+    acceptsNode,
   });
 
   const byVersion = { 68: eth68, 69: eth69 } as const;
