@@ -48,7 +48,7 @@ function runOne(runtime, bench) {
   return new Promise((done) => {
     const child = spawn(cmd, args, {
       cwd: here,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', DEVP2P_LOOPBACK_ONLY: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let stdout = '';

@@ -46,7 +46,8 @@ finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 an
   --nodekey <file>       node key file (default <datadir>/nodekey, created when missing)
   --nodekeyhex <hex>     node key as hex (overrides --nodekey)
   --port <n>             TCP listening port (default ${DEFAULT_PORT}; 0 picks a free one)
-  --bootnodes <enodes>   discovery bootstrap nodes (comma-separated enode URLs)
+  --bootnodes <enodes>   discovery bootstrap nodes (comma-separated enode URLs; default: the network's, as geth's;
+                         '' for none)
   --staticnodes <enodes> nodes to keep connected, besides <datadir>/static-nodes.json (comma-separated)
   --trustednodes <enodes> nodes always admitted, besides <datadir>/trusted-nodes.json (comma-separated)
   --nodiscover           disable discovery (peers come from static nodes and admin_addPeer only)
@@ -359,7 +360,9 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       : createLogger({ level, sink: format === 'json' ? jsonSink : textSink });
   const identity = str('identity');
   const port = integer(str('port'), DEFAULT_PORT, '--port', 65535);
-  const bootnodes = (str('bootnodes') ?? '')
+  const bootnodesFlag = str('bootnodes');
+  // As geth: --bootnodes replaces the network's bootnodes, even when it is empty.
+  const bootnodes = (bootnodesFlag ?? chain.discovery.bootnodes.join(','))
     .split(',')
     .map((url) => url.trim())
     .filter(Boolean)

@@ -69,7 +69,7 @@ describe('devp2p node on a network (real processes on this runtime)', () => {
   it('finds and connects to a third node through a bootnode (discv4)', async () => {
     const group = processGroup();
     try {
-      const a = await group.start([]);
+      const a = await group.start(['--bootnodes', '']);
       const bootnode = parseNode(a.enode);
       assert.ok(bootnode.udp > 0 && bootnode.udp !== bootnode.tcp, `discport in ${a.enode}`);
       const b = await group.start(['--bootnodes', a.enode]);

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parseNode } from '@devp2p/enode';
+import { hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { type NodeOptions, parseNodeOptions, UsageError } from '../src/node-command.ts';
 
 const datadir = mkdtempSync(join(tmpdir(), 'devp2p-options-'));
@@ -54,5 +56,22 @@ describe('devp2p node flags: the admin HTTP endpoint', () => {
     }
     assert.throws(() => parse('--http.vhosts', 'a b'), /--http\.vhosts/, 'checked without --http too');
     assert.throws(() => parse('--http.corsdomain', 'x'), /--http\.corsdomain/, 'checked without --http too');
+  });
+});
+
+describe('devp2p node flags: where discovery starts', () => {
+  it("starts from the network preset's bootnodes, as geth; --bootnodes replaces them, even when empty", () => {
+    const sepoliaNodes = parse('--network', 'sepolia').discovery?.bootnodes.map((n) => n.toEnodeUrl());
+    assert.deepEqual(sepoliaNodes, [...sepolia.discovery.bootnodes]);
+    assert.equal(parse().discovery?.bootnodes.length, mainnet.discovery.bootnodes.length, 'mainnet by default');
+    assert.equal(parse('--network', 'hoodi').discovery?.bootnodes.length, hoodi.discovery.bootnodes.length);
+    assert.deepEqual(parse('--network', 'sepolia', '--bootnodes', '').discovery?.bootnodes, []);
+    const own = mainnet.discovery.bootnodes[0]!.replace(/@.*$/, '@127.0.0.1:30303');
+    const given = parse('--network', 'sepolia', '--bootnodes', own).discovery?.bootnodes;
+    assert.deepEqual(
+      given?.map((n) => n.id.hex),
+      [parseNode(own).id.hex],
+    );
+    assert.equal(parse('--network', 'sepolia', '--nodiscover').discovery, undefined);
   });
 });

@@ -2,6 +2,7 @@ import {
   AbortError,
   type Clock,
   defaultLogger,
+  type LogFields,
   type Logger,
   systemClock,
   TimeoutError,
@@ -45,6 +46,8 @@ export interface DialerOptions {
   /** Random numbers in [0, 1) picking the next static node (default `Math.random`). */
   readonly random?: () => number;
   readonly logger?: Logger;
+  /** More fields for the "looking for peers" line (the node adds its discovery table size). */
+  readonly statusFields?: () => LogFields;
   /** Deadline of one dial attempt (default {@link DIAL_TIMEOUT_MS}). */
   readonly dialTimeoutMs?: number;
   /** Time before a node is dialed again (default {@link DIAL_HISTORY_EXPIRATION_MS}). */
@@ -174,6 +177,7 @@ function sameEndpoint(a: Node, b: Node): boolean {
  */
 export class Dialer extends TypedEventTarget<DialerEvents> implements DialScheduler {
   readonly #clock: Clock;
+  readonly #statusFields: (() => LogFields) | undefined;
   readonly #random: () => number;
   readonly #log: Logger;
   readonly #resolve: NodeResolver | undefined;
@@ -211,6 +215,7 @@ export class Dialer extends TypedEventTarget<DialerEvents> implements DialSchedu
   constructor(options: DialerOptions = {}) {
     super();
     this.#clock = options.clock ?? systemClock;
+    this.#statusFields = options.statusFields;
     this.#random = options.random ?? Math.random;
     this.#log = (options.logger ?? defaultLogger()).child('dial');
     this.#resolve = options.resolve;
@@ -694,6 +699,7 @@ export class Dialer extends TypedEventTarget<DialerEvents> implements DialSchedu
         peers: this.#peers.size,
         tried: this.#doneSinceLog,
         static: this.#static.size,
+        ...this.#statusFields?.(),
       });
     }
     this.#doneSinceLog = 0;

@@ -4,6 +4,7 @@ export {
   type DiscoveryConfig,
   MAX_PARALLEL_ENR_REQUESTS,
   type NatConfig,
+  type NetworkPreset,
   type NodeConfig,
   type NodeEvents,
   type NodeInput,

@@ -52,6 +52,19 @@ export interface DiscoveryConfig {
 /** How our node is reachable from outside: `none` (default), or a fixed external IP (geth's `--nat extip:IP`). */
 export type NatConfig = 'none' | { readonly extIp: string };
 
+/**
+ * A network's discovery entry points. The eth plugin's chain presets have this shape, so `network: sepolia` joins
+ * Sepolia the way `geth --sepolia` does.
+ * @example createNode({ network: sepolia, protocols: eth({ chain: sepolia }).protocols })
+ */
+export interface NetworkPreset {
+  readonly name: string;
+  readonly discovery: {
+    /** discv4 bootnodes (`enode://` URLs). */
+    readonly bootnodes: readonly string[];
+  };
+}
+
 /** What {@link createNode} assembles; the names follow geth's `p2p.Config`. */
 export interface NodeConfig {
   /** Our node key (32 bytes). Without it, `<datadir>/nodekey` (created when missing), or a new key in memory. */
@@ -66,7 +79,9 @@ export interface NodeConfig {
   readonly protocols?: readonly AnyProtocol[];
   /** Discovery: discv4 and any other sources (default: discv4 on the TCP port); `false` turns it off. */
   readonly discovery?: DiscoveryConfig | false;
-  /** Nodes discovery starts from when its table is empty. */
+  /** The network whose bootnodes discovery starts from, unless `bootnodes` is given. */
+  readonly network?: NetworkPreset;
+  /** Nodes discovery starts from when its table is empty (default: the network's; an empty list means none, as geth). */
   readonly bootnodes?: readonly NodeInput[];
   /** Kept connected: dialed, and redialed when they drop. */
   readonly staticNodes?: readonly NodeInput[];
@@ -210,6 +225,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       resolve: (node, { signal }) => this.#resolve(node, signal),
       clock,
       logger: this.#log,
+      statusFields: () => ({ table: this.#discv4?.table.size ?? 0 }),
     });
     const discoveryOn = config.discovery !== false;
     this.server = createServer({
@@ -287,6 +303,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       await this.server.start();
       if (signal?.aborted) throw aborted();
       this.#state = 'running';
+      this.#hintIfStranded();
     } catch (error) {
       await this.close();
       throw signal?.aborted ? aborted() : error;
@@ -327,11 +344,34 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       host: listenHost(listen),
       port,
       localNode: this.localNode,
-      bootnodes: (this.#config.bootnodes ?? []).map((n, i) => toNode(n, `bootnodes[${i}]`)),
+      bootnodes: this.#bootnodes(),
       ...(this.#config.netRestrict ? { netRestrict: new NetList(this.#config.netRestrict) } : {}),
       clock: this.#clock,
       logger: this.#log,
     });
+  }
+
+  /** The bootnodes given, else the network's (geth: `--bootnodes` replaces the preset's, even when empty). */
+  #bootnodes(): Node[] {
+    const given = this.#config.bootnodes;
+    if (given !== undefined) return given.map((n, i) => toNode(n, `bootnodes[${i}]`));
+    const preset = this.#config.network?.discovery.bootnodes ?? [];
+    return preset.map((n, i) => toNode(n, `network ${this.#config.network?.name} bootnodes[${i}]`));
+  }
+
+  /** Says once at start why the node may find no peers, with what would fix it. */
+  #hintIfStranded(): void {
+    const config = this.#config;
+    const statics = config.staticNodes?.length ?? 0;
+    if (config.discovery === false) {
+      if (statics === 0) {
+        this.#log.info('discovery is off and there are no static nodes: peers come only from inbound connections');
+      }
+      return;
+    }
+    if (this.#bootnodes().length === 0 && this.#sources.length === 0 && (this.#discv4?.table.size ?? 0) === 0) {
+      this.#log.warn('discovery has nowhere to start: no bootnodes and no other source (give bootnodes or a network)');
+    }
   }
 
   /** A source's candidates, each announced as a `discovery:candidate` event; nothing when the source is off. */

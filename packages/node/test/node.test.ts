@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import {
   AbortError,
   type ByteStream,
+  createLogger,
   type DatagramSocket,
   type DatagramTransport,
   DisconnectReason,
@@ -136,6 +137,29 @@ describe('createNode', () => {
     } finally {
       await node.close();
       await Promise.all([ours.close(), foreign.close(), plain.close()]);
+    }
+  });
+
+  it("takes the network preset's bootnodes unless given its own, and says when discovery has nowhere to start", async () => {
+    const ours = await started({ protocols: eth({ chain: sepolia }).protocols });
+    // Sepolia as the eth plugin ships it, with a loopback stand-in for its bootnodes (tests never reach the real ones).
+    const network = { ...sepolia, discovery: { ...sepolia.discovery, bootnodes: [ours.localNode.node.toEnodeUrl()] } };
+    const node = createNode({ ...loopback, network, protocols: eth({ chain: sepolia }).protocols });
+    const warnings: string[] = [];
+    const logger = createLogger({ level: 'warn', sink: (record) => warnings.push(record.message) });
+    const stranded = createNode({ ...loopback, network, bootnodes: [], protocols: [ping], logger });
+    try {
+      const added = node.once('peer:added');
+      await node.start();
+      assert.equal((await added).peer.id, ours.localNode.id.hex);
+      await stranded.start();
+      assert.ok(
+        warnings.some((w) => /nowhere to start/.test(w)),
+        warnings.join('; '),
+      );
+    } finally {
+      await Promise.all([node.close(), stranded.close()]);
+      await ours.close();
     }
   });
 

@@ -1,5 +1,12 @@
 export { lookupHost } from './dns.ts';
 export { nodeFiles } from './files.ts';
+export {
+  checkLoopbackOnly,
+  ERR_LOOPBACK_ONLY,
+  LOOPBACK_ONLY_ENV,
+  LOOPBACK_ONLY_EXIT_CODE,
+  LoopbackOnlyError,
+} from './loopback.ts';
 export { createMemoryStreamPair, MemoryNetwork, type MemoryStreamOptions } from './memory.ts';
 export { CLOSE_FLUSH_TIMEOUT_MS, type NodeSocketStreamOptions, nodeSocketStream } from './socket.ts';
 export { DEFAULT_DIAL_TIMEOUT_MS, tcpTransport } from './tcp.ts';

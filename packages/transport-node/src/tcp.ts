@@ -11,6 +11,7 @@ import {
   TimeoutError,
   type Transport,
 } from '@devp2p/core';
+import { checkLoopbackOnly } from './loopback.ts';
 import { nodeSocketStream } from './socket.ts';
 
 /** Dial deadline when the caller gives none: geth's `defaultDialTimeout`. */
@@ -61,6 +62,12 @@ export const tcpTransport: Transport = {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(new AbortError('dial aborted', { cause: signal.reason }));
+        return;
+      }
+      try {
+        checkLoopbackOnly('TCP dial to', host);
+      } catch (error) {
+        reject(error);
         return;
       }
       const socket = netConnect({ host, port, noDelay: true });

@@ -7,6 +7,7 @@ import {
   ERR_LISTEN,
   formatHostPort,
 } from '@devp2p/core';
+import { checkLoopbackOnly } from './loopback.ts';
 
 /** Strips the `%zone` of a scoped IPv6 address (`fe80::1%eth0`), which node ids and records never carry. */
 function stripZone(host: string): string {
@@ -27,6 +28,7 @@ class NodeDatagramSocket implements DatagramSocket {
   send(data: Uint8Array, host: string, port: number): void {
     if (this.#closed) return;
     try {
+      checkLoopbackOnly('UDP send to', host);
       // The callback swallows asynchronous send errors (unreachable host, EPERM, ...): UDP is lossy.
       this.#socket.send(data, port, host, () => undefined);
     } catch {
