@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { bytesToHex, createLogger, hexToBytes, jsonSink, type Logger, type LogLevel, textSink } from '@devp2p/core';
 import { isValidPrivateKey } from '@devp2p/crypto';
 import { ensureDirectory, loadNodeKey, loadOrCreateNodeKey, NetList, type Node, parseNode } from '@devp2p/enode';
-import { createNode, type DevP2PNode } from '@devp2p/node';
+import { createNode, type DevP2PNode, type NatConfig } from '@devp2p/node';
 import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
 import { clientName } from '@devp2p/server';
@@ -52,7 +52,9 @@ finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 an
   --trustednodes <enodes> nodes always admitted, besides <datadir>/trusted-nodes.json (comma-separated)
   --nodiscover           disable discovery (peers come from static nodes and admin_addPeer only)
   --discovery.port <n>   UDP discovery port (default: the --port value; 0 picks a free one)
-  --nat <mode>           none, or extip:<IP> to announce that IP in the node record (default none)
+  --nat <mode>           none; extip:<IP> to announce that IP in the node record; pmp:<IP> to map our ports on
+                         that NAT-PMP gateway and announce its external IP; pmp or any to try the gateways
+                         guessed from this machine's private networks (default none)
   --maxpeers <n>         maximum number of peers (default 50)
   --maxpendpeers <n>     maximum number of connections in handshake at once (default 50)
   --netrestrict <cidrs>  only connect to these networks (comma-separated CIDR list)
@@ -85,8 +87,8 @@ export interface NodeOptions {
   readonly trustedNodes: readonly string[];
   /** Discovery settings; undefined with `--nodiscover`. */
   readonly discovery: { readonly port: number; readonly bootnodes: readonly Node[] } | undefined;
-  /** The IP announced in our record (`--nat extip:<IP>`); undefined with `--nat none`. */
-  readonly extIp: string | undefined;
+  /** How the node is reached from outside (`--nat`). */
+  readonly nat: NatConfig;
   /** Where the admin JSON-RPC listens and whom it answers; undefined without `--http`. */
   readonly http:
     | {
@@ -279,6 +281,22 @@ function readGenesisFile(path: string): ChainConfig {
   }
 }
 
+/** `--nat`, as geth's: none, extip:<IP>, pmp[:<IP>] or any (UPnP is not built: any tries NAT-PMP). */
+function natFlag(value: string): NatConfig {
+  if (value === 'none' || value === 'any' || value === 'pmp') return value;
+  const [mode, ip] = [value.slice(0, value.indexOf(':')), value.slice(value.indexOf(':') + 1)];
+  if ((mode === 'extip' || mode === 'pmp') && value.includes(':')) {
+    if (isIP(ip) !== 4 && !(mode === 'extip' && isIP(ip) === 6)) {
+      throw new UsageError(
+        `--nat: ${mode} needs an IP${mode === 'pmp' ? 'v4' : ''} address, got ${JSON.stringify(ip)}`,
+      );
+    }
+    return mode === 'extip' ? { extIp: ip } : { pmp: ip };
+  }
+  if (value === 'upnp') throw new UsageError('--nat: upnp is not supported; use pmp[:<IP>], any or extip:<IP>');
+  throw new UsageError(`--nat: expected none, extip:<IP>, pmp, pmp:<IP> or any, got ${JSON.stringify(value)}`);
+}
+
 /** `--network`: a preset name or a genesis file. */
 function parseNetwork(value: string | undefined): ChainConfig {
   if (value === undefined) return mainnet;
@@ -374,14 +392,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       }
     });
   const discoveryPort = integer(str('discovery.port'), port, '--discovery.port', 65535);
-  const nat = str('nat') ?? 'none';
-  let extIp: string | undefined;
-  if (nat.startsWith('extip:')) {
-    extIp = nat.slice('extip:'.length);
-    if (isIP(extIp) === 0) throw new UsageError(`--nat: extip needs an IP address, got ${JSON.stringify(extIp)}`);
-  } else if (nat !== 'none') {
-    throw new UsageError(`--nat: expected none or extip:<IP>, got ${nat}`);
-  }
+  const nat = natFlag(str('nat') ?? 'none');
   const httpAddr = str('http.addr') ?? DEFAULT_HTTP_ADDR;
   if (isIP(httpAddr) === 0 && httpAddr !== 'localhost')
     throw new UsageError(`--http.addr: expected an IP address, got ${httpAddr}`);
@@ -406,7 +417,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       ...nodeListFlag(str('trustednodes'), '--trustednodes'),
     ],
     discovery: values.nodiscover ? undefined : { port: discoveryPort, bootnodes },
-    extIp,
+    nat,
     http: values.http ? { host: httpAddr, port: httpPort, vhosts, corsOrigins } : undefined,
     logger,
   };
@@ -442,7 +453,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     protocols: [...eth({ chain: options.chain }).protocols, ping],
     discovery: discovery ? { port: discovery.port } : false,
     bootnodes: discovery?.bootnodes ?? [],
-    nat: options.extIp === undefined ? 'none' : { extIp: options.extIp },
+    nat: options.nat,
     logger: options.logger,
   });
   let rpc: AdminRpcServer | undefined;

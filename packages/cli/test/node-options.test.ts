@@ -75,3 +75,26 @@ describe('devp2p node flags: where discovery starts', () => {
     assert.equal(parse('--network', 'sepolia', '--nodiscover').discovery, undefined);
   });
 });
+
+describe('devp2p node flags: --nat', () => {
+  it("takes geth's forms and refuses the rest with the reason", () => {
+    assert.equal(parse().nat, 'none');
+    assert.deepEqual(parse('--nat', 'extip:203.0.113.7').nat, { extIp: '203.0.113.7' });
+    assert.deepEqual(parse('--nat', 'extip:2001:db8::7').nat, { extIp: '2001:db8::7' });
+    assert.deepEqual(parse('--nat', 'pmp:192.168.1.1').nat, { pmp: '192.168.1.1' });
+    assert.equal(parse('--nat', 'pmp').nat, 'pmp');
+    assert.equal(parse('--nat', 'any').nat, 'any');
+    for (const [bad, why] of [
+      ['extip:', /extip needs an IP/],
+      ['extip:host.example', /extip needs an IP/],
+      ['pmp:2001:db8::1', /pmp needs an IPv4/],
+      ['upnp', /upnp is not supported/],
+      ['stun', /expected none, extip/],
+    ] as const) {
+      assert.throws(
+        () => parse('--nat', bad),
+        (error: unknown) => error instanceof UsageError && why.test(error.message),
+      );
+    }
+  });
+});

@@ -29,6 +29,10 @@ import {
 } from '@devp2p/enode';
 import { createServer, type NodeInfo, type Peer, type PeerInfo, type Server } from '@devp2p/server';
 import { tcpTransport, udpTransport } from '@devp2p/transport-node';
+import { findPmpGateway } from './nat/find.ts';
+import { guessGateways } from './nat/gateways.ts';
+import { PortMapper } from './nat/mapper.ts';
+import { PmpClient } from './nat/pmp.ts';
 
 /**
  * Discovered nodes whose records are fetched at once before the protocols' dial filters judge them (geth's
@@ -49,8 +53,18 @@ export interface DiscoveryConfig {
   readonly sources?: readonly NodeDiscovery[];
 }
 
-/** How our node is reachable from outside: `none` (default), or a fixed external IP (geth's `--nat extip:IP`). */
-export type NatConfig = 'none' | { readonly extIp: string };
+/**
+ * How our node is reachable from outside, as geth's `--nat`: `none` (default); a fixed external IP (`extip:IP`);
+ * NAT-PMP on a named gateway (`pmp:IP`; `port` only for tests, the protocol's is 5351) or, with `'pmp'` or `'any'`,
+ * on the first gateway guessed from this machine's private networks that answers. With NAT-PMP our TCP and UDP ports
+ * are mapped (and the mappings removed on close) and the gateway's external IP goes into our record.
+ */
+export type NatConfig =
+  | 'none'
+  | 'any'
+  | 'pmp'
+  | { readonly extIp: string }
+  | { readonly pmp: string; readonly port?: number };
 
 /**
  * A network's discovery entry points. The eth plugin's chain presets have this shape, so `network: sepolia` joins
@@ -182,6 +196,8 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
   #discv4: Discv4 | undefined;
   #state: 'idle' | 'starting' | 'running' | 'closed' = 'idle';
   #closing: Promise<void> | undefined;
+  #natStarted: Promise<void> | undefined;
+  #portMapper: PortMapper | undefined;
 
   /** Use {@link createNode}. */
   constructor(config: NodeConfig, privateKey: Uint8Array, db: NodeDatabase) {
@@ -194,7 +210,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     this.#sources = [...(config.discovery === false ? [] : (config.discovery?.sources ?? []))];
     this.localNode = new LocalNode(privateKey, { db, clock: this.#clock, logger: this.#log });
     const nat = config.nat ?? 'none';
-    if (nat !== 'none') this.localNode.setStaticIp(nat.extIp);
+    if (typeof nat === 'object' && 'extIp' in nat) this.localNode.setStaticIp(nat.extIp);
     const clock = this.#clock;
     const protocols = config.protocols ?? [];
     for (const protocol of protocols) if (protocol.enrEntries) this.localNode.set(protocol.enrEntries());
@@ -304,6 +320,9 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       if (signal?.aborted) throw aborted();
       this.#state = 'running';
       this.#hintIfStranded();
+      this.#natStarted = this.#startNat().catch((error: unknown) => {
+        this.#log.warn('NAT port mapping not set up', { reason: (error as Error).message });
+      });
     } catch (error) {
       await this.close();
       throw signal?.aborted ? aborted() : error;
@@ -325,12 +344,46 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
   async #close(): Promise<void> {
     const wasStarted = this.#state !== 'idle';
     this.#state = 'closed';
+    await this.#natStarted;
+    await this.#portMapper?.close();
+    this.#portMapper = undefined;
     if (wasStarted) await this.server.close();
     const sources = this.discovery;
     this.#discv4 = undefined;
     this.#sources.length = 0;
     await Promise.all(sources.map((source) => source.close()));
     await this.#db.close();
+  }
+
+  /** NAT-PMP: finds the gateway (named, or the first guessed one to answer) and maps our TCP and UDP ports on it. */
+  async #startNat(): Promise<void> {
+    const nat = this.#config.nat ?? 'none';
+    if (nat === 'none' || (typeof nat === 'object' && 'extIp' in nat)) return;
+    const transport = this.#config.datagramTransport ?? udpTransport;
+    let client: PmpClient | undefined;
+    if (typeof nat === 'object') {
+      client = await PmpClient.open(transport, nat.pmp, {
+        clock: this.#clock,
+        ...(nat.port ? { port: nat.port } : {}),
+      });
+    } else {
+      client = await findPmpGateway(transport, guessGateways(), this.#clock);
+      if (!client) {
+        this.#log.info('no NAT-PMP gateway answered; ports are not mapped', { nat });
+        return;
+      }
+    }
+    if (this.#state === 'closed') return client.close();
+    const mapper = new PortMapper(client, {
+      localNode: this.localNode,
+      clock: this.#clock,
+      logger: this.#log.child('nat'),
+    });
+    this.#portMapper = mapper;
+    const tcp = this.server.listenAddress?.port;
+    if (tcp) mapper.add('tcp', tcp);
+    const udp = this.#discv4?.address.port;
+    if (udp) mapper.add('udp', udp);
   }
 
   async #startDiscovery(): Promise<void> {
