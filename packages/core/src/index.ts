@@ -22,6 +22,7 @@ export {
   isDisconnectReason,
 } from './disconnect.ts';
 export type { Discovery, DiscoveryCallOptions } from './discovery.ts';
+export type { TxtResolveOptions, TxtResolver } from './dns.ts';
 export {
   AbortError,
   ConnectionClosedError,
