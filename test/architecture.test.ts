@@ -19,6 +19,7 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   'transport-node': ['core'],
   discovery: ['core', 'crypto', 'enode'],
   dial: ['core', 'enode'],
+  dnsdisc: ['core', 'crypto', 'enode'],
   // The Server owns a dial scheduler as geth's p2p.Server does (its default when none is given).
   server: ['core', 'crypto', 'enode', 'rlpx', 'dial'],
   node: ['core', 'crypto', 'enode', 'rlpx', 'dial', 'discovery', 'server', 'transport-node'],
@@ -28,7 +29,7 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Packages that run wherever their adapters do: runtime APIs only in `src/adapters/`. */
-export const PORTABLE = ['core', 'enode', 'rlpx', 'server', 'dial', 'discovery', 'eth', 'ping'];
+export const PORTABLE = ['core', 'enode', 'rlpx', 'server', 'dial', 'discovery', 'dnsdisc', 'eth', 'ping'];
 
 /** The package directory names behind our npm names. */
 const DIR_OF: Readonly<Record<string, string>> = { 'plugin-eth': 'eth', 'plugin-ping': 'ping' };

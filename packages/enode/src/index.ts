@@ -9,6 +9,7 @@ export {
   openNodeDatabase,
 } from './adapters/filedb.ts';
 export { generateNodeKey, loadNodeKey, loadOrCreateNodeKey, parseNodeKey, saveNodeKey } from './adapters/nodekey.ts';
+export { base64UrlDecode, base64UrlEncode } from './base64url.ts';
 export type { NodeDiscovery } from './discovery.ts';
 export {
   ENR_MAX_SIZE,
