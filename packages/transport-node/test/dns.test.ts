@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 import { AbortError, Devp2pError, TimeoutError } from '@devp2p/core';
 import { runtime } from '@devp2p/test-utils';
 import { startDnsServer } from '@devp2p/test-utils/dns';
-import { fuzzDecoder, fuzzInputs } from '@devp2p/test-utils/fuzz';
-import { decodeTxtResponse, encodeTxtQuery, joinTxtRecords } from '../src/dns.ts';
+import { joinTxtRecords } from '../src/dns.ts';
 import { createTxtResolver, type TxtResolverBackend } from '../src/index.ts';
 
 const isDnsError = (error: unknown): boolean => error instanceof Devp2pError && error.code === 'ERR_DNS';
@@ -99,30 +98,5 @@ describe('TXT resolver against a DNS server on 127.0.0.1', () => {
 
   it('joins record chunks the way each runtime may return them', () => {
     assert.deepEqual(joinTxtRecords([['a', 'b'], ['c'], 'd']), ['ab', 'c', 'd']);
-  });
-});
-
-describe('DNS response decoder', () => {
-  const answer = (records: string[][]): Uint8Array => {
-    const query = encodeTxtQuery('a.test', 7);
-    const question = query.subarray(12, query.length - 11);
-    const parts: number[] = [0, 7, 0x81, 0x80, 0, 1, 0, records.length, 0, 0, 0, 0, ...question];
-    for (const strings of records) {
-      const data = strings.flatMap((s) => [s.length, ...new TextEncoder().encode(s)]);
-      parts.push(0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, data.length >> 8, data.length & 0xff, ...data);
-    }
-    return Uint8Array.from(parts);
-  };
-
-  it('decodes TXT answers with compressed names', () => {
-    assert.deepEqual(decodeTxtResponse(answer([['ab', 'c'], ['d']]), 'a.test'), ['abc', 'd']);
-  });
-
-  it('every input decodes or throws ERR_DNS (fuzz)', () => {
-    fuzzDecoder(
-      fuzzInputs([answer([['enrtree-branch:', 'AAAA']]), answer([['x'], ['y', 'z']]), answer([])]),
-      (bytes) => decodeTxtResponse(bytes, 'a.test'),
-      isDnsError,
-    );
   });
 });
