@@ -14,6 +14,7 @@ import {
   type DnsDiscErrorReason,
   DnsDiscovery,
   type DnsDiscoveryOptions,
+  formatEntry,
   formatRoot,
   signRoot,
   signTree,
@@ -77,8 +78,10 @@ describe('DnsDiscovery against a DNS server on 127.0.0.1', () => {
     const b = makeList('b.walk.test');
     const nodesA = makeNodes(30, 1);
     const nodesB = makeNodes(5, 2);
-    publish(dns, a, nodesA, [b.url]);
+    const treeA = publish(dns, a, nodesA, [b.url]);
     publish(dns, b, nodesB, [a.url]);
+    // Branches of 13 hashes are longer than one 255-byte character-string: the resolver must join the pieces.
+    assert.ok([...treeA.entries.values()].some((entry) => formatEntry(entry).length > 255));
     const discovery = client({ urls: [a.url] });
     const all = ids([...nodesA, ...nodesB]);
     const seen = await walk(discovery, (s) => s.size === all.length);
