@@ -79,7 +79,12 @@ export function createTxtResolver(options: TxtResolverOptions = {}): TxtResolver
     resolveTxt(name: string, call: TxtResolveOptions = {}): Promise<string[]> {
       if (call.signal?.aborted)
         return Promise.reject(new AbortError('DNS lookup aborted', { cause: call.signal.reason }));
-      const checked = checkName(name);
+      let checked: string;
+      try {
+        checked = checkName(name);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       return backend === 'system'
         ? systemLookup(checked, server, timeoutMs, call.signal)
         : udpLookup(checked, server ? [server] : systemServers(), timeoutMs, call.signal);

@@ -91,9 +91,9 @@ describe('TXT resolver against a DNS server on 127.0.0.1', () => {
     assert.throws(() => createTxtResolver({ server: '127.0.0.1:0' }), TypeError);
     assert.throws(() => createTxtResolver({ timeoutMs: 0 }), RangeError);
     const resolver = createTxtResolver({ server: '[::1]:5353', backend: 'udp' });
-    assert.throws(() => resolver.resolveTxt('a..b'), isDnsError);
-    assert.throws(() => resolver.resolveTxt(`${'a'.repeat(64)}.test`), isDnsError);
-    assert.throws(() => resolver.resolveTxt('with space.test'), isDnsError);
+    await assert.rejects(resolver.resolveTxt('a..b'), isDnsError);
+    await assert.rejects(resolver.resolveTxt(`${'a'.repeat(64)}.test`), isDnsError);
+    await assert.rejects(resolver.resolveTxt('with space.test'), isDnsError);
   });
 
   it('joins record chunks the way each runtime may return them', () => {
