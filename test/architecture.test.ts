@@ -20,6 +20,7 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   'transport-node': ['core'],
   discovery: ['core', 'crypto', 'enode'],
   dial: ['core', 'enode'],
+  dnsdisc: ['core', 'crypto', 'enode'],
   // Not in the graph's "server → core, crypto, enode, rlpx": the Server builds a dial scheduler when none is given,
   // as geth's p2p.Server does, and takes its DialScheduler/DialHost types from dial. Moving those types to core and
   // the default Dialer to @devp2p/node changes the server's API; kept for a later step.
@@ -43,7 +44,7 @@ export const ADAPTER_IMPORTS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Packages that run wherever their adapters do (every plugin too): no runtime module outside `src/adapters/`. */
-export const PORTABLE: readonly string[] = ['core', 'enode', 'rlpx', 'server', 'dial', 'discovery'];
+export const PORTABLE: readonly string[] = ['core', 'enode', 'rlpx', 'server', 'dial', 'discovery', 'dnsdisc'];
 
 /** The package directory names behind our npm names. */
 const DIR_OF: Readonly<Record<string, string>> = { 'plugin-eth': 'eth', 'plugin-ping': 'ping' };

@@ -23,7 +23,13 @@ export {
   isDisconnectReason,
 } from './disconnect.ts';
 export type { Discovery, DiscoveryCallOptions } from './discovery.ts';
-export type { HostResolveOptions, HostResolver } from './dns.ts';
+export {
+  ERR_DNS,
+  type HostResolveOptions,
+  type HostResolver,
+  type TxtResolveOptions,
+  type TxtResolver,
+} from './dns.ts';
 export {
   AbortError,
   ConnectionClosedError,

@@ -4,7 +4,10 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
-/** Encodes bytes as unpadded base64url. */
+/**
+ * Encodes bytes as unpadded base64url.
+ * @example base64UrlEncode(Uint8Array.of(0xfb, 0xff)) // '-_8'
+ */
 export function base64UrlEncode(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
@@ -26,6 +29,7 @@ export function base64UrlEncode(bytes: Uint8Array): string {
 /**
  * Decodes unpadded base64url. Returns the bytes, or the offset of the first character that makes the input
  * invalid (a character outside the alphabet, padding, or a dangling final character).
+ * @example const bytes = base64UrlDecode(text); if (!(bytes instanceof Uint8Array)) fail(bytes.invalidAt)
  */
 export function base64UrlDecode(text: string): Uint8Array | { invalidAt: number } {
   for (let i = 0; i < text.length; i++) {

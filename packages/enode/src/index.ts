@@ -1,3 +1,4 @@
+export { base64UrlDecode, base64UrlEncode } from './base64url.ts';
 export { type EnsureDirectoryOptions, ensureDirectory } from './directory.ts';
 export type { NodeDiscovery } from './discovery.ts';
 export {

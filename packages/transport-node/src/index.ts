@@ -1,4 +1,12 @@
-export { lookupHost } from './dns.ts';
+export {
+  createTxtResolver,
+  DNS_LOOKUP_TIMEOUT_MS,
+  DNS_UDP_PAYLOAD_SIZE,
+  lookupHost,
+  systemTxtResolver,
+  type TxtResolverBackend,
+  type TxtResolverOptions,
+} from './dns.ts';
 export { nodeFiles } from './files.ts';
 export {
   checkLoopbackOnly,
