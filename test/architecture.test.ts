@@ -25,8 +25,21 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   // as geth's p2p.Server does, and takes its DialScheduler/DialHost types from dial. Moving those types to core and
   // the default Dialer to @devp2p/node changes the server's API; kept for a later step.
   server: ['core', 'crypto', 'enode', 'rlpx', 'dial'],
-  node: ['core', 'crypto', 'enode', 'rlpx', 'dial', 'discovery', 'server', 'transport-node'],
-  cli: ['core', 'crypto', 'enode', 'rlpx', 'dial', 'discovery', 'server', 'node', 'transport-node', 'eth', 'ping'],
+  node: ['core', 'crypto', 'enode', 'rlpx', 'dial', 'discovery', 'dnsdisc', 'server', 'transport-node'],
+  cli: [
+    'core',
+    'crypto',
+    'enode',
+    'rlpx',
+    'dial',
+    'discovery',
+    'dnsdisc',
+    'server',
+    'node',
+    'transport-node',
+    'eth',
+    'ping',
+  ],
   eth: ['core'],
   ping: ['core'],
 };

@@ -1,42 +1,15 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type AddressInfo, isIP, type Socket } from 'node:net';
-import { formatHostPort, type JsonValue, type Logger } from '@devp2p/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import type { JsonValue, Logger } from '@devp2p/core';
 import { type Node, parseNode } from '@devp2p/enode';
 import type { Server } from '@devp2p/server';
+import { type HttpTimeouts, type RunningHttpServer, reply, startHttpServer } from './http-server.ts';
 
 /** Largest request body accepted: 5 MiB, geth's `defaultBodyLimit`. Larger requests get HTTP 413. */
 export const HTTP_BODY_LIMIT: number = 5 * 1024 * 1024;
 
 /** Most calls in one batch: 1000, geth's `BatchRequestLimit` default. */
 export const MAX_BATCH_ITEMS = 1000;
-
-/**
- * The HTTP deadlines, geth's `rpc.DefaultHTTPTimeouts`: a request's headers and body must arrive within 30 s
- * (read header, read), its response must be taken within 30 s (write), and a kept-alive connection may wait 120 s
- * for its next request (idle). A slow client is disconnected, not held.
- */
-export interface HttpTimeouts {
-  readonly readHeaderMs: number;
-  readonly readMs: number;
-  readonly writeMs: number;
-  readonly idleMs: number;
-}
-
-/** geth's HTTP deadlines (`rpc.DefaultHTTPTimeouts`). */
-export const HTTP_TIMEOUTS: HttpTimeouts = { readHeaderMs: 30_000, readMs: 30_000, writeMs: 30_000, idleMs: 120_000 };
-
-/**
- * How often the header and request deadlines are checked: 1 s. `node:http` enforces them on a periodic sweep whose
- * default of 30 s would let a 30 s deadline run to nearly 60 s; at 1 s a slow client goes within about 2 s of it.
- */
-export const HTTP_DEADLINE_CHECK_MS = 1_000;
-
-/**
- * Most HTTP connections open at once; more are closed as they arrive. An admin endpoint has a few local clients
- * (a console, a script, a dashboard); the cap keeps a flood of connections from holding sockets and memory.
- * Geth has no such cap.
- */
-export const MAX_HTTP_CONNECTIONS = 64;
 
 /** The `Host` names answered by default (geth's `--http.vhosts` default): a rebinding domain is refused. */
 export const DEFAULT_HTTP_VHOSTS: readonly string[] = ['localhost'];
@@ -220,18 +193,8 @@ export function handleRpcBody(backend: AdminBackend, body: string): RpcResponse 
 }
 
 /** A running admin JSON-RPC HTTP endpoint. */
-export interface AdminRpcServer {
-  /** The bound address, with the real port. */
-  readonly address: { readonly host: string; readonly port: number };
-  /** Stops accepting and closes every connection. */
-  close(): Promise<void>;
-}
-
-function reply(res: ServerResponse, status: number, body: string, contentType = 'application/json'): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
+/** A running admin JSON-RPC endpoint. */
+export type AdminRpcServer = RunningHttpServer;
 
 /** The host part of a `Host` header (`[::1]:8545` → `::1`, `localhost:8545` → `localhost`), lowercased. */
 function hostOfHeader(header: string): string {
@@ -356,17 +319,6 @@ export interface AdminRpcOptions {
 }
 
 /**
- * The write deadline, which `node:http` lacks: the response must be taken within `writeMs` of the request's
- * headers (geth's WriteTimeout), or the connection is closed, so a client that stops reading is not held.
- */
-function armWriteDeadline(req: IncomingMessage, res: ServerResponse, writeMs: number): void {
-  const timer = setTimeout(() => req.socket.destroy(), writeMs);
-  const clear = (): void => clearTimeout(timer);
-  res.once('finish', clear);
-  res.once('close', clear);
-}
-
-/**
  * Serves the admin JSON-RPC over HTTP (POST, `application/json`) on `host:port` (port 0: a free one), on
  * `node:http` so it runs on Node, Bun and Deno. Like geth, it answers only `Host` names in `vhosts` (and IP
  * addresses) and browser `Origin`s in `corsOrigins`, with HTTP 403 otherwise, and it disconnects slow clients.
@@ -379,62 +331,14 @@ export async function startAdminRpc(backend: AdminBackend, options: AdminRpcOpti
     vhosts: (options.vhosts ?? DEFAULT_HTTP_VHOSTS).map((h) => h.toLowerCase()),
     origins: (options.corsOrigins ?? []).map((o) => o.toLowerCase()),
   };
-  const timeouts: HttpTimeouts = { ...HTTP_TIMEOUTS, ...options.timeouts };
-  const maxConnections = options.maxConnections ?? MAX_HTTP_CONNECTIONS;
-  const open = new Set<Socket>();
-  // Node, Bun and Deno all honour these, on every request of a kept-alive connection and on silent connections
-  // too (test/admin-rpc.test.ts fails on each runtime when one is left out).
-  const deadlines = {
-    // Node refuses a header deadline longer than the request deadline.
-    headersTimeout: Math.min(timeouts.readHeaderMs, timeouts.readMs),
-    requestTimeout: timeouts.readMs,
-    // Without it the runtimes' 5 s default, not geth's idle deadline, closes a kept-alive connection.
-    keepAliveTimeout: timeouts.idleMs,
-    // The sweep is what enforces the header and request deadlines, so it is no coarser than the shorter one.
-    connectionsCheckingInterval: Math.min(HTTP_DEADLINE_CHECK_MS, timeouts.readHeaderMs, timeouts.readMs),
-  };
-  const http = createHttpServer(deadlines, (req, res) => {
-    armWriteDeadline(req, res, timeouts.writeMs);
-    try {
-      handleHttp(backend, rules, req, res);
-    } catch (error) {
-      log.debug('HTTP request failed', { error: error instanceof Error ? error.message : String(error) });
-      reply(res, 500, 'internal error\n', 'text/plain');
-    }
-  });
-  http.on('connection', (socket: Socket) => {
-    if (open.size >= maxConnections) {
-      log.debug('HTTP connection refused', { reason: 'too many connections', limit: maxConnections });
-      socket.destroy();
-      return;
-    }
-    open.add(socket);
-    socket.once('close', () => open.delete(socket));
-  });
-  http.on('clientError', (_error, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port, options.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  http.on('error', (error) => log.warn('HTTP server error', { error: error.message }));
-  const bound = http.address() as AddressInfo;
-  const address = { host: options.host, port: bound.port };
-  const endpoint = formatHostPort(address.host, address.port);
-  log.info('HTTP server started', { endpoint });
-  let closing: Promise<void> | undefined;
-  return {
-    address,
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections?.();
-        for (const socket of open) socket.destroy();
-        log.info('HTTP server stopped', { endpoint });
-      });
-      return closing;
+  return startHttpServer(
+    {
+      host: options.host,
+      port: options.port,
+      logger: log,
+      ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     },
-  };
+    (req, res) => handleHttp(backend, rules, req, res),
+  );
 }

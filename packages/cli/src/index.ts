@@ -4,14 +4,10 @@ export {
   type AdminRpcServer,
   DEFAULT_HTTP_VHOSTS,
   HTTP_BODY_LIMIT,
-  HTTP_DEADLINE_CHECK_MS,
-  HTTP_TIMEOUTS,
-  type HttpTimeouts,
   handleRpcBody,
   handleRpcRequest,
   hostAllowed,
   MAX_BATCH_ITEMS,
-  MAX_HTTP_CONNECTIONS,
   originAllowed,
   RPC_ERROR,
   type RpcId,
@@ -26,6 +22,15 @@ export {
   type DevnetOptions,
   startDevnet,
 } from './commands/devnet.ts';
+export {
+  HTTP_DEADLINE_CHECK_MS,
+  HTTP_TIMEOUTS,
+  type HttpServerOptions,
+  type HttpTimeouts,
+  MAX_HTTP_CONNECTIONS,
+  type RunningHttpServer,
+  startHttpServer,
+} from './http-server.ts';
 export {
   DEFAULT_DATADIR,
   DEFAULT_HTTP_ADDR,

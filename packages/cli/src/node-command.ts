@@ -3,14 +3,28 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bytesToHex, createLogger, hexToBytes, jsonSink, type Logger, type LogLevel, textSink } from '@devp2p/core';
+import {
+  bytesToHex,
+  createLogger,
+  formatHostPort,
+  hexToBytes,
+  jsonSink,
+  type Logger,
+  type LogLevel,
+  splitHostPort,
+  textSink,
+} from '@devp2p/core';
 import { isValidPrivateKey } from '@devp2p/crypto';
+import { parseEnrTreeUrl } from '@devp2p/dnsdisc';
 import { ensureDirectory, loadNodeKey, loadOrCreateNodeKey, NetList, type Node, parseNode } from '@devp2p/enode';
 import { createNode, type DevP2PNode, type NatConfig } from '@devp2p/node';
 import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
 import { clientName } from '@devp2p/server';
+import { createTxtResolver } from '@devp2p/transport-node';
 import { type AdminRpcServer, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
+import type { RunningHttpServer } from './http-server.ts';
+import { DEFAULT_METRICS_ADDR, DEFAULT_METRICS_PORT, startMetricsServer } from './metrics-server.ts';
 
 /** Default TCP port (geth's). */
 export const DEFAULT_PORT = 30303;
@@ -51,6 +65,9 @@ finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 an
   --staticnodes <enodes> nodes to keep connected, besides <datadir>/static-nodes.json (comma-separated)
   --trustednodes <enodes> nodes always admitted, besides <datadir>/trusted-nodes.json (comma-separated)
   --nodiscover           disable discovery (peers come from static nodes and admin_addPeer only)
+  --discovery.dns <urls> EIP-1459 DNS trees to find nodes in (comma-separated enrtree:// URLs; default: the
+                         network's, as geth's; '' for none)
+  --discovery.dns.resolver <ip:port> DNS server the trees are read from (default: the system's resolver)
   --discovery.port <n>   UDP discovery port (default: the --port value; 0 picks a free one)
   --nat <mode>           none; extip:<IP> to announce that IP in the node record; pmp:<IP> to map our ports on
                          that NAT-PMP gateway and announce its external IP; pmp or any to try the gateways
@@ -70,6 +87,9 @@ finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 an
                          (comma-separated; default localhost; * answers any)
   --http.corsdomain <origins> browser origins allowed to call the HTTP-RPC (comma-separated, e.g.
                          http://localhost:3000; default none; * allows any)
+  --metrics              serve Prometheus metrics (geth's names) at /debug/metrics/prometheus
+  --metrics.addr <ip>    metrics listening interface (default ${DEFAULT_METRICS_ADDR})
+  --metrics.port <n>     metrics listening port (default ${DEFAULT_METRICS_PORT}; 0 picks a free one)
   -h, --help             show this help`;
 
 /** What `devp2p node` was asked to do, after flag parsing and validation. */
@@ -86,7 +106,18 @@ export interface NodeOptions {
   readonly staticNodes: readonly string[];
   readonly trustedNodes: readonly string[];
   /** Discovery settings; undefined with `--nodiscover`. */
-  readonly discovery: { readonly port: number; readonly bootnodes: readonly Node[] } | undefined;
+  readonly discovery:
+    | {
+        readonly port: number;
+        readonly bootnodes: readonly Node[];
+        /** EIP-1459 trees (`--discovery.dns`; default: the network's). */
+        readonly dnsTrees: readonly string[];
+        /** The DNS server they are read from (`--discovery.dns.resolver`); the system's when undefined. */
+        readonly dnsResolver: string | undefined;
+      }
+    | undefined;
+  /** Where Prometheus metrics are served (`--metrics`); undefined without it. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
   /** How the node is reached from outside (`--nat`). */
   readonly nat: NatConfig;
   /** Where the admin JSON-RPC listens and whom it answers; undefined without `--http`. */
@@ -281,6 +312,33 @@ function readGenesisFile(path: string): ChainConfig {
   }
 }
 
+/** `--discovery.dns`: comma-separated `enrtree://` URLs, each checked; empty for none. */
+function dnsTreesFlag(value: string): string[] {
+  const urls = value
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  for (const url of urls) {
+    try {
+      parseEnrTreeUrl(url);
+    } catch (cause) {
+      throw new UsageError(`--discovery.dns: ${(cause as Error).message}`);
+    }
+  }
+  return urls;
+}
+
+/** `--discovery.dns.resolver`: a DNS server as `host:port` (or a bare IP, port 53). */
+function dnsResolverFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed =
+    /^\d+\.\d+\.\d+\.\d+$/.test(value) || isIP(value) === 6 ? { host: value, port: 53 } : splitHostPort(value);
+  if (!parsed || isIP(parsed.host) === 0 || parsed.port < 1 || parsed.port > 65535) {
+    throw new UsageError(`--discovery.dns.resolver: expected <ip>:<port> or <ip>, got ${JSON.stringify(value)}`);
+  }
+  return formatHostPort(parsed.host, parsed.port);
+}
+
 /** `--nat`, as geth's: none, extip:<IP>, pmp[:<IP>] or any (UPnP is not built: any tries NAT-PMP). */
 function natFlag(value: string): NatConfig {
   if (value === 'none' || value === 'any' || value === 'pmp') return value;
@@ -336,6 +394,11 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
         trustednodes: { type: 'string' },
         nodiscover: { type: 'boolean' },
         'discovery.port': { type: 'string' },
+        'discovery.dns': { type: 'string' },
+        'discovery.dns.resolver': { type: 'string' },
+        metrics: { type: 'boolean' },
+        'metrics.addr': { type: 'string' },
+        'metrics.port': { type: 'string' },
         nat: { type: 'string' },
         http: { type: 'boolean' },
         'http.addr': { type: 'string' },
@@ -393,6 +456,12 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
     });
   const discoveryPort = integer(str('discovery.port'), port, '--discovery.port', 65535);
   const nat = natFlag(str('nat') ?? 'none');
+  // As geth: --discovery.dns replaces the network's DNS trees, and '' turns DNS discovery off.
+  const dnsTrees = dnsTreesFlag(str('discovery.dns') ?? chain.discovery.dnsTrees.join(','));
+  const metricsAddr = str('metrics.addr') ?? DEFAULT_METRICS_ADDR;
+  if (isIP(metricsAddr) === 0 && metricsAddr !== 'localhost')
+    throw new UsageError(`--metrics.addr: expected an IP address, got ${metricsAddr}`);
+  const metricsPort = integer(str('metrics.port'), DEFAULT_METRICS_PORT, '--metrics.port', 65535);
   const httpAddr = str('http.addr') ?? DEFAULT_HTTP_ADDR;
   if (isIP(httpAddr) === 0 && httpAddr !== 'localhost')
     throw new UsageError(`--http.addr: expected an IP address, got ${httpAddr}`);
@@ -416,7 +485,10 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       ...readNodeList(join(datadir, 'trusted-nodes.json')),
       ...nodeListFlag(str('trustednodes'), '--trustednodes'),
     ],
-    discovery: values.nodiscover ? undefined : { port: discoveryPort, bootnodes },
+    discovery: values.nodiscover
+      ? undefined
+      : { port: discoveryPort, bootnodes, dnsTrees, dnsResolver: dnsResolverFlag(str('discovery.dns.resolver')) },
+    metrics: values.metrics ? { host: metricsAddr, port: metricsPort } : undefined,
     nat,
     http: values.http ? { host: httpAddr, port: httpPort, vhosts, corsOrigins } : undefined,
     logger,
@@ -451,19 +523,31 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     staticNodes: options.staticNodes,
     trustedNodes: options.trustedNodes,
     protocols: [...eth({ chain: options.chain }).protocols, ping],
-    discovery: discovery ? { port: discovery.port } : false,
+    discovery: discovery
+      ? {
+          port: discovery.port,
+          dnsTrees: discovery.dnsTrees,
+          ...(discovery.dnsResolver ? { txtResolver: createTxtResolver({ server: discovery.dnsResolver }) } : {}),
+        }
+      : false,
+    metrics: options.metrics !== undefined,
     bootnodes: discovery?.bootnodes ?? [],
     nat: options.nat,
     logger: options.logger,
   });
   let rpc: AdminRpcServer | undefined;
+  let metricsServer: RunningHttpServer | undefined;
   const release = async (): Promise<void> => {
     await rpc?.close();
+    await metricsServer?.close();
     await node.close();
   };
   try {
     await node.start();
     if (options.http) rpc = await startAdminRpc(node.server, { ...options.http, logger: options.logger });
+    if (options.metrics && node.metrics) {
+      metricsServer = await startMetricsServer(node.metrics, { ...options.metrics, logger: options.logger });
+    }
   } catch (error) {
     await release();
     throw error;

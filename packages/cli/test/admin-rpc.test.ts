@@ -11,17 +11,15 @@ import { until } from '@devp2p/test-utils';
 import {
   type AdminBackend,
   HTTP_BODY_LIMIT,
-  HTTP_DEADLINE_CHECK_MS,
-  HTTP_TIMEOUTS,
   handleRpcBody,
   handleRpcRequest,
   hostAllowed,
   MAX_BATCH_ITEMS,
-  MAX_HTTP_CONNECTIONS,
   originAllowed,
   RPC_ERROR,
   startAdminRpc,
 } from '../src/admin-rpc.ts';
+import { HTTP_DEADLINE_CHECK_MS, HTTP_TIMEOUTS, MAX_HTTP_CONNECTIONS } from '../src/http-server.ts';
 
 function fakeBackend(): AdminBackend & { calls: string[] } {
   const calls: string[] = [];

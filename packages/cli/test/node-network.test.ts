@@ -69,11 +69,11 @@ describe('devp2p node on a network (real processes on this runtime)', () => {
   it('finds and connects to a third node through a bootnode (discv4)', async () => {
     const group = processGroup();
     try {
-      const a = await group.start(['--bootnodes', '']);
+      const a = await group.start(['--bootnodes', '', '--discovery.dns', '']);
       const bootnode = parseNode(a.enode);
       assert.ok(bootnode.udp > 0 && bootnode.udp !== bootnode.tcp, `discport in ${a.enode}`);
-      const b = await group.start(['--bootnodes', a.enode]);
-      const c = await group.start(['--bootnodes', a.enode]);
+      const b = await group.start(['--bootnodes', a.enode, '--discovery.dns', '']);
+      const c = await group.start(['--bootnodes', a.enode, '--discovery.dns', '']);
       const idC = ((await rpc(c, 'admin_nodeInfo')) as NodeInfo).id;
       // B and C find each other through A and one dials the other. Both may dial at the same moment: then each
       // side keeps its own outbound connection and refuses the other's ("already connected"), as geth's server

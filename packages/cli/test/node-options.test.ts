@@ -98,3 +98,19 @@ describe('devp2p node flags: --nat', () => {
     }
   });
 });
+
+describe('devp2p node flags: DNS discovery and metrics', () => {
+  it("reads the network's DNS tree unless --discovery.dns replaces it, and checks each URL and the resolver", () => {
+    assert.deepEqual(parse('--network', 'sepolia').discovery?.dnsTrees, [...sepolia.discovery.dnsTrees]);
+    assert.deepEqual(parse('--network', 'sepolia', '--discovery.dns', '').discovery?.dnsTrees, []);
+    const own = 'enrtree://AKA3AM6LPBYEUDMVNU3BSVQJ5AD45Y7YPOHJLEF6W26QOE4VTUDPE@nodes.example.org';
+    assert.deepEqual(parse('--discovery.dns', own).discovery?.dnsTrees, [own]);
+    assert.throws(() => parse('--discovery.dns', 'enrtree://nope@x'), /--discovery\.dns:/);
+    assert.equal(parse('--discovery.dns.resolver', '127.0.0.1:5353').discovery?.dnsResolver, '127.0.0.1:5353');
+    assert.equal(parse('--discovery.dns.resolver', '10.0.0.53').discovery?.dnsResolver, '10.0.0.53:53');
+    assert.throws(() => parse('--discovery.dns.resolver', 'dns.example:53'), /--discovery\.dns\.resolver/);
+    assert.equal(parse().metrics, undefined);
+    assert.deepEqual(parse('--metrics').metrics, { host: '127.0.0.1', port: 6060 });
+    assert.throws(() => parse('--metrics', '--metrics.port', '70000'), /--metrics\.port/);
+  });
+});

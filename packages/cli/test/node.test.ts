@@ -25,6 +25,8 @@ describe('devp2p node (a real process on this runtime)', () => {
         'cli-test',
         '--bootnodes',
         '',
+        '--discovery.dns',
+        '',
       ]);
       const node = parseNode(first.enode);
       const endpoint = node.tcpEndpoint()!;
@@ -49,7 +51,16 @@ describe('devp2p node (a real process on this runtime)', () => {
       conn.close();
       assert.ok(await first.stop(), `clean exit on SIGTERM:\n${first.output()}`);
 
-      const second = await startNodeProcess(['--datadir', datadir, '--port', '0', '--bootnodes', '']);
+      const second = await startNodeProcess([
+        '--datadir',
+        datadir,
+        '--port',
+        '0',
+        '--bootnodes',
+        '',
+        '--discovery.dns',
+        '',
+      ]);
       assert.equal(parseNode(second.enode).id.hex, node.id.hex, 'same node id after a restart');
       assert.ok(await second.stop());
     } finally {
@@ -62,13 +73,13 @@ describe('devp2p node (a real process on this runtime)', () => {
     const dirB = mkdtempSync(join(tmpdir(), 'devp2p-cli-'));
     const dirC = mkdtempSync(join(tmpdir(), 'devp2p-cli-'));
     try {
-      const a = await startNodeProcess(['--datadir', dirA, '--port', '0', '--bootnodes', '']);
+      const a = await startNodeProcess(['--datadir', dirA, '--port', '0', '--bootnodes', '', '--discovery.dns', '']);
       const aNode = parseNode(a.enode);
       writeFileSync(
         join(dirB, 'static-nodes.json'),
         JSON.stringify([Node.fromPublicKey(aNode.publicKey!, { ip: '127.0.0.1', tcp: aNode.tcp }).toEnodeUrl()]),
       );
-      const b = await startNodeProcess(['--datadir', dirB, '--port', '0', '--bootnodes', '']);
+      const b = await startNodeProcess(['--datadir', dirB, '--port', '0', '--bootnodes', '', '--discovery.dns', '']);
       const started = Date.now();
       while (!/peer connected/.test(b.output()) || !/peer connected/.test(a.output())) {
         if (Date.now() - started > 20_000) throw new Error(`no connection:\n${a.output()}\n${b.output()}`);

@@ -1,4 +1,11 @@
 export {
+  type ConnectionErrorClass,
+  connectionErrorClass,
+  METRICS_PATH,
+  type MetricsSources,
+  NodeMetrics,
+} from './metrics.ts';
+export {
   createNode,
   DevP2PNode,
   type DiscoveryConfig,

@@ -11,11 +11,13 @@ import {
   type Logger,
   systemClock,
   type Transport,
+  type TxtResolver,
   TypedEventTarget,
 } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
 import { checkNodes, Dialer, type DialOutcome, filterNodes, type NodeSource } from '@devp2p/dial';
-import { Discv4 } from '@devp2p/discovery';
+import { Discv4, N_BUCKETS } from '@devp2p/discovery';
+import { DnsDiscovery } from '@devp2p/dnsdisc';
 import {
   LocalNode,
   loadOrCreateNodeKey,
@@ -28,7 +30,8 @@ import {
   parseNode,
 } from '@devp2p/enode';
 import { createServer, type NodeInfo, type Peer, type PeerInfo, type Server } from '@devp2p/server';
-import { tcpTransport, udpTransport } from '@devp2p/transport-node';
+import { createTxtResolver, tcpTransport, udpTransport } from '@devp2p/transport-node';
+import { NodeMetrics } from './metrics.ts';
 import { findPmpGateway } from './nat/find.ts';
 import { guessGateways } from './nat/gateways.ts';
 import { PortMapper } from './nat/mapper.ts';
@@ -49,8 +52,15 @@ export interface DiscoveryConfig {
   readonly v4?: boolean;
   /** UDP port for discv4 (default: the TCP listening port; 0 picks a free one). */
   readonly port?: number;
-  /** More sources of candidates (DNS lists, a plugin's), mixed fairly with discv4 by the dialer. */
+  /** More sources of candidates (a plugin's, your own), mixed fairly with discv4 by the dialer. */
   readonly sources?: readonly NodeDiscovery[];
+  /**
+   * EIP-1459 DNS trees (`enrtree://` URLs) to take nodes from (default: the network's; an empty list turns DNS
+   * discovery off, as geth's `--discovery.dns ''`).
+   */
+  readonly dnsTrees?: readonly string[];
+  /** How the DNS trees are read (default: `createTxtResolver()` of `@devp2p/transport-node`, the system resolver). */
+  readonly txtResolver?: TxtResolver;
 }
 
 /**
@@ -76,6 +86,8 @@ export interface NetworkPreset {
   readonly discovery: {
     /** discv4 bootnodes (`enode://` URLs). */
     readonly bootnodes: readonly string[];
+    /** EIP-1459 DNS trees (`enrtree://` URLs). */
+    readonly dnsTrees?: readonly string[];
   };
 }
 
@@ -118,6 +130,11 @@ export interface NodeConfig {
   readonly transport?: Transport;
   /** UDP for discovery (default `udpTransport` from `@devp2p/transport-node`). */
   readonly datagramTransport?: DatagramTransport;
+  /**
+   * Collect Prometheus metrics under geth's names (`node.metrics`; the CLI serves them with `--metrics`). Off by
+   * default: it meters every connection and message.
+   */
+  readonly metrics?: boolean;
 }
 
 /** Why a peer was removed: the wire code and its name. */
@@ -187,6 +204,8 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
   readonly dialer: Dialer;
   /** Our record, shared by the server and discovery. */
   readonly localNode: LocalNode;
+  /** Prometheus metrics under geth's names, with `metrics: true`; undefined otherwise. */
+  readonly metrics: NodeMetrics | undefined;
   readonly #config: NodeConfig;
   readonly #privateKey: Uint8Array;
   readonly #db: NodeDatabase;
@@ -209,6 +228,30 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     this.#clock = config.clock ?? systemClock;
     this.#sources = [...(config.discovery === false ? [] : (config.discovery?.sources ?? []))];
     this.localNode = new LocalNode(privateKey, { db, clock: this.#clock, logger: this.#log });
+    const dnsTrees =
+      config.discovery === false ? [] : (config.discovery?.dnsTrees ?? config.network?.discovery.dnsTrees ?? []);
+    if (dnsTrees.length > 0) {
+      const resolver = (config.discovery === false ? undefined : config.discovery?.txtResolver) ?? createTxtResolver();
+      this.#sources.push(
+        new DnsDiscovery({
+          resolver,
+          urls: dnsTrees,
+          localNode: this.localNode,
+          clock: this.#clock,
+          logger: this.#log,
+        }),
+      );
+    }
+    this.metrics = config.metrics
+      ? new NodeMetrics({
+          peers: () => this.server.peers(),
+          tableBuckets: () => {
+            const table = this.#discv4?.table;
+            return table ? Array.from({ length: N_BUCKETS }, (_, i) => table.bucket(i).entries.length) : [];
+          },
+        })
+      : undefined;
+    const metrics = this.metrics;
     const nat = config.nat ?? 'none';
     if (typeof nat === 'object' && 'extIp' in nat) this.localNode.setStaticIp(nat.extIp);
     const clock = this.#clock;
@@ -257,8 +300,11 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       protocols,
       localNode: this.localNode,
       logger: this.#log,
-      transport: config.transport ?? tcpTransport,
+      transport: metrics
+        ? metrics.meterTransport(config.transport ?? tcpTransport)
+        : (config.transport ?? tcpTransport),
       dialer: this.dialer,
+      enableMsgEvents: metrics !== undefined,
       clock,
       // Discovery starts once the TCP port is in our record, so its first packets announce it (geth's order).
       ...(discoveryOn ? { onListening: () => this.#startDiscovery() } : {}),
@@ -273,6 +319,11 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       }),
     );
     this.server.on('dial', (event) => this.emit('dial', event));
+    if (metrics) {
+      this.server.on('dial', ({ outcome }) => metrics.dialed(outcome));
+      this.server.on('connection', (event) => metrics.connection(event));
+      this.server.on('peer:message', (event) => metrics.message(event));
+    }
   }
 
   /** The running discovery sources (discv4 first when on); empty before `start()` and after `close()`. */
@@ -393,7 +444,9 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     const port = discovery?.port ?? this.server.listenAddress?.port ?? listenPort(listen) ?? 0;
     this.#discv4 = await Discv4.start({
       privateKey: this.#privateKey,
-      transport: this.#config.datagramTransport ?? udpTransport,
+      transport: this.metrics
+        ? this.metrics.meterDatagrams(this.#config.datagramTransport ?? udpTransport)
+        : (this.#config.datagramTransport ?? udpTransport),
       host: listenHost(listen),
       port,
       localNode: this.localNode,

@@ -31,6 +31,7 @@ export {
 export { Peer, type PeerEnd, type PeerEvents, type PeerMessageEvent, type PeerOptions } from './peer.ts';
 export { compareCaps, findProtocol, type MatchedProtocol, ProtocolRegistry } from './registry.ts';
 export {
+  type ConnectionEvent,
   createServer,
   type NodeInfo,
   type NodeInput,

@@ -22,7 +22,14 @@ import {
   TypedEventTarget,
 } from '@devp2p/core';
 import type { RLPxConnection } from '@devp2p/rlpx';
-import { BaseMessageCode, decodeDisconnect, EMPTY_LIST_PAYLOAD, encodeDisconnect, type Hello } from './hello.ts';
+import {
+  BaseMessageCode,
+  decodeDisconnect,
+  EMPTY_LIST_PAYLOAD,
+  encodeDisconnect,
+  type Hello,
+  P2P_VERSION,
+} from './hello.ts';
 import {
   MAX_QUEUED_MESSAGES_PER_PROTOCOL,
   MESSAGES_PER_TURN,
@@ -44,10 +51,15 @@ export interface PeerMessageEvent {
   readonly direction: 'sent' | 'received';
   /** Capability name (`p2p` for the base protocol). */
   readonly protocol: string;
+  /** Capability version (the base protocol's is the Hello's, {@link P2P_VERSION}). */
+  readonly version: number;
   /** Code relative to the protocol's offset. */
   readonly code: number;
   readonly size: number;
 }
+
+/** The base protocol as message events name it. */
+const BASE_CAP: Cap = { name: 'p2p', version: P2P_VERSION };
 
 /** Events of a {@link Peer}. */
 export interface PeerEvents {
@@ -264,7 +276,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
         if (!Number.isInteger(code) || code < 0 || code >= protocol.length) {
           return Promise.reject(new RangeError(`${label}: message code ${code} is outside 0..${protocol.length - 1}`));
         }
-        this.#emitMessage('sent', protocol.cap.name, code, payload.length);
+        this.#emitMessage('sent', protocol.cap, code, payload.length);
         return this.#conn.writeMessage(offset + code, payload);
       },
       receive: (timeoutMs = this.#handshakeTimeoutMs) => this.#receive(running, label, timeoutMs),
@@ -351,7 +363,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
         }
         const { code, payload } = await this.#conn.readMessage();
         if (code < 0x10) {
-          this.#emitMessage('received', 'p2p', code, payload.length);
+          this.#emitMessage('received', BASE_CAP, code, payload.length);
           this.#handleBase(code, payload);
           continue;
         }
@@ -359,7 +371,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
         if (!owner) {
           throw new ProtocolError(ERR_UNKNOWN_MESSAGE, `message code ${code} belongs to no shared protocol`);
         }
-        this.#emitMessage('received', owner.protocol.cap.name, code - owner.offset, payload.length);
+        this.#emitMessage('received', owner.protocol.cap, code - owner.offset, payload.length);
         const running = this.#running.find((r) => r.matched === owner)!;
         running.queue.push({ code: code - owner.offset, payload });
         running.wake?.();
@@ -393,12 +405,12 @@ export class Peer extends TypedEventTarget<PeerEvents> {
   }
 
   #sendBase(code: number, payload: Uint8Array): void {
-    this.#emitMessage('sent', 'p2p', code, payload.length);
+    this.#emitMessage('sent', BASE_CAP, code, payload.length);
     this.#conn.writeMessage(code, payload).catch((error: unknown) => this.#fail(error, undefined));
   }
 
-  #emitMessage(direction: 'sent' | 'received', protocol: string, code: number, size: number): void {
-    if (this.#messageEvents) this.emit('message', { direction, protocol, code, size });
+  #emitMessage(direction: 'sent' | 'received', cap: Cap, code: number, size: number): void {
+    if (this.#messageEvents) this.emit('message', { direction, protocol: cap.name, version: cap.version, code, size });
   }
 
   /**
@@ -446,7 +458,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     // Tell the remote why, unless it told us, or the connection is what failed.
     const sendReason = initiator === 'local' && reason !== DisconnectReason.NetworkError && !this.#conn.closed;
     if (sendReason) {
-      this.#emitMessage('sent', 'p2p', BaseMessageCode.Disconnect, 2);
+      this.#emitMessage('sent', BASE_CAP, BaseMessageCode.Disconnect, 2);
       this.#conn.writeMessage(BaseMessageCode.Disconnect, encodeDisconnect(reason)).catch(() => undefined);
     }
     this.#conn.close(error);

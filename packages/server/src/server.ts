@@ -172,7 +172,19 @@ export interface ServerEvents {
   'peer:message': PeerMessageEvent & { readonly peer: Peer };
   /** A dial ended (the scheduler's attempts, through the server): the node as dialed and the typed outcome. */
   dial: { readonly node: Node; readonly static: boolean; readonly outcome: DialOutcome };
+  /**
+   * A connection's handshakes ended, inbound or dialed (what geth's serve and dial meters count): `peer` when it
+   * became one, else the `error` that ended it; `handshakeMs` is the RLPx handshake's duration when it completed.
+   */
+  connection: ConnectionEvent;
 }
+
+/** See {@link ServerEvents.connection}. */
+export type ConnectionEvent = {
+  readonly inbound: boolean;
+  readonly remoteAddress: string;
+  readonly handshakeMs: number | undefined;
+} & ({ readonly peer: Peer; readonly error?: undefined } | { readonly peer?: undefined; readonly error: unknown });
 
 /** An accepted connection waiting for a handshake slot. */
 interface WaitingInbound {
@@ -771,8 +783,11 @@ export class Server extends TypedEventTarget<ServerEvents> {
     });
     const remoteAddress = stream.remoteAddress ?? '';
     let inboundId: string | undefined;
+    const started = this.#clock.now();
+    let handshakeMs: number | undefined;
     try {
       const remoteKey = await conn.handshake({ signal });
+      handshakeMs = this.#clock.now() - started;
       const id = NodeId.fromPublicKey(remoteKey).hex;
       if (flags.inbound) {
         inboundId = id;
@@ -818,8 +833,10 @@ export class Server extends TypedEventTarget<ServerEvents> {
         clock: this.#clock,
       });
       this.#addPeer(peer);
+      this.emit('connection', { inbound: flags.inbound, remoteAddress, handshakeMs, peer });
       return peer;
     } catch (error) {
+      this.emit('connection', { inbound: flags.inbound, remoteAddress, handshakeMs, error });
       // A refusal has queued its Disconnect: close() flushes it (within the stream's flush deadline) before the
       // socket closes; a failed connection has already been destroyed.
       conn.close(error);

@@ -1,0 +1,231 @@
+/**
+ * The node's Prometheus metrics, under go-ethereum's names (its `/` separators become `_`, as geth's exporter
+ * writes them), so dashboards built for geth read ours: peers, dials and serves with failures by class, traffic in
+ * and out, per protocol message, and discovery. Ours where geth has none are prefixed `devp2p_`. Built on
+ * `prom-client` (kept, and it runs on Node, Bun and Deno); the registry is the application's to scrape or merge.
+ */
+import {
+  type ByteStream,
+  type DatagramTransport,
+  DisconnectError,
+  DisconnectReason,
+  ProtocolError,
+  type Transport,
+} from '@devp2p/core';
+import type { DialOutcome } from '@devp2p/dial';
+import { N_BUCKETS } from '@devp2p/discovery';
+import { ERR_BAD_MAC, ERR_HANDSHAKE } from '@devp2p/rlpx';
+import { type ConnectionEvent, ERR_HELLO, type PeerMessageEvent } from '@devp2p/server';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The path geth serves its Prometheus metrics on (`--metrics.addr`/`--metrics.port`). */
+export const METRICS_PATH = '/debug/metrics/prometheus';
+
+/** RLPx handshake duration buckets, in seconds: loopback takes milliseconds, a far peer a few hundred. */
+const HANDSHAKE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** Why a connection failed, in geth's classes (`p2p/metrics.go` `markDialError`). */
+export type ConnectionErrorClass =
+  | 'saturated'
+  | 'known'
+  | 'self'
+  | 'useless'
+  | 'id/unexpected'
+  | 'rlpx/enc'
+  | 'rlpx/proto'
+  | 'other';
+
+const CLASSES: readonly ConnectionErrorClass[] = [
+  'saturated',
+  'known',
+  'self',
+  'useless',
+  'id/unexpected',
+  'rlpx/enc',
+  'rlpx/proto',
+  'other',
+];
+
+/** geth's class of a failed connection: by the disconnect reason we sent or got, else by the stage that broke. */
+export function connectionErrorClass(error: unknown): ConnectionErrorClass {
+  if (error instanceof DisconnectError) {
+    switch (error.reason) {
+      case DisconnectReason.TooManyPeers:
+        return 'saturated';
+      case DisconnectReason.AlreadyConnected:
+        return 'known';
+      case DisconnectReason.ConnectedToSelf:
+        return 'self';
+      case DisconnectReason.UselessPeer:
+        return 'useless';
+      case DisconnectReason.UnexpectedIdentity:
+        return 'id/unexpected';
+      default:
+        return 'other';
+    }
+  }
+  if (error instanceof ProtocolError) {
+    if (error.code === ERR_HANDSHAKE || error.code === ERR_BAD_MAC) return 'rlpx/enc';
+    if (error.code === ERR_HELLO) return 'rlpx/proto';
+  }
+  return 'other';
+}
+
+/** What the node reads at scrape time. */
+export interface MetricsSources {
+  peers(): readonly { readonly inbound: boolean }[];
+  /** Nodes per discovery table bucket, nearest first; empty without discovery. */
+  tableBuckets(): readonly number[];
+}
+
+/** `name` as geth's exporter writes it: slashes to underscores. */
+function gethName(name: string): string {
+  return name.replaceAll('/', '_');
+}
+
+/**
+ * The metrics of one node. `prometheus()` gives the text exposition; `registry` can be merged into an
+ * application's own (`Registry.merge`).
+ * @example
+ * const node = createNode({ metrics: true })
+ * console.log(await node.metrics!.prometheus())
+ */
+export class NodeMetrics {
+  readonly registry: Registry = new Registry();
+  readonly #counters = new Map<string, Counter>();
+  readonly #handshake: Histogram;
+
+  constructor(sources: MetricsSources) {
+    const registry = this.registry;
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({
+        name: gethName(name),
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    };
+    gauge('p2p/peers', 'connected peers', () => sources.peers().length);
+    gauge('p2p/peers/inbound', 'peers that connected to us', () => sources.peers().filter((p) => p.inbound).length);
+    gauge('p2p/peers/outbound', 'peers we dialed', () => sources.peers().filter((p) => !p.inbound).length);
+    for (let i = 0; i < N_BUCKETS; i++) {
+      gauge(`discover/bucket/${i}/count`, `nodes in discovery table bucket ${i}`, () => sources.tableBuckets()[i] ?? 0);
+    }
+    this.#handshake = new Histogram({
+      name: 'devp2p_rlpx_handshake_seconds',
+      help: 'RLPx (ECIES) handshake duration of connections that completed it',
+      buckets: HANDSHAKE_BUCKETS,
+      registers: [registry],
+    });
+    // Registered up front so a scrape shows every class at 0 before the first failure.
+    for (const name of ['p2p/ingress', 'p2p/egress', 'discover/ingress', 'discover/egress']) this.#counter(name);
+    for (const side of ['dials', 'serves']) {
+      this.#counter(`p2p/${side}`);
+      this.#counter(`p2p/${side}/success`);
+      for (const cls of CLASSES) this.#counter(`p2p/${side}/error/${cls}`);
+    }
+    this.#counter('p2p/dials/error/connection');
+  }
+
+  /** The text exposition format (what `/debug/metrics/prometheus` serves). */
+  prometheus(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Counts a dial the scheduler made, as geth's dial meters do. */
+  dialed(outcome: DialOutcome): void {
+    if (outcome.kind === 'aborted' || outcome.kind === 'unresolved') return;
+    this.#inc('p2p/dials');
+    if (outcome.kind === 'connected') this.#inc('p2p/dials/success');
+    else if (outcome.kind === 'refused' || outcome.kind === 'timeout') this.#inc('p2p/dials/error/connection');
+    else this.#inc(`p2p/dials/error/${connectionErrorClass(outcome.error)}`);
+  }
+
+  /** Counts a connection whose handshakes ended: inbound ones are geth's serves; dials are counted by `dialed`. */
+  connection(event: ConnectionEvent): void {
+    if (event.handshakeMs !== undefined) this.#handshake.observe(event.handshakeMs / 1000);
+    if (!event.inbound) return;
+    this.#inc('p2p/serves');
+    if (event.peer) this.#inc('p2p/serves/success');
+    else this.#inc(`p2p/serves/error/${connectionErrorClass(event.error)}`);
+  }
+
+  /** Per protocol message, as geth's `p2p/{ingress,egress}/<proto>/<version>/<code>` meters (bytes and packets). */
+  message(event: PeerMessageEvent): void {
+    if (event.protocol === 'p2p') return;
+    const code = `0x${event.code.toString(16).padStart(2, '0')}`;
+    const name = `p2p/${event.direction === 'received' ? 'ingress' : 'egress'}/${event.protocol}/${event.version}/${code}`;
+    this.#inc(name, event.size);
+    this.#inc(`${name}/packets`);
+  }
+
+  /** `transport` with its bytes counted as `p2p/ingress` and `p2p/egress` (geth's metered connection). */
+  meterTransport(transport: Transport): Transport {
+    const meter = (stream: ByteStream): ByteStream => this.#meterStream(stream);
+    return {
+      listen: (options, onStream) => transport.listen(options, (stream) => onStream(meter(stream))),
+      dial: async (host, port, options) => meter(await transport.dial(host, port, options)),
+    };
+  }
+
+  /** `transport` with its datagrams' bytes counted as `discover/ingress` and `discover/egress`. */
+  meterDatagrams(transport: DatagramTransport): DatagramTransport {
+    return {
+      bind: async (options, onMessage) => {
+        const socket = await transport.bind(options, (data, from) => {
+          this.#inc('discover/ingress', data.length);
+          onMessage(data, from);
+        });
+        return {
+          address: socket.address,
+          send: (data, host, port) => {
+            this.#inc('discover/egress', data.length);
+            socket.send(data, host, port);
+          },
+          close: () => socket.close(),
+        };
+      },
+    };
+  }
+
+  #meterStream(stream: ByteStream): ByteStream {
+    return {
+      get remoteAddress() {
+        return stream.remoteAddress;
+      },
+      get localAddress() {
+        return stream.localAddress;
+      },
+      read: async () => {
+        const chunk = await stream.read();
+        if (chunk) this.#inc('p2p/ingress', chunk.length);
+        return chunk;
+      },
+      write: (data) => {
+        this.#inc('p2p/egress', data.length);
+        return stream.write(data);
+      },
+      end: () => stream.end(),
+      destroy: () => stream.destroy(),
+    };
+  }
+
+  #inc(name: string, by = 1): void {
+    this.#counter(name).inc(by);
+  }
+
+  /**
+   * The counter for a geth meter name, registered on first use. Its value is the meter's count, as geth exports
+   * meters; message names are bounded by the protocols' message codes.
+   */
+  #counter(name: string): Counter {
+    let counter = this.#counters.get(name);
+    if (!counter) {
+      counter = new Counter({ name: gethName(name), help: `geth's ${name}`, registers: [this.registry] });
+      this.#counters.set(name, counter);
+    }
+    return counter;
+  }
+}
