@@ -3,14 +3,19 @@ import process from 'node:process';
 import { formatValue, renderTable } from '../../table.mjs';
 
 /**
- * What a figure counts: MB (10^6 bytes) per second or per CPU-second, operations or handshakes per second, a
- * ratio of two figures (×), MiB (2^20 bytes) of memory, or a plain count.
+ * What a figure counts: MB (10^6 bytes) per second or per CPU-second, operations, handshakes, round trips,
+ * connections or datagrams per second, a ratio of two figures (×), MiB (2^20 bytes) of memory, or a plain count.
  */
 export type BenchUnit =
   | 'MB/s'
   | 'MB/CPU-s'
   | 'ops/s'
   | 'handshakes/s'
+  | 'round trips/s'
+  | 'round trips/CPU-s'
+  | 'connections/s'
+  | 'datagrams/s'
+  | 'datagrams/CPU-s'
   | '×'
   | 'nodes'
   | 'ms'
