@@ -24,13 +24,41 @@ export const RPC_ERROR = {
   invalidParams: -32602,
   /** The method failed unexpectedly. */
   internalError: -32603,
+  /** The method ran and could not do what was asked (geth's generic application error). */
+  serverError: -32000,
 } as const;
 
 /** What the admin methods call: the parts of a {@link Server} they use. */
 export type AdminBackend = Pick<
   Server,
-  'nodeInfo' | 'peersInfo' | 'addPeer' | 'removePeer' | 'addTrustedPeer' | 'removeTrustedPeer' | 'peerCount'
->;
+  'nodeInfo' | 'peersInfo' | 'addPeer' | 'removePeer' | 'addTrustedPeer' | 'removeTrustedPeer' | 'peerCount' | 'name'
+> & {
+  /** The node's data directory (`admin_datadir`); undefined when it keeps everything in memory. */
+  readonly datadir?: string | undefined;
+};
+
+/**
+ * What the admin API reads of a running node: its server's methods, its client name and its data directory.
+ * @example startAdminRpc(adminBackend(node.server, '/data/devp2p'), options)
+ */
+export function adminBackend(server: Server, datadir: string | undefined): AdminBackend {
+  return {
+    nodeInfo: () => server.nodeInfo(),
+    peersInfo: () => server.peersInfo(),
+    addPeer: (node) => server.addPeer(node),
+    removePeer: (node) => server.removePeer(node),
+    addTrustedPeer: (node) => server.addTrustedPeer(node),
+    removeTrustedPeer: (node) => server.removeTrustedPeer(node),
+    get peerCount() {
+      return server.peerCount;
+    },
+    name: server.name,
+    datadir,
+  };
+}
+
+/** The API modules served, with their versions (`rpc_modules`, as geth answers it). */
+export const RPC_MODULES: Readonly<Record<string, string>> = { admin: '1.0', net: '1.0', rpc: '1.0', web3: '1.0' };
 
 /** A request id: a string, a number or null (JSON-RPC 2.0). */
 export type RpcId = string | number | null;
@@ -132,6 +160,28 @@ const METHODS: ReadonlyMap<string, Method> = new Map<string, Method>([
     (_b, p) => {
       noArgs(p);
       return true;
+    },
+  ],
+  [
+    'admin_datadir',
+    (b, p) => {
+      noArgs(p);
+      if (b.datadir === undefined) throw new RpcError(RPC_ERROR.serverError, 'the node has no data directory');
+      return b.datadir;
+    },
+  ],
+  [
+    'rpc_modules',
+    (_b, p) => {
+      noArgs(p);
+      return { ...RPC_MODULES };
+    },
+  ],
+  [
+    'web3_clientVersion',
+    (b, p) => {
+      noArgs(p);
+      return b.name;
     },
   ],
 ]);

@@ -22,7 +22,7 @@ import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia 
 import { ping } from '@devp2p/plugin-ping';
 import { clientName } from '@devp2p/server';
 import { createTxtResolver } from '@devp2p/transport-node';
-import { type AdminRpcServer, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
+import { type AdminRpcServer, adminBackend, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
 import type { RunningHttpServer } from './http-server.ts';
 import { DEFAULT_METRICS_ADDR, DEFAULT_METRICS_PORT, startMetricsServer } from './metrics-server.ts';
 
@@ -79,8 +79,8 @@ finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 an
   --verbosity <0-5>      log level: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (default 3)
   --log.format <fmt>     text or json (default text)
   --http                 serve the admin JSON-RPC over HTTP (admin_nodeInfo, admin_peers, admin_addPeer,
-                         admin_removePeer, admin_addTrustedPeer, admin_removeTrustedPeer, net_peerCount,
-                         net_listening)
+                         admin_removePeer, admin_addTrustedPeer, admin_removeTrustedPeer, admin_datadir,
+                         net_peerCount, net_listening, rpc_modules, web3_clientVersion)
   --http.addr <ip>       HTTP-RPC listening interface (default ${DEFAULT_HTTP_ADDR})
   --http.port <n>        HTTP-RPC listening port (default ${DEFAULT_HTTP_PORT}; 0 picks a free one)
   --http.vhosts <names>  Host header names the HTTP-RPC answers besides IP addresses, against DNS rebinding
@@ -544,7 +544,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   };
   try {
     await node.start();
-    if (options.http) rpc = await startAdminRpc(node.server, { ...options.http, logger: options.logger });
+    if (options.http) {
+      rpc = await startAdminRpc(adminBackend(node.server, options.datadir), {
+        ...options.http,
+        logger: options.logger,
+      });
+    }
     if (options.metrics && node.metrics) {
       metricsServer = await startMetricsServer(node.metrics, { ...options.metrics, logger: options.logger });
     }

@@ -31,6 +31,8 @@ function fakeBackend(): AdminBackend & { calls: string[] } {
   return {
     calls,
     peerCount: 2,
+    name: 'devp2p.ts/test',
+    datadir: '/data/node',
     nodeInfo: () => ({ id: 'ab' }) as unknown as ReturnType<AdminBackend['nodeInfo']>,
     peersInfo: () => [],
     addPeer: record('add'),
@@ -43,6 +45,7 @@ function fakeBackend(): AdminBackend & { calls: string[] } {
 const key = new LocalNode(generatePrivateKey());
 const enode = `enode://${Buffer.from(key.publicKey).toString('hex')}@127.0.0.1:30303`;
 const call = (method: string, params?: unknown, id: unknown = 1) => ({ jsonrpc: '2.0', id, method, params });
+const code = (r: unknown) => (r as { error: { code: number } }).error.code;
 
 describe('admin JSON-RPC: requests to responses', () => {
   it('answers the admin and net methods in geth shapes', () => {
@@ -55,6 +58,12 @@ describe('admin JSON-RPC: requests to responses', () => {
       result: { id: 'ab' },
     });
     assert.deepEqual(handleRpcRequest(backend, call('admin_peers')), { jsonrpc: '2.0', id: 1, result: [] });
+    const result = (method: string) => (handleRpcRequest(backend, call(method)) as { result?: unknown }).result;
+    assert.deepEqual(result('rpc_modules'), { admin: '1.0', net: '1.0', rpc: '1.0', web3: '1.0' });
+    assert.equal(result('web3_clientVersion'), 'devp2p.ts/test');
+    assert.equal(result('admin_datadir'), '/data/node');
+    const memoryOnly = { ...backend, datadir: undefined };
+    assert.equal(code(handleRpcRequest(memoryOnly, call('admin_datadir'))), RPC_ERROR.serverError);
     for (const method of ['admin_addPeer', 'admin_removePeer', 'admin_addTrustedPeer', 'admin_removeTrustedPeer']) {
       assert.deepEqual(handleRpcRequest(backend, call(method, [enode])), { jsonrpc: '2.0', id: 1, result: true });
     }
@@ -66,7 +75,6 @@ describe('admin JSON-RPC: requests to responses', () => {
 
   it('maps bad requests to JSON-RPC errors and never throws', () => {
     const backend = fakeBackend();
-    const code = (r: unknown) => (r as { error: { code: number } }).error.code;
     assert.deepEqual(handleRpcBody(backend, '{"jsonrpc":'), {
       jsonrpc: '2.0',
       id: null,
