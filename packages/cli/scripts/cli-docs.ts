@@ -3,6 +3,7 @@
  * it, and `packages/cli/test/docs.test.ts` fails when it differs from what this renders.
  */
 import { writeFileSync } from 'node:fs';
+import { ATTACH_USAGE } from '../src/commands/attach.ts';
 import { DEVNET_USAGE } from '../src/commands/devnet.ts';
 import { DISCV4_USAGE } from '../src/commands/discv4.ts';
 import { ENR_USAGE } from '../src/commands/enr.ts';
@@ -17,6 +18,7 @@ const SECTIONS: readonly [string, string][] = [
   ['devp2p rlpx', RLPX_USAGE],
   ['devp2p discv4', DISCV4_USAGE],
   ['devp2p devnet', DEVNET_USAGE],
+  ['devp2p attach', ATTACH_USAGE],
 ];
 
 /** The whole of docs/cli.md. */

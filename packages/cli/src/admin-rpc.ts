@@ -242,7 +242,6 @@ export function handleRpcBody(backend: AdminBackend, body: string): RpcResponse 
   return responses.length > 0 ? responses : undefined;
 }
 
-/** A running admin JSON-RPC HTTP endpoint. */
 /** A running admin JSON-RPC endpoint. */
 export type AdminRpcServer = RunningHttpServer;
 

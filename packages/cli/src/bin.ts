@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { clientName } from '@devp2p/server';
+import { runAttach } from './commands/attach.ts';
 import type { ToolCommand } from './commands/common.ts';
 import { runDevnet } from './commands/devnet.ts';
 import { runDiscv4 } from './commands/discv4.ts';
@@ -16,6 +17,7 @@ const TOOLS: Readonly<Record<string, ToolCommand>> = {
   rlpx: runRlpx,
   discv4: runDiscv4,
   devnet: runDevnet,
+  attach: runAttach,
 };
 
 const USAGE = `devp2p <command> [flags]   (devp2p --version prints the version)
@@ -26,7 +28,8 @@ Commands:
   enr      decode a node record (enr decode)
   rlpx     RLPx probes (rlpx ping)
   discv4   discovery v4 queries and crawler (ping, resolve, requestenr, crawl)
-  devnet   run N local nodes in one process with a live peer table`;
+  devnet   run N local nodes in one process with a live peer table
+  attach   call a running node's JSON-RPC over IPC, HTTP or WebSocket`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -4,6 +4,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { formatHostPort, type Logger } from '@devp2p/core';
 
 /**
@@ -52,6 +53,8 @@ export interface HttpServerOptions {
   readonly timeouts?: Partial<HttpTimeouts>;
   /** Most connections at once ({@link MAX_HTTP_CONNECTIONS} by default). */
   readonly maxConnections?: number;
+  /** Takes `Upgrade` requests (WebSocket); without it they are refused. */
+  readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /** Sends a whole response, unless one was already sent (or the client is gone). */
@@ -115,6 +118,10 @@ export async function startHttpServer(
     socket.once('close', () => open.delete(socket));
   });
   http.on('clientError', (_error, socket) => socket.destroy());
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (options.upgrade) options.upgrade(req, socket, head);
+    else socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, options.host, () => {

@@ -24,7 +24,9 @@ import { clientName } from '@devp2p/server';
 import { createTxtResolver } from '@devp2p/transport-node';
 import { type AdminRpcServer, adminBackend, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
 import type { RunningHttpServer } from './http-server.ts';
+import { IPC_FILE_NAME, type RunningIpcServer, startIpcRpc } from './ipc-rpc.ts';
 import { DEFAULT_METRICS_ADDR, DEFAULT_METRICS_PORT, startMetricsServer } from './metrics-server.ts';
+import { DEFAULT_WS_PORT, startWsRpc } from './ws-rpc.ts';
 
 /** Default TCP port (geth's). */
 export const DEFAULT_PORT = 30303;
@@ -87,6 +89,12 @@ finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 an
                          (comma-separated; default localhost; * answers any)
   --http.corsdomain <origins> browser origins allowed to call the HTTP-RPC (comma-separated, e.g.
                          http://localhost:3000; default none; * allows any)
+  --ws                   serve the same JSON-RPC over WebSocket, with admin_subscribe("peerEvents")
+  --ws.addr <ip>         WebSocket listening interface (default ${DEFAULT_HTTP_ADDR})
+  --ws.port <n>          WebSocket listening port (default ${DEFAULT_WS_PORT}; 0 picks a free one)
+  --ws.origins <origins> browser origins allowed to connect (comma-separated; default none; * allows any)
+  --ipcpath <path>       IPC socket (default <datadir>/${IPC_FILE_NAME}; a relative path is in the datadir)
+  --ipcdisable           do not open the IPC socket
   --metrics              serve Prometheus metrics (geth's names) at /debug/metrics/prometheus
   --metrics.addr <ip>    metrics listening interface (default ${DEFAULT_METRICS_ADDR})
   --metrics.port <n>     metrics listening port (default ${DEFAULT_METRICS_PORT}; 0 picks a free one)
@@ -118,6 +126,10 @@ export interface NodeOptions {
     | undefined;
   /** Where Prometheus metrics are served (`--metrics`); undefined without it. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  /** JSON-RPC over WebSocket (`--ws`); undefined without it. */
+  readonly ws: { readonly host: string; readonly port: number; readonly origins: readonly string[] } | undefined;
+  /** The IPC socket's path (`--ipcpath`, default `<datadir>/devp2p.ipc`); undefined with `--ipcdisable`. */
+  readonly ipcPath: string | undefined;
   /** How the node is reached from outside (`--nat`). */
   readonly nat: NatConfig;
   /** Where the admin JSON-RPC listens and whom it answers; undefined without `--http`. */
@@ -165,9 +177,9 @@ function vhostsFlag(value: string | undefined): string[] {
  * `--http.corsdomain`: origins such as `http://localhost:3000` (or `*`), kept in the form a browser sends in
  * `Origin` (`HTTP://LocalHost:80/` → `http://localhost`), so a trailing slash or a default port still matches.
  */
-function corsFlag(value: string | undefined): string[] {
+function corsFlag(value: string | undefined, flag = '--http.corsdomain'): string[] {
   if (value === undefined || value === '') return [];
-  return commaList(value, '--http.corsdomain').map((origin) => {
+  return commaList(value, flag).map((origin) => {
     if (origin === '*') return origin;
     let url: URL | undefined;
     try {
@@ -178,7 +190,7 @@ function corsFlag(value: string | undefined): string[] {
     const bare =
       url !== undefined && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
     if (!url || !bare || !/^https?:$/.test(url.protocol)) {
-      throw new UsageError(`--http.corsdomain: ${JSON.stringify(origin)} is not an origin like http://localhost:3000`);
+      throw new UsageError(`${flag}: ${JSON.stringify(origin)} is not an origin like http://localhost:3000`);
     }
     return url.origin;
   });
@@ -399,6 +411,12 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
         metrics: { type: 'boolean' },
         'metrics.addr': { type: 'string' },
         'metrics.port': { type: 'string' },
+        ws: { type: 'boolean' },
+        'ws.addr': { type: 'string' },
+        'ws.port': { type: 'string' },
+        'ws.origins': { type: 'string' },
+        ipcpath: { type: 'string' },
+        ipcdisable: { type: 'boolean' },
         nat: { type: 'string' },
         http: { type: 'boolean' },
         'http.addr': { type: 'string' },
@@ -462,6 +480,13 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   if (isIP(metricsAddr) === 0 && metricsAddr !== 'localhost')
     throw new UsageError(`--metrics.addr: expected an IP address, got ${metricsAddr}`);
   const metricsPort = integer(str('metrics.port'), DEFAULT_METRICS_PORT, '--metrics.port', 65535);
+  const wsAddr = str('ws.addr') ?? DEFAULT_HTTP_ADDR;
+  if (isIP(wsAddr) === 0 && wsAddr !== 'localhost')
+    throw new UsageError(`--ws.addr: expected an IP address, got ${wsAddr}`);
+  const wsPort = integer(str('ws.port'), DEFAULT_WS_PORT, '--ws.port', 65535);
+  const wsOrigins = corsFlag(str('ws.origins'), '--ws.origins');
+  const ipcPathFlag = str('ipcpath');
+  if (ipcPathFlag === '') throw new UsageError('--ipcpath: empty path (use --ipcdisable to turn IPC off)');
   const httpAddr = str('http.addr') ?? DEFAULT_HTTP_ADDR;
   if (isIP(httpAddr) === 0 && httpAddr !== 'localhost')
     throw new UsageError(`--http.addr: expected an IP address, got ${httpAddr}`);
@@ -489,6 +514,8 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       ? undefined
       : { port: discoveryPort, bootnodes, dnsTrees, dnsResolver: dnsResolverFlag(str('discovery.dns.resolver')) },
     metrics: values.metrics ? { host: metricsAddr, port: metricsPort } : undefined,
+    ws: values.ws ? { host: wsAddr, port: wsPort, origins: wsOrigins } : undefined,
+    ipcPath: values.ipcdisable ? undefined : resolve(datadir, ipcPathFlag ?? IPC_FILE_NAME),
     nat,
     http: values.http ? { host: httpAddr, port: httpPort, vhosts, corsOrigins } : undefined,
     logger,
@@ -531,15 +558,21 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         }
       : false,
     metrics: options.metrics !== undefined,
+    // Subscribers of admin_peerEvents over WebSocket or IPC see every message, as geth's EnableMsgEvents.
+    messageEvents: options.ws !== undefined || options.ipcPath !== undefined,
     bootnodes: discovery?.bootnodes ?? [],
     nat: options.nat,
     logger: options.logger,
   });
   let rpc: AdminRpcServer | undefined;
   let metricsServer: RunningHttpServer | undefined;
+  let wsServer: RunningHttpServer | undefined;
+  let ipcServer: RunningIpcServer | undefined;
   const release = async (): Promise<void> => {
     await rpc?.close();
     await metricsServer?.close();
+    await wsServer?.close();
+    await ipcServer?.close();
     await node.close();
   };
   try {
@@ -550,6 +583,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         logger: options.logger,
       });
     }
+    const backend = adminBackend(node.server, options.datadir);
+    if (options.ws) wsServer = await startWsRpc(backend, node.server, { ...options.ws, logger: options.logger });
+    if (options.ipcPath)
+      ipcServer = await startIpcRpc(backend, node.server, { path: options.ipcPath, logger: options.logger });
     if (options.metrics && node.metrics) {
       metricsServer = await startMetricsServer(node.metrics, { ...options.metrics, logger: options.logger });
     }

@@ -135,6 +135,8 @@ export interface NodeConfig {
    * default: it meters every connection and message.
    */
   readonly metrics?: boolean;
+  /** Emit every message sent and received as the server's `peer:message` event (geth's `EnableMsgEvents`). */
+  readonly messageEvents?: boolean;
 }
 
 /** Why a peer was removed: the wire code and its name. */
@@ -304,7 +306,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
         ? metrics.meterTransport(config.transport ?? tcpTransport)
         : (config.transport ?? tcpTransport),
       dialer: this.dialer,
-      enableMsgEvents: metrics !== undefined,
+      enableMsgEvents: metrics !== undefined || config.messageEvents === true,
       clock,
       // Discovery starts once the TCP port is in our record, so its first packets announce it (geth's order).
       ...(discoveryOn ? { onListening: () => this.#startDiscovery() } : {}),
