@@ -28,6 +28,7 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   cli: ['core', 'crypto', 'enode', 'rlpx', 'dial', 'discovery', 'server', 'node', 'transport-node', 'eth', 'ping'],
   eth: ['core'],
   ping: ['core'],
+  snap: ['core'],
 };
 
 /**
@@ -46,7 +47,11 @@ export const ADAPTER_IMPORTS: Readonly<Record<string, readonly string[]>> = {
 export const PORTABLE: readonly string[] = ['core', 'enode', 'rlpx', 'server', 'dial', 'discovery'];
 
 /** The package directory names behind our npm names. */
-const DIR_OF: Readonly<Record<string, string>> = { 'plugin-eth': 'eth', 'plugin-ping': 'ping' };
+const DIR_OF: Readonly<Record<string, string>> = {
+  'plugin-eth': 'eth',
+  'plugin-ping': 'ping',
+  'plugin-snap': 'snap',
+};
 
 interface Source {
   readonly file: string;
