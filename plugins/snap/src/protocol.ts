@@ -387,6 +387,8 @@ export function createSnapProtocol(options: SnapOptions = {}): SnapProtocol {
   }
 
   const serving = (ctx: SnapContext): SnapServeContext => ({ peer: ctx.peer, signal: ctx.signal });
+  const byteCode = provider?.byteCode?.bind(provider);
+  const trieNode = provider?.trieNode?.bind(provider);
 
   /** Runs a provider lookup; one that throws gives undefined (an empty reply) and a warning. */
   const consult = async <T>(ctx: SnapContext, what: string, call: () => Maybe<T>): Promise<T | undefined> => {
@@ -483,11 +485,10 @@ export function createSnapProtocol(options: SnapOptions = {}): SnapProtocol {
         if (ctx.signal.aborted) break;
         if (equalBytes32(hash, EMPTY_CODE_HASH)) {
           codes.push(new Uint8Array(0));
-        } else if (provider?.byteCode) {
-          const lookup = provider.byteCode.bind(provider);
+        } else if (byteCode) {
           let code: Uint8Array | undefined;
           try {
-            code = await lookup(hash, serving(ctx));
+            code = await byteCode(hash, serving(ctx));
           } catch (error) {
             ctx.log.warn('snap provider failed; answering empty', { what: 'bytecode', error: String(error) });
             failed = true;
@@ -518,7 +519,6 @@ export function createSnapProtocol(options: SnapOptions = {}): SnapProtocol {
       const started = clock.now();
       const spent = (): boolean =>
         bytes > limit || lookups >= MAX_TRIE_NODE_LOOKUPS || clock.now() - started > MAX_TRIE_NODE_TIME_SPENT_MS;
-      const trieNode = provider?.trieNode?.bind(provider);
       if (trieNode) {
         sets: for (const { accountPath, storagePaths } of request.paths) {
           // An account trie node, or the listed nodes of that account's storage trie; as geth, a storage node that
