@@ -281,7 +281,8 @@ function ascending(items: readonly { readonly hash: Uint8Array }[], label: strin
 /** Slim root or code hash: empty for the empty value, else 32 bytes (geth's `FullAccount` reads any length). */
 function slimHash(value: RlpValue | undefined, empty: Uint8Array, label: string): Uint8Array {
   const bytes = rlpBytes(value, label);
-  if (bytes.length === 0) return empty;
+  // A copy: the caller may modify what it decoded, and must not modify the exported constant through it.
+  if (bytes.length === 0) return empty.slice();
   if (bytes.length !== 32) throw new RlpError(`${label}: expected 0 or 32 bytes, got ${bytes.length}`);
   return bytes;
 }

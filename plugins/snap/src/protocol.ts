@@ -456,8 +456,8 @@ export function createSnapProtocol(options: SnapOptions = {}): SnapProtocol {
         const query: StorageRangesQuery = {
           root: request.root,
           accounts: request.accounts,
-          origin: request.origin.length > 0 ? leftPad32(request.origin) : ZERO_HASH,
-          limit: request.limit.length > 0 ? leftPad32(request.limit) : MAX_HASH,
+          origin: request.origin.length > 0 ? leftPad32(request.origin) : ZERO_HASH.slice(),
+          limit: request.limit.length > 0 ? leftPad32(request.limit) : MAX_HASH.slice(),
           bytes,
           hardLimit: Math.floor(bytes * (1 + STATE_LOOKUP_SLACK)),
         };
@@ -654,7 +654,7 @@ function ready(ctx: SnapContext): SnapState {
 }
 
 function hashArg(value: Uint8Array | undefined, label: string, fallback?: Uint8Array): Uint8Array {
-  if (value === undefined && fallback !== undefined) return fallback;
+  if (value === undefined && fallback !== undefined) return fallback.slice();
   if (!(value instanceof Uint8Array) || value.length !== 32) throw new TypeError(`${label}: expected 32 bytes`);
   return value;
 }

@@ -149,6 +149,9 @@ describe('hand-checked bytes', () => {
     // A peer sending the full form (32-byte empty hashes) is understood, as geth's FullAccount does.
     const full = rlpEncode([1n, 2n, EMPTY_ROOT_HASH, EMPTY_CODE_HASH]);
     assert.deepEqual(slimAccountCodec.decode(full), { ...plain, nonce: 1n, balance: 2n });
+    // Decoded empty hashes are copies: changing one leaves the exported constants alone.
+    slimAccountCodec.decode(slimAccountCodec.encode(plain)).storageRoot.fill(0);
+    assert.equal(bytesToHex(EMPTY_ROOT_HASH), '56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421');
   });
 });
 
