@@ -42,6 +42,7 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   ],
   eth: ['core'],
   ping: ['core'],
+  snap: ['core'],
 };
 
 /**
@@ -60,7 +61,11 @@ export const ADAPTER_IMPORTS: Readonly<Record<string, readonly string[]>> = {
 export const PORTABLE: readonly string[] = ['core', 'enode', 'rlpx', 'server', 'dial', 'discovery', 'dnsdisc'];
 
 /** The package directory names behind our npm names. */
-const DIR_OF: Readonly<Record<string, string>> = { 'plugin-eth': 'eth', 'plugin-ping': 'ping' };
+const DIR_OF: Readonly<Record<string, string>> = {
+  'plugin-eth': 'eth',
+  'plugin-ping': 'ping',
+  'plugin-snap': 'snap',
+};
 
 interface Source {
   readonly file: string;
