@@ -142,8 +142,12 @@ describe('createNode', () => {
 
   it("takes the network preset's bootnodes unless given its own, and says when discovery has nowhere to start", async () => {
     const ours = await started({ protocols: eth({ chain: sepolia }).protocols });
-    // Sepolia as the eth plugin ships it, with a loopback stand-in for its bootnodes (tests never reach the real ones).
-    const network = { ...sepolia, discovery: { ...sepolia.discovery, bootnodes: [ours.localNode.node.toEnodeUrl()] } };
+    // Sepolia as the eth plugin ships it, with a loopback stand-in for its bootnodes and no DNS tree (tests never
+    // reach the real ones: the loopback guard would end the process).
+    const network = {
+      ...sepolia,
+      discovery: { ...sepolia.discovery, bootnodes: [ours.localNode.node.toEnodeUrl()], dnsTrees: [] },
+    };
     const node = createNode({ ...loopback, network, protocols: eth({ chain: sepolia }).protocols });
     const warnings: string[] = [];
     const logger = createLogger({ level: 'warn', sink: (record) => warnings.push(record.message) });
