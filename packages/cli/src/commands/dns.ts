@@ -127,35 +127,36 @@ function readTreeInfo(dir: string): TreeInfo {
   const parsed = readJsonFile(path);
   if (parsed === undefined) return { url: undefined, seq: 0, signature: undefined, links: [] };
   if (!isJsonObject(parsed)) throw new Error(`${path}: expected a JSON object with url, seq, signature and links`);
-  const { url, seq, signature, links } = parsed;
-  if (url !== undefined && url !== '' && typeof url !== 'string') throw new Error(`${path}: 'url' is not a string`);
-  if (typeof url === 'string' && url !== '') {
+  // Absent, null and empty mean the same (geth leaves a Go string or slice empty for each).
+  const url = parsed.url ?? '';
+  const signature = parsed.signature ?? '';
+  const seq = parsed.seq ?? 0;
+  const links = parsed.links ?? [];
+  if (typeof url !== 'string') throw new Error(`${path}: 'url' is not a string`);
+  if (url !== '') {
     try {
       parseEnrTreeUrl(url);
     } catch (cause) {
       throw new Error(`${path}: invalid 'url' field: ${(cause as Error).message}`, { cause });
     }
   }
-  if (seq !== undefined && (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)) {
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
     throw new Error(`${path}: 'seq' is not an integer ≥ 0: ${JSON.stringify(seq)}`);
   }
-  if (signature !== undefined && typeof signature !== 'string') {
-    throw new Error(`${path}: 'signature' is not a string`);
-  }
-  if (links !== undefined && links !== null && !Array.isArray(links)) {
-    throw new Error(`${path}: 'links' is not a list of enrtree:// URLs`);
-  }
+  if (typeof signature !== 'string') throw new Error(`${path}: 'signature' is not a string`);
+  if (!Array.isArray(links)) throw new Error(`${path}: 'links' is not a list of enrtree:// URLs`);
   const linkList: string[] = [];
-  for (const link of links ?? []) {
+  for (const link of links as unknown[]) {
     try {
-      linkList.push(parseEnrTreeUrl(link as string).url);
+      if (typeof link !== 'string') throw new TypeError('not a string');
+      linkList.push(parseEnrTreeUrl(link).url);
     } catch (cause) {
       throw new Error(`${path}: invalid link ${JSON.stringify(link)}: ${(cause as Error).message}`, { cause });
     }
   }
   return {
-    url: typeof url === 'string' && url !== '' ? url : undefined,
-    seq: seq ?? 0,
+    url: url === '' ? undefined : url,
+    seq,
     signature: signature === '' ? undefined : signature,
     links: linkList,
   };
