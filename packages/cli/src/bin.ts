@@ -4,6 +4,7 @@ import { runAttach } from './commands/attach.ts';
 import type { ToolCommand } from './commands/common.ts';
 import { runDevnet } from './commands/devnet.ts';
 import { runDiscv4 } from './commands/discv4.ts';
+import { runDns } from './commands/dns.ts';
 import { runEnr } from './commands/enr.ts';
 import { runKey } from './commands/key.ts';
 import { runRlpx } from './commands/rlpx.ts';
@@ -16,6 +17,7 @@ const TOOLS: Readonly<Record<string, ToolCommand>> = {
   enr: runEnr,
   rlpx: runRlpx,
   discv4: runDiscv4,
+  dns: runDns,
   devnet: runDevnet,
   attach: runAttach,
 };
@@ -28,6 +30,7 @@ Commands:
   enr      decode a node record (enr decode)
   rlpx     RLPx probes (rlpx ping)
   discv4   discovery v4 queries and crawler (ping, resolve, requestenr, crawl)
+  dns      EIP-1459 DNS discovery trees (sync, sign, to-txt)
   devnet   run N local nodes in one process with a live peer table
   attach   call a running node's JSON-RPC over IPC, HTTP or WebSocket`;
 

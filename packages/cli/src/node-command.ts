@@ -340,13 +340,17 @@ function dnsTreesFlag(value: string): string[] {
   return urls;
 }
 
-/** `--discovery.dns.resolver`: a DNS server as `host:port` (or a bare IP, port 53). */
-function dnsResolverFlag(value: string | undefined): string | undefined {
+/**
+ * A DNS server flag (`--discovery.dns.resolver`, `devp2p dns --resolver`): `ip:port`, or a bare IP for port 53;
+ * anything else is a usage error naming `flag`.
+ * @example dnsServerFlag('127.0.0.1:5353', '--resolver') // '127.0.0.1:5353'
+ */
+export function dnsServerFlag(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
   const parsed =
     /^\d+\.\d+\.\d+\.\d+$/.test(value) || isIP(value) === 6 ? { host: value, port: 53 } : splitHostPort(value);
   if (!parsed || isIP(parsed.host) === 0 || parsed.port < 1 || parsed.port > 65535) {
-    throw new UsageError(`--discovery.dns.resolver: expected <ip>:<port> or <ip>, got ${JSON.stringify(value)}`);
+    throw new UsageError(`${flag}: expected <ip>:<port> or <ip>, got ${JSON.stringify(value)}`);
   }
   return formatHostPort(parsed.host, parsed.port);
 }
@@ -512,7 +516,12 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
     ],
     discovery: values.nodiscover
       ? undefined
-      : { port: discoveryPort, bootnodes, dnsTrees, dnsResolver: dnsResolverFlag(str('discovery.dns.resolver')) },
+      : {
+          port: discoveryPort,
+          bootnodes,
+          dnsTrees,
+          dnsResolver: dnsServerFlag(str('discovery.dns.resolver'), '--discovery.dns.resolver'),
+        },
     metrics: values.metrics ? { host: metricsAddr, port: metricsPort } : undefined,
     ws: values.ws ? { host: wsAddr, port: wsPort, origins: wsOrigins } : undefined,
     ipcPath: values.ipcdisable ? undefined : resolve(datadir, ipcPathFlag ?? IPC_FILE_NAME),

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { splitHostPort } from '@devp2p/core';
 import { generatePrivateKey, randomBytes } from '@devp2p/crypto';
@@ -16,6 +15,7 @@ import {
   type ToolCommand,
   withUsage,
 } from './common.ts';
+import { isJsonObject, type NodeJson, readJsonFile, sortedObject, writeJsonFile } from './files.ts';
 
 /** Default `--timeout` of the one-shot queries: generous next to discv4's 500 ms reply timeout (bonding included). */
 export const DISCV4_QUERY_TIMEOUT_MS = 10_000;
@@ -112,16 +112,6 @@ const requestenr = oneShot(async (disc, node, signal) => {
   console.log(fresh.record.toText());
 });
 
-/** One entry of geth's nodes.json (`cmd/devp2p/nodeset.go` nodeJSON). */
-interface NodeJson {
-  seq: number;
-  record: string;
-  score?: number;
-  firstResponse?: string;
-  lastResponse?: string;
-  lastCheck?: string;
-}
-
 /** geth truncates these times to seconds and writes them as RFC 3339 in UTC. */
 function goTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -133,18 +123,11 @@ function recordText(node: Node): string {
 
 function loadNodeSet(path: string): Map<string, NodeJson> {
   const set = new Map<string, NodeJson>();
-  if (!existsSync(path)) return set;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (cause) {
-    throw new Error(`${path}: not valid JSON (${(cause as Error).message})`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`${path}: expected a JSON object of node id → node`);
-  }
-  for (const [id, value] of Object.entries(parsed as Record<string, NodeJson>)) {
-    if (typeof value?.record === 'string') set.set(id, value);
+  const parsed = readJsonFile(path);
+  if (parsed === undefined) return set;
+  if (!isJsonObject(parsed)) throw new Error(`${path}: expected a JSON object of node id → node`);
+  for (const [id, value] of Object.entries(parsed)) {
+    if (isJsonObject(value) && typeof value.record === 'string') set.set(id, value as unknown as NodeJson);
   }
   return set;
 }
@@ -158,14 +141,7 @@ function parseRecordText(text: string): Node | undefined {
 }
 
 function writeNodeSet(path: string, set: Map<string, NodeJson>): void {
-  const sorted = Object.fromEntries([...set.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const text = JSON.stringify(sorted, null, 4);
-  if (path === '-') {
-    console.log(text);
-    return;
-  }
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
+  writeJsonFile(path, sortedObject(set));
 }
 
 const crawl: ToolCommand = async (args) => {
