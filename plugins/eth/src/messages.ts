@@ -334,7 +334,7 @@ function checkVersion(value: number, label: string): number {
 
 function hashes(value: RlpValue | undefined, label: string, bound: ItemLimit): Uint8Array[] {
   const list = rlpList(value, label);
-  checkLimit(bound.limit, `${label} hashes`, list.length, bound.max);
+  checkLimit(bound.limit, label, list.length, bound.max);
   return list.map((hash, i) => rlpBytes(hash, `${label}[${i}]`, 32));
 }
 

@@ -30,6 +30,7 @@ import type { ChainConfig } from './chains.ts';
 import { type ForkIdCheck, forkId, validateForkId } from './forkid.ts';
 import {
   CELL_MASK_SIZE,
+  CELL_SIZE,
   checkLimit,
   EthLimitError,
   EthResponseError,
@@ -822,8 +823,12 @@ export function eth(options: EthOptions): EthProtocols {
       for (let i = 0; i < hashes.length && count < MAX_CELLS_SERVE; i++) {
         const group = found[i];
         if (!group || group.length === 0) continue;
-        if (group.length % perIndex !== 0 || group.length > MAX_CELLS_PER_TRANSACTION) {
-          ctx.log.warn('chain provider returned a wrong number of cells; skipping the transaction', {
+        const wellFormed =
+          group.length % perIndex === 0 &&
+          group.length <= MAX_CELLS_PER_TRANSACTION &&
+          group.every((cell) => cell instanceof Uint8Array && cell.length === CELL_SIZE);
+        if (!wellFormed) {
+          ctx.log.warn('chain provider returned malformed cells; skipping the transaction', {
             cells: group.length,
             indices: perIndex,
           });
@@ -1231,7 +1236,7 @@ export function getCells(
       request(
         ctx,
         (r) => r.cells,
-        { hashes: new Set(hashes.map((hash) => bytesToHex(hash))), mask },
+        { hashes: new Set(hashes.map((hash) => bytesToHex(hash))), mask: mask.slice() },
         (requestId) => ctx.send('GetCells', { requestId, hashes, mask }),
         options,
       ),

@@ -68,10 +68,14 @@ const full: ChainProvider = {
   getBlockAccessLists: (hashes) => hashes.map((h) => (h[0] === 0xee ? null : rlpEncode([]))).slice(0, 2),
   getCells: (hashes, mask) => {
     const indices = [...mask].reduce((n, byte) => n + byte.toString(2).replaceAll('0', '').length, 0);
-    // Transaction 1: one blob; 2: two blobs; 0xee: unknown; 0xbd: a wrong count (skipped by the server).
-    return hashes.map((h) =>
-      h[0] === 0xee ? null : h[0] === 0xbd ? [cell(0)] : Array.from({ length: indices * h[0]! }, (_, i) => cell(i + 1)),
-    );
+    // Transaction 1: one blob; 2: two blobs; 0xee: unknown; 0xbd: a wrong count and 0xbe short cells (both skipped
+    // by the server, which does not send what the codec would refuse).
+    return hashes.map((h) => {
+      if (h[0] === 0xee) return null;
+      if (h[0] === 0xbd) return [cell(0)];
+      if (h[0] === 0xbe) return Array.from({ length: indices }, () => new Uint8Array(5));
+      return Array.from({ length: indices * h[0]! }, (_, i) => cell(i + 1));
+    });
   },
 };
 
@@ -232,7 +236,7 @@ describe('eth/72 cells (EIP-8070)', () => {
   it('getCells gets the cells at the indices asked for, of the transactions the peer has', async () => {
     const { left } = await pair72(full);
     const mask = cellMask([0, 64]);
-    const reply = await getCells(left.ctx, [hash(1), hash(0xee), hash(2), hash(0xbd)], mask);
+    const reply = await getCells(left.ctx, [hash(1), hash(0xee), hash(2), hash(0xbd), hash(0xbe)], mask);
     assert.deepEqual(reply.hashes, [hash(1), hash(2)]);
     assert.deepEqual(
       reply.cells.map((group) => group.length),
