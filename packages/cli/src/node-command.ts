@@ -18,7 +18,18 @@ import { isValidPrivateKey } from '@devp2p/crypto';
 import { parseEnrTreeUrl } from '@devp2p/dnsdisc';
 import { ensureDirectory, loadNodeKey, loadOrCreateNodeKey, NetList, type Node, parseNode } from '@devp2p/enode';
 import { createNode, type DevP2PNode, type NatConfig } from '@devp2p/node';
-import { type ChainConfig, customChain, eth, type Fork, hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
+import {
+  type ChainConfig,
+  customChain,
+  ETH_VERSIONS,
+  type EthVersion,
+  eth,
+  type Fork,
+  hoodi,
+  mainnet,
+  parseEthVersions,
+  sepolia,
+} from '@devp2p/plugin-eth';
 import { ping } from '@devp2p/plugin-ping';
 import { clientName } from '@devp2p/server';
 import { createTxtResolver } from '@devp2p/transport-node';
@@ -50,13 +61,16 @@ export const NODE_USAGE: string = `devp2p node [flags]
 
 Runs a devp2p node: listens on TCP, keeps its node key and node database in the data directory, and connects to
 the static and trusted nodes listed there (static-nodes.json, trusted-nodes.json: JSON arrays of enode URLs), and
-finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 and eth/69 for the chosen network
-(without chain data: it reports the genesis block as its head and answers requests empty) and png/1.
+finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 to eth/72 for the chosen network
+(without chain data: it reports the genesis block as its head and answers requests empty) and png/1; with each peer
+the newest eth version both sides run wins.
 
   --network <name|file>  mainnet, sepolia, hoodi, or a genesis file for a custom network (default mainnet):
                          {"networkId": 1337, "genesisHash": "0x…", "genesisTime": 0, "forks": [{"name": "prague",
                          "time": 0}, {"name": "london", "block": 0}]} (genesisTime, genesisDifficulty, forks and
                          name are optional)
+
+  --eth.versions <list>  eth versions to run, comma-separated (default ${ETH_VERSIONS.join(',')}; e.g. 69,68)
 
   --datadir <dir>        data directory (default ${DEFAULT_DATADIR})
   --nodekey <file>       node key file (default <datadir>/nodekey, created when missing)
@@ -105,6 +119,8 @@ export interface NodeOptions {
   readonly datadir: string;
   /** The network the eth protocol runs on (`--network`). */
   readonly chain: ChainConfig;
+  /** The eth versions to run (`--eth.versions`; default all, newest first). */
+  readonly ethVersions: readonly EthVersion[];
   readonly privateKey: Uint8Array;
   readonly port: number;
   readonly maxPeers: number;
@@ -371,6 +387,16 @@ function natFlag(value: string): NatConfig {
   throw new UsageError(`--nat: expected none, extip:<IP>, pmp, pmp:<IP> or any, got ${JSON.stringify(value)}`);
 }
 
+/** `--eth.versions`: a comma-separated list of eth versions (`72,71`, `eth/69`), newest first. */
+function ethVersionsFlag(value: string | undefined): readonly EthVersion[] {
+  if (value === undefined) return ETH_VERSIONS;
+  try {
+    return parseEthVersions(value).sort((a, b) => b - a);
+  } catch (cause) {
+    throw new UsageError(`--eth.versions: ${(cause as Error).message}`);
+  }
+}
+
 /** `--network`: a preset name or a genesis file. */
 function parseNetwork(value: string | undefined): ChainConfig {
   if (value === undefined) return mainnet;
@@ -396,6 +422,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       options: {
         datadir: { type: 'string' },
         network: { type: 'string' },
+        'eth.versions': { type: 'string' },
         nodekey: { type: 'string' },
         nodekeyhex: { type: 'string' },
         port: { type: 'string' },
@@ -436,6 +463,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   if (values.help) return 'help';
   const str = (name: string): string | undefined => values[name] as string | undefined;
   const chain = parseNetwork(str('network'));
+  const ethVersions = ethVersionsFlag(str('eth.versions'));
   const datadir = resolve(str('datadir') ?? DEFAULT_DATADIR);
   prepareDatadir(datadir);
   let privateKey: Uint8Array;
@@ -500,6 +528,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   return {
     datadir,
     chain,
+    ethVersions,
     privateKey,
     port,
     maxPeers: integer(str('maxpeers'), 50, '--maxpeers'),
@@ -541,7 +570,8 @@ export interface RunningNode {
 
 /**
  * Starts a node from parsed options with `createNode` from `@devp2p/node`: the node database in `<datadir>/nodes`,
- * the server listening on all interfaces with eth/69, eth/68 (for `options.chain`, no chain data) and the ping
+ * the server listening on all interfaces with eth/72 to eth/68, or `options.ethVersions` (for `options.chain`, no chain
+ * data) and the ping
  * plugin, discv4 on UDP sharing the server's record, and the admin JSON-RPC. Logs `Started P2P networking` with our
  * enode.
  * @example const node = await startNode(options); process.on('SIGINT', () => node.close())
@@ -558,7 +588,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     ...(options.netRestrict ? { netRestrict: options.netRestrict } : {}),
     staticNodes: options.staticNodes,
     trustedNodes: options.trustedNodes,
-    protocols: [...eth({ chain: options.chain }).protocols, ping],
+    protocols: [...eth({ chain: options.chain, versions: options.ethVersions }).protocols, ping],
     discovery: discovery
       ? {
           port: discovery.port,
@@ -606,6 +636,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const server = node.server;
   const log = options.logger.child('cli:node');
   log.info('eth protocol on network', {
+    versions: options.ethVersions.join(','),
     network: options.chain.name,
     networkId: options.chain.networkId.toString(),
     genesis: `0x${bytesToHex(options.chain.genesisHash)}`,

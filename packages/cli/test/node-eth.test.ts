@@ -36,7 +36,7 @@ interface EthNodeInfo {
 }
 
 describe('devp2p node --network (real processes on this runtime)', () => {
-  it('connects two sepolia nodes: both list each other with eth/69 and png/1, and the eth info', async () => {
+  it('connects two sepolia nodes: both list each other with eth/72 and png/1, and the eth info', async () => {
     const group = processGroup();
     try {
       const a = await group.start(['--network', 'sepolia', '--http', '--http.port', '0']);
@@ -63,11 +63,36 @@ describe('devp2p node --network (real processes on this runtime)', () => {
         [b, infoA.id],
       ] as const) {
         const peer = (await peers(proc)).find((p) => p.id === otherId)!;
-        assert.ok(peer.caps.includes('eth/69'), `caps ${peer.caps}`);
+        assert.ok(peer.caps.includes('eth/72'), `caps ${peer.caps}`);
         assert.ok(peer.caps.includes('png/1'), `caps ${peer.caps}`);
-        assert.equal((peer.protocols.eth as { version: number }).version, 69);
+        assert.equal((peer.protocols.eth as { version: number }).version, 72);
         assert.ok(peer.protocols.png !== undefined);
       }
+    } finally {
+      assert.deepEqual(await group.stopAll(), [true, true], group.logs());
+    }
+  });
+
+  it('--eth.versions: a node running eth/68-70 and a default one (68-72) agree on eth/70', async () => {
+    const group = processGroup();
+    try {
+      const a = await group.start(['--network', 'sepolia', '--http', '--http.port', '0', '--eth.versions', '70,69,68']);
+      const b = await group.start(['--network', 'sepolia', '--http', '--http.port', '0']);
+      const infoA = (await rpc(a, 'admin_nodeInfo')) as NodeInfo;
+      assert.equal(await rpc(b, 'admin_addPeer', [a.enode]), true);
+      await until(
+        async () => (await peers(b)).some((p) => p.id === infoA.id && p.protocols.eth !== undefined),
+        20_000,
+        'B lists A with eth running',
+        group.logs,
+      );
+      const peer = (await peers(b)).find((p) => p.id === infoA.id)!;
+      assert.deepEqual(
+        peer.caps.filter((cap) => cap.startsWith('eth/')),
+        ['eth/68', 'eth/69', 'eth/70'],
+      );
+      assert.equal((peer.protocols.eth as { version: number }).version, 70);
+      assert.match(a.output(), /eth protocol on network.*versions=70,69,68/);
     } finally {
       assert.deepEqual(await group.stopAll(), [true, true], group.logs());
     }
@@ -98,14 +123,13 @@ describe('devp2p node --network (real processes on this runtime)', () => {
     }
   });
 
-  it('rlpx ping against a running node prints eth/69, eth/68 and png/1 among the caps', async () => {
+  it('rlpx ping against a running node prints eth/72 to eth/68 and png/1 among the caps', async () => {
     const group = processGroup();
     try {
       const a = await group.start([]);
       const result = await runCommand(['rlpx', 'ping', '--timeout', '5s', a.enode.replace(/@[^:]+:/, '@127.0.0.1:')]);
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, /Caps: .*eth\/69/);
-      assert.match(result.stdout, /Caps: .*eth\/68/);
+      for (const version of [68, 69, 70, 71, 72]) assert.match(result.stdout, new RegExp(`Caps: .*eth/${version}`));
       assert.match(result.stdout, /Caps: .*png\/1/);
     } finally {
       assert.deepEqual(await group.stopAll(), [true], group.logs());

@@ -32,7 +32,7 @@ const peerIds = async (proc: RunningProcess): Promise<string[]> =>
   ((await rpc(proc, 'admin_peers')) as PeerInfo[]).map((p) => p.id);
 
 describe('devp2p node on a network (real processes on this runtime)', () => {
-  it('connects two nodes through admin_addPeer; both list each other with eth/68, eth/69 and png/1', async () => {
+  it('connects two nodes through admin_addPeer; both list each other with eth/68 to eth/72 and png/1', async () => {
     const group = processGroup();
     try {
       const a = await group.start(['--nodiscover']);
@@ -51,11 +51,11 @@ describe('devp2p node on a network (real processes on this runtime)', () => {
         group.logs,
       );
       const [peerOfB] = (await rpc(b, 'admin_peers')) as PeerInfo[];
-      assert.deepEqual(peerOfB!.caps, ['eth/68', 'eth/69', 'png/1']);
+      assert.deepEqual(peerOfB!.caps, ['eth/68', 'eth/69', 'eth/70', 'eth/71', 'eth/72', 'png/1']);
       assert.equal(peerOfB!.network.inbound, false);
       assert.equal(peerOfB!.network.static, true);
       const [peerOfA] = (await rpc(a, 'admin_peers')) as PeerInfo[];
-      assert.deepEqual(peerOfA!.caps, ['eth/68', 'eth/69', 'png/1']);
+      assert.deepEqual(peerOfA!.caps, ['eth/68', 'eth/69', 'eth/70', 'eth/71', 'eth/72', 'png/1']);
       assert.equal(peerOfA!.network.inbound, true);
       assert.equal(await rpc(a, 'net_peerCount'), '0x1');
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseNode } from '@devp2p/enode';
-import { hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
+import { ETH_VERSIONS, hoodi, mainnet, sepolia } from '@devp2p/plugin-eth';
 import { type NodeOptions, parseNodeOptions, UsageError } from '../src/node-command.ts';
 
 const datadir = mkdtempSync(join(tmpdir(), 'devp2p-options-'));
@@ -112,5 +112,29 @@ describe('devp2p node flags: DNS discovery and metrics', () => {
     assert.equal(parse().metrics, undefined);
     assert.deepEqual(parse('--metrics').metrics, { host: '127.0.0.1', port: 6060 });
     assert.throws(() => parse('--metrics', '--metrics.port', '70000'), /--metrics\.port/);
+  });
+});
+
+describe('devp2p node flags: --eth.versions', () => {
+  it('runs eth/72 to eth/68 by default; the flag picks versions, newest first', () => {
+    assert.deepEqual(parse().ethVersions, ETH_VERSIONS);
+    assert.deepEqual(parse().ethVersions, [72, 71, 70, 69, 68]);
+    assert.deepEqual(parse('--eth.versions', '68,69').ethVersions, [69, 68]);
+    assert.deepEqual(parse('--eth.versions', 'eth/70, 72,70').ethVersions, [72, 70]);
+  });
+
+  it('refuses versions this node does not speak, naming the flag', () => {
+    for (const [value, message] of [
+      ['67', /--eth\.versions: unsupported eth version "67" \(supported: 72, 71, 70, 69, 68\)/],
+      ['73,72', /unsupported eth version "73"/],
+      ['', /unsupported eth version ""/],
+      ['70,,69', /unsupported eth version ""/],
+      ['seventy', /unsupported eth version "seventy"/],
+    ] as const) {
+      assert.throws(
+        () => parse('--eth.versions', value),
+        (e: Error) => e instanceof UsageError && message.test(e.message),
+      );
+    }
   });
 });

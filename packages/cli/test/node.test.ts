@@ -13,7 +13,7 @@ import { tcpTransport } from '@devp2p/transport-node';
 import { BIN, startNodeProcess } from './node-process.ts';
 
 describe('devp2p node (a real process on this runtime)', () => {
-  it('starts, answers a Hello with eth/68, eth/69 and png/1, keeps its enode across a restart, and stops cleanly on SIGTERM', async () => {
+  it('starts, answers a Hello with eth/68 to eth/72 and png/1, keeps its enode across a restart, and stops cleanly on SIGTERM', async () => {
     const datadir = mkdtempSync(join(tmpdir(), 'devp2p-cli-'));
     try {
       const first = await startNodeProcess([
@@ -43,10 +43,10 @@ describe('devp2p node (a real process on this runtime)', () => {
       });
       // geth's shape: name/identity/version/os-arch/runtime.
       assert.match(hello.clientName, /^devp2p\.ts\/cli-test\/v\d+\.\d+\.\d+\/[a-z0-9]+-[a-z0-9]+\/(node|bun|deno)\d/);
-      // The default network (mainnet): eth/69 and eth/68, plus png/1.
+      // The default network (mainnet): eth/68 to eth/72, plus png/1.
       assert.deepEqual(
         hello.caps.map((c) => `${c.name}/${c.version}`),
-        ['eth/68', 'eth/69', 'png/1'],
+        ['eth/68', 'eth/69', 'eth/70', 'eth/71', 'eth/72', 'png/1'],
       );
       conn.close();
       assert.ok(await first.stop(), `clean exit on SIGTERM:\n${first.output()}`);

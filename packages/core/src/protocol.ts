@@ -1,4 +1,4 @@
-import { type DisconnectError, DisconnectReason } from './disconnect.ts';
+import { DisconnectError, DisconnectReason } from './disconnect.ts';
 import {
   ERR_MESSAGE_DECODE,
   ERR_PROTOCOL_HANDSHAKE,
@@ -20,7 +20,8 @@ export interface Cap {
 
 /**
  * Turns one message's payload into bytes and back. `decode` throws on malformed input (any error: the
- * server treats it as a breach of protocol and disconnects the peer).
+ * server treats it as a breach of protocol and disconnects the peer), or throws a DisconnectError to end the peer
+ * with a reason of its own (eth's per-message limits, which geth answers with "subprotocol error").
  * @example const textCodec: MessageCodec<string> = { encode: utf8ToBytes, decode: bytesToUtf8 }
  */
 export interface MessageCodec<T> {
@@ -281,6 +282,8 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
     try {
       return spec.messages[name]!.codec.decode(payload) as PayloadOf<M[K]>;
     } catch (cause) {
+      // A codec that knows which reason the peer deserves says so with a DisconnectError.
+      if (cause instanceof DisconnectError) throw cause;
       throw new ProtocolError(ERR_MESSAGE_DECODE, `${cap.name}/${cap.version} ${name}: ${(cause as Error).message}`, {
         cause,
       });

@@ -256,6 +256,35 @@ describe('Protocol.attach: the instance a server drives', () => {
     assert.throws(() => defineProtocol({ ...bounded, maxMessageSize: 0, handlers: {} }), /maxMessageSize/);
   });
 
+  it('passes on a DisconnectError from a codec, so the codec chooses the reason', async () => {
+    const limited = defineProtocol({
+      name: 'lim',
+      version: 1,
+      length: 1,
+      messages: {
+        Blob: {
+          code: 0,
+          codec: {
+            encode: (b: Uint8Array) => b,
+            decode: (b: Uint8Array) => {
+              if (b.length > 4) throw new DisconnectError(DisconnectReason.SubprotocolError, 'local');
+              if (b.length === 0) throw new RangeError('empty');
+              return b;
+            },
+          },
+        },
+      },
+    });
+    const instance = limited.attach(fakeIO().io);
+    await instance.start();
+    await assert.rejects(instance.deliver({ code: 0, payload: new Uint8Array(5) }), (err: unknown) => {
+      return err instanceof DisconnectError && err.reason === DisconnectReason.SubprotocolError;
+    });
+    await assert.rejects(instance.deliver({ code: 0, payload: new Uint8Array(0) }), (err: unknown) => {
+      return err instanceof ProtocolError && err.code === 'ERR_MESSAGE_DECODE';
+    });
+  });
+
   it('fails the handshake on an unexpected message', async () => {
     const { io } = fakeIO([{ code: 1, payload: Uint8Array.of(1) }]);
     await assert.rejects(echo.attach(io).start(), /handshake expected Name, got Size/);

@@ -1,5 +1,5 @@
 /**
- * `@devp2p/plugin-eth`: the Ethereum wire protocol, eth/68 and eth/69, as a devp2p.ts plugin.
+ * `@devp2p/plugin-eth`: the Ethereum wire protocol, eth/68 to eth/72, as a devp2p.ts plugin.
  */
 export {
   type ChainConfig,
@@ -19,5 +19,6 @@ export {
   forkId,
   validateForkId,
 } from './forkid.ts';
+export * from './limits.ts';
 export * from './messages.ts';
 export * from './protocol.ts';

@@ -1,8 +1,12 @@
 /**
- * Codecs for every message of eth/68 and eth/69 (devp2p `caps/eth.md`). Control data (Status, request ids,
- * header queries, announcements, block ranges) is fully typed; block headers, bodies, receipts, blocks and
- * transactions stay opaque: each is one raw RLP item (`Uint8Array`), checked to be well-formed and of the
- * right shape (a list, or for a transaction a list or a typed envelope), never decoded further.
+ * Codecs for every message of eth/68 to eth/72 (devp2p `caps/eth.md`, EIP-7642, EIP-7975, EIP-8159, EIP-8070).
+ * Control data (Status, request ids, header queries, announcements, block ranges, cell bitmaps) is fully typed;
+ * block headers, bodies, receipts, blocks, transactions and block access lists stay opaque: each is one raw RLP item
+ * (`Uint8Array`), checked to be well-formed and of the right shape (a list, or for a transaction a list or a typed
+ * envelope), never decoded further. Cells are checked to be 2048 bytes each.
+ *
+ * Malformed input throws an RlpError (the server ends the peer with "breach of protocol"); input over one of the
+ * limits in `limits.ts` throws an EthLimitError ("subprotocol error", as geth).
  */
 
 import type { ForkId } from '@devp2p/core';
@@ -10,6 +14,7 @@ import {
   type MessageCodec,
   type MessageSpec,
   RlpError,
+  type RlpInput,
   type RlpValue,
   rlpBigUint,
   rlpBytes,
@@ -19,31 +24,24 @@ import {
   rlpList,
   rlpUint,
 } from '@devp2p/core';
-
-/** Largest message geth accepts on the eth protocol: 10 MiB (`maxMessageSize`). */
-export const MAX_MESSAGE_SIZE: number = 10 * 1024 * 1024;
-/** Target size of a reply to a data request: 2 MiB (geth's `softResponseLimit`, the spec's soft limit). */
-export const SOFT_RESPONSE_LIMIT: number = 2 * 1024 * 1024;
-/** Most headers served per GetBlockHeaders, and accepted in a BlockHeaders reply: 1024 (geth `maxHeadersServe`). */
-export const MAX_HEADERS_SERVE: number = 1024;
-/** Most bodies served per GetBlockBodies, and accepted in a BlockBodies reply: 1024 (geth `maxBodiesServe`). */
-export const MAX_BODIES_SERVE: number = 1024;
-/** Most blocks' receipts served per GetReceipts, and accepted in a Receipts reply: 1024 (geth `maxReceiptsServe`). */
-export const MAX_RECEIPTS_SERVE: number = 1024;
-/**
- * Most hashes in one NewPooledTransactionHashes: 4096, the spec's recommended limit and geth's
- * `maxTxAnnounces`; geth never sends more in one message.
- */
-export const MAX_TX_ANNOUNCEMENTS: number = 4096;
-/** Most transactions in one Transactions message: 5000 (geth `maxTransactionAnnouncements`). */
-export const MAX_TRANSACTIONS_PER_MESSAGE: number = 5000;
-/**
- * Most hashes accepted in one GetBlockBodies / GetReceipts / GetPooledTransactions: 4096. Clients ask for at
- * most a few hundred (geth: 128 bodies, 256 receipts or transactions); this bounds the work one request makes.
- */
-export const MAX_REQUEST_HASHES: number = 4096;
-/** Most announcements in one NewBlockHashes: 4096 (eth/68 only; post-Merge nodes no longer send it). */
-export const MAX_BLOCK_ANNOUNCEMENTS: number = 4096;
+import {
+  CELL_MASK_SIZE,
+  CELL_SIZE,
+  CELLS_PER_BLOB,
+  checkLimit,
+  type EthLimit,
+  MAX_BALS_SERVE,
+  MAX_BLOCK_ANNOUNCEMENTS,
+  MAX_BODIES_SERVE,
+  MAX_CELLS_PER_TRANSACTION,
+  MAX_HEADERS_SERVE,
+  MAX_MESSAGE_SIZE,
+  MAX_RECEIPTS_SERVE,
+  MAX_REQUEST_HASHES,
+  MAX_TRANSACTIONS_PER_MESSAGE,
+  MAX_TX_ANNOUNCEMENTS,
+} from './limits.ts';
+import { forEachItem, isList, itemBounds } from './raw.ts';
 
 const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
 const MAX_UINT32 = 0xffff_ffff;
@@ -63,7 +61,10 @@ export interface Status68 {
   readonly forkId: ForkId;
 }
 
-/** Status (0x00) of eth/69: `[version, networkid, genesis, forkid, earliest, latest, latesthash]`. */
+/**
+ * Status (0x00) of eth/69 and later (eth/70, eth/71 and eth/72 keep it):
+ * `[version, networkid, genesis, forkid, earliest, latest, latesthash]`.
+ */
 export interface Status69 {
   readonly version: number;
   readonly networkId: bigint;
@@ -159,56 +160,108 @@ export interface ReceiptsMessage {
   readonly receipts: readonly Uint8Array[];
 }
 
-/** BlockRangeUpdate (0x11, eth/69 only): the blocks the node can serve. */
+/** BlockRangeUpdate (0x11, eth/69 and later): the blocks the node can serve. */
 export interface BlockRangeUpdateMessage {
   readonly earliestBlock: bigint;
   readonly latestBlock: bigint;
   readonly latestBlockHash: Uint8Array;
 }
 
+/** Which receipt encoding a Receipts message carries: eth/68's, or eth/69's (also that of eth/70 to eth/72). */
+export type ReceiptEncoding = 68 | 69;
+
+/**
+ * GetReceipts (0x0f) of eth/70 and later (EIP-7975): receipts of these blocks, the first block's list starting at
+ * `firstBlockReceiptIndex`.
+ */
+export interface GetReceipts70Message {
+  readonly requestId: bigint;
+  /** Receipts of the first block before this index are left out (to continue a partial list). */
+  readonly firstBlockReceiptIndex: bigint;
+  readonly hashes: readonly Uint8Array[];
+}
+
+/**
+ * Receipts (0x10) of eth/70 and later (EIP-7975): one raw RLP list of eth/69 receipts per block; when
+ * `lastBlockIncomplete`, the last list stops short of the block's last receipt (it would overflow 10 MiB) and the
+ * rest is fetched with another GetReceipts.
+ */
+export interface Receipts70Message {
+  readonly requestId: bigint;
+  readonly lastBlockIncomplete: boolean;
+  readonly receipts: readonly Uint8Array[];
+}
+
+/**
+ * BlockAccessLists (0x13, eth/71 and later, EIP-8159): one entry per requested block, in request order: the raw RLP
+ * block access list (a list, see {@link blockAccessListCodec}), or null where the peer has none (the empty string
+ * `0x80` on the wire; an empty list `0xc0` is a valid, empty BAL).
+ */
+export interface BlockAccessListsMessage {
+  readonly requestId: bigint;
+  readonly accessLists: readonly (Uint8Array | null)[];
+}
+
+/**
+ * NewPooledTransactionHashes (0x08) of eth/72 (EIP-8070): eth/68's three lists and the `cells` bitmap: the cell
+ * indices the sender holds for every blob of the blob transactions announced (see {@link cellIndices}).
+ */
+export interface NewPooledTransactionHashes72Message extends NewPooledTransactionHashesMessage {
+  /** 16 bytes, one bit per cell index (the spec's `cells: B_16`). */
+  readonly mask: Uint8Array;
+}
+
+/** GetCells (0x14, eth/72): the cells at the indices of `mask` of every blob of these transactions. */
+export interface GetCellsMessage {
+  readonly requestId: bigint;
+  readonly hashes: readonly Uint8Array[];
+  /** 16 bytes, one bit per cell index (the spec's `cells: B_16`). */
+  readonly mask: Uint8Array;
+}
+
+/**
+ * Cells (0x15, eth/72): for each transaction of `hashes`, its cells at the indices of `mask`, by ascending index and,
+ * for each index, in the order of the transaction's blobs; so each group holds (set bits of `mask`) × (blobs) cells
+ * of 2048 bytes.
+ */
+export interface CellsMessage {
+  readonly requestId: bigint;
+  readonly hashes: readonly Uint8Array[];
+  readonly cells: readonly (readonly Uint8Array[])[];
+  /** 16 bytes, a subset of the request's bitmap. */
+  readonly mask: Uint8Array;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Raw RLP items
 
-const LIST_OFFSET = 0xc0;
-
-/** Length of the (already validated) RLP item at `pos`, header included, and of its header. */
-function itemBounds(bytes: Uint8Array, pos: number): { total: number; header: number } {
-  const prefix = bytes[pos]!;
-  if (prefix < 0x80) return { total: 1, header: 0 };
-  const short = prefix < LIST_OFFSET ? prefix - 0x80 : prefix - LIST_OFFSET;
-  if (short < 56) return { total: 1 + short, header: 1 };
-  const lengthOfLength = short - 55;
-  let length = 0;
-  for (let i = 1; i <= lengthOfLength; i++) length = length * 256 + bytes[pos + i]!;
-  return { total: 1 + lengthOfLength + length, header: 1 + lengthOfLength };
+/** How many items the list may hold, and which limit a longer one breaks. */
+interface ItemLimit {
+  readonly max: number;
+  readonly limit: EthLimit;
 }
 
-/** The raw items of the (already validated) RLP list `bytes`; at most `max` of them. */
-function rawItems(bytes: Uint8Array, label: string, max: number): Uint8Array[] {
-  if (bytes.length === 0 || bytes[0]! < LIST_OFFSET) throw new RlpError(`${label}: expected a list`);
-  const { total, header } = itemBounds(bytes, 0);
+const UNBOUNDED: ItemLimit = { max: Number.MAX_SAFE_INTEGER, limit: 'response-items' };
+
+/** The raw items of the (already validated) RLP list `bytes`; more than `bound.max` is an EthLimitError. */
+function rawItems(bytes: Uint8Array, label: string, bound: ItemLimit = UNBOUNDED): Uint8Array[] {
+  if (bytes.length === 0 || !isList(bytes)) throw new RlpError(`${label}: expected a list`);
   const items: Uint8Array[] = [];
-  for (let pos = header; pos < total; ) {
-    if (items.length === max) throw new RlpError(`${label}: more than ${max} items`);
-    const { total: length } = itemBounds(bytes, pos);
-    items.push(bytes.subarray(pos, pos + length));
-    pos += length;
-  }
+  const count = forEachItem(bytes, (item) => {
+    if (items.length < bound.max) items.push(item);
+  });
+  checkLimit(bound.limit, `${label} items`, count, bound.max);
   return items;
 }
 
 /** The raw item at `index` of the (validated) RLP list `bytes`. */
 function rawItem(bytes: Uint8Array, index: number, label: string): Uint8Array {
-  const item = rawItems(bytes, label, Number.MAX_SAFE_INTEGER)[index];
+  const item = rawItems(bytes, label)[index];
   if (item === undefined) throw new RlpError(`${label}: missing item ${index}`);
   return item;
 }
 
 type Shape = 'list' | 'transaction' | 'receipt68';
-
-function isList(item: Uint8Array): boolean {
-  return item[0]! >= LIST_OFFSET;
-}
 
 /** Checks the shape of one raw item (already known to be well-formed). */
 function checkShape(item: Uint8Array, shape: Shape, label: string): void {
@@ -222,8 +275,8 @@ function checkShape(item: Uint8Array, shape: Shape, label: string): void {
 }
 
 /** Raw items of a list, each checked to have `shape`. */
-function shapedItems(bytes: Uint8Array, label: string, max: number, shape: Shape): Uint8Array[] {
-  const items = rawItems(bytes, label, max);
+function shapedItems(bytes: Uint8Array, label: string, bound: ItemLimit, shape: Shape): Uint8Array[] {
+  const items = rawItems(bytes, label, bound);
   for (let i = 0; i < items.length; i++) checkShape(items[i]!, shape, `${label}[${i}]`);
   return items;
 }
@@ -242,9 +295,12 @@ function checkRawList(items: readonly Uint8Array[], max: number, shape: Shape, l
   return rlpEncodeRawList(items.map((item, i) => checkRawInput(item, shape, `${label}[${i}]`)));
 }
 
-/** Every receipt inside one block's receipt list has the shape of its protocol version. */
-function checkReceiptList(item: Uint8Array, version: 68 | 69, label: string): void {
-  shapedItems(item, label, Number.MAX_SAFE_INTEGER, version === 69 ? 'list' : 'receipt68');
+/**
+ * Every receipt inside one block's receipt list has the shape of its protocol version: eth/68's legacy list or typed
+ * byte string, or (eth/69 and later) the list `[tx-type, post-state-or-status, cumulative-gas, logs]`.
+ */
+function checkReceiptList(item: Uint8Array, encoding: ReceiptEncoding, label: string): void {
+  shapedItems(item, label, UNBOUNDED, encoding === 68 ? 'receipt68' : 'list');
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -276,9 +332,9 @@ function checkVersion(value: number, label: string): number {
   return value;
 }
 
-function hashes(value: RlpValue | undefined, label: string, max: number): Uint8Array[] {
+function hashes(value: RlpValue | undefined, label: string, bound: ItemLimit): Uint8Array[] {
   const list = rlpList(value, label);
-  if (list.length > max) throw new RlpError(`${label}: ${list.length} hashes exceed the limit of ${max}`);
+  checkLimit(bound.limit, label, list.length, bound.max);
   return list.map((hash, i) => rlpBytes(hash, `${label}[${i}]`, 32));
 }
 
@@ -350,7 +406,7 @@ export const status68Codec: MessageCodec<Status68> = {
 };
 
 /**
- * Status of eth/69 (no total difficulty; the served block range instead).
+ * Status of eth/69 and later (no total difficulty; the served block range instead).
  * @example status69Codec.decode(status69Codec.encode(status)).latestBlock // 123n
  */
 export const status69Codec: MessageCodec<Status69> = {
@@ -399,8 +455,7 @@ export const newBlockHashesCodec: MessageCodec<NewBlockHashesMessage> = {
   },
   decode(payload) {
     const list = rlpList(rlpDecode(payload), 'newBlockHashes');
-    if (list.length > MAX_BLOCK_ANNOUNCEMENTS)
-      throw new RlpError(`newBlockHashes: ${list.length} announcements exceed the limit`);
+    checkLimit('block-announcements', 'newBlockHashes announcements', list.length, MAX_BLOCK_ANNOUNCEMENTS);
     return {
       announcements: list.map((entry, i) => {
         const [hash, number] = rlpList(entry, `newBlockHashes[${i}]`, 2);
@@ -423,7 +478,8 @@ export const transactionsCodec: MessageCodec<TransactionsMessage> = {
   },
   decode(payload) {
     rlpDecode(payload);
-    return { transactions: shapedItems(payload, 'transactions', MAX_TRANSACTIONS_PER_MESSAGE, 'transaction') };
+    const bound: ItemLimit = { max: MAX_TRANSACTIONS_PER_MESSAGE, limit: 'transactions' };
+    return { transactions: shapedItems(payload, 'transactions', bound, 'transaction') };
   },
 };
 
@@ -453,17 +509,22 @@ export const getBlockHeadersCodec: MessageCodec<GetBlockHeadersMessage> = {
     const [requestId, query] = rlpList(rlpDecode(payload), 'getBlockHeaders', 2);
     const [origin, amount, skip, reverse] = rlpList(query, 'getBlockHeaders.query', 4);
     const originBytes = rlpBytes(origin, 'getBlockHeaders.origin');
-    const flag = rlpUint(reverse, 'getBlockHeaders.reverse');
-    if (flag > 1) throw new RlpError(`getBlockHeaders.reverse: expected 0 or 1, got ${flag}`);
     return {
       requestId: uint64(requestId, 'getBlockHeaders.requestId'),
       origin: originBytes.length === 32 ? { hash: originBytes } : { number: uint64(origin, 'getBlockHeaders.origin') },
       amount: uint64(amount, 'getBlockHeaders.amount'),
       skip: uint64(skip, 'getBlockHeaders.skip'),
-      reverse: flag === 1,
+      reverse: flag(reverse, 'getBlockHeaders.reverse'),
     };
   },
 };
+
+/** An RLP boolean: 0 (the empty string) or 1. */
+function flag(value: RlpValue | undefined, label: string): boolean {
+  const n = rlpUint(value, label);
+  if (n > 1) throw new RlpError(`${label}: expected 0 or 1, got ${n}`);
+  return n === 1;
+}
 
 /** `[request-id, [item, ...]]` with raw items of one shape. */
 function rawResponseCodec<K extends string>(
@@ -473,6 +534,7 @@ function rawResponseCodec<K extends string>(
   shape: Shape,
   inner?: (item: Uint8Array, label: string) => void,
 ): MessageCodec<{ readonly requestId: bigint } & { readonly [P in K]: readonly Uint8Array[] }> {
+  const bound: ItemLimit = { max, limit: 'response-items' };
   return {
     encode(m) {
       const items = m[key];
@@ -486,7 +548,7 @@ function rawResponseCodec<K extends string>(
     },
     decode(payload) {
       const [requestId] = rlpList(rlpDecode(payload), label, 2);
-      const items = shapedItems(rawItem(payload, 1, label), label, max, shape);
+      const items = shapedItems(rawItem(payload, 1, label), label, bound, shape);
       if (inner) for (let i = 0; i < items.length; i++) inner(items[i]!, `${label}[${i}]`);
       return { requestId: uint64(requestId, `${label}.requestId`), [key]: items } as { readonly requestId: bigint } & {
         readonly [P in K]: readonly Uint8Array[];
@@ -494,6 +556,8 @@ function rawResponseCodec<K extends string>(
     },
   };
 }
+
+const REQUEST_HASHES: ItemLimit = { max: MAX_REQUEST_HASHES, limit: 'request-hashes' };
 
 /** `[request-id, [hash, ...]]`. */
 function hashesRequestCodec(label: string): MessageCodec<HashesRequestMessage> {
@@ -508,7 +572,7 @@ function hashesRequestCodec(label: string): MessageCodec<HashesRequestMessage> {
       const [requestId, list] = rlpList(rlpDecode(payload), label, 2);
       return {
         requestId: uint64(requestId, `${label}.requestId`),
-        hashes: hashes(list, `${label}.hashes`, MAX_REQUEST_HASHES),
+        hashes: hashes(list, `${label}.hashes`, REQUEST_HASHES),
       };
     },
   };
@@ -561,42 +625,74 @@ export const newBlockCodec: MessageCodec<NewBlockMessage> = {
   },
 };
 
+const ANNOUNCED_HASHES: ItemLimit = { max: MAX_TX_ANNOUNCEMENTS, limit: 'announcements' };
+
+/** The three equal-length lists of NewPooledTransactionHashes, checked for encoding. */
+function encodeAnnouncement(m: NewPooledTransactionHashesMessage, label: string): RlpInput[] {
+  if (!(m.types instanceof Uint8Array)) throw new TypeError(`${label}.types: expected bytes`);
+  if (m.types.length !== m.sizes.length || m.types.length !== m.hashes.length) {
+    throw new RangeError(
+      `${label}: ${m.types.length} types, ${m.sizes.length} sizes and ${m.hashes.length} hashes differ in length`,
+    );
+  }
+  for (const size of m.sizes) {
+    if (!Number.isSafeInteger(size) || size < 0 || size > MAX_UINT32)
+      throw new RangeError(`${label}.sizes: ${size} is not a uint32`);
+  }
+  return [m.types, m.sizes, checkHashes(m.hashes, MAX_TX_ANNOUNCEMENTS, `${label}.hashes`)];
+}
+
+/** The three equal-length lists of NewPooledTransactionHashes, decoded. */
+function decodeAnnouncement(
+  types: RlpValue | undefined,
+  sizes: RlpValue | undefined,
+  list: RlpValue | undefined,
+  label: string,
+): NewPooledTransactionHashesMessage {
+  const typeBytes = rlpBytes(types, `${label}.types`);
+  const sizeList = rlpList(sizes, `${label}.sizes`);
+  const hashList = hashes(list, `${label}.hashes`, ANNOUNCED_HASHES);
+  if (typeBytes.length !== sizeList.length || typeBytes.length !== hashList.length) {
+    throw new RlpError(
+      `${label}: ${typeBytes.length} types, ${sizeList.length} sizes and ${hashList.length} hashes differ in length`,
+    );
+  }
+  return {
+    types: typeBytes,
+    sizes: sizeList.map((size, i) => Number(rlpBigUint(size, `${label}.sizes[${i}]`, 4))),
+    hashes: hashList,
+  };
+}
+
 /**
- * NewPooledTransactionHashes: `[types, [size, ...], [hash, ...]]`, three equal lengths, at most
+ * NewPooledTransactionHashes of eth/68 to eth/71: `[types, [size, ...], [hash, ...]]`, three equal lengths, at most
  * {@link MAX_TX_ANNOUNCEMENTS}.
  * @example newPooledTransactionHashesCodec.encode({ types: Uint8Array.of(2), sizes: [120], hashes: [hash] })
  */
 export const newPooledTransactionHashesCodec: MessageCodec<NewPooledTransactionHashesMessage> = {
   encode(m) {
-    const label = 'newPooledTransactionHashes';
-    if (!(m.types instanceof Uint8Array)) throw new TypeError(`${label}.types: expected bytes`);
-    if (m.types.length !== m.sizes.length || m.types.length !== m.hashes.length) {
-      throw new RangeError(
-        `${label}: ${m.types.length} types, ${m.sizes.length} sizes and ${m.hashes.length} hashes differ in length`,
-      );
-    }
-    for (const size of m.sizes) {
-      if (!Number.isSafeInteger(size) || size < 0 || size > MAX_UINT32)
-        throw new RangeError(`${label}.sizes: ${size} is not a uint32`);
-    }
-    return rlpEncode([m.types, m.sizes, checkHashes(m.hashes, MAX_TX_ANNOUNCEMENTS, `${label}.hashes`)]);
+    return rlpEncode(encodeAnnouncement(m, 'newPooledTransactionHashes'));
   },
   decode(payload) {
     const label = 'newPooledTransactionHashes';
     const [types, sizes, list] = rlpList(rlpDecode(payload), label, 3);
-    const typeBytes = rlpBytes(types, `${label}.types`);
-    const sizeList = rlpList(sizes, `${label}.sizes`);
-    const hashList = hashes(list, `${label}.hashes`, MAX_TX_ANNOUNCEMENTS);
-    if (typeBytes.length !== sizeList.length || typeBytes.length !== hashList.length) {
-      throw new RlpError(
-        `${label}: ${typeBytes.length} types, ${sizeList.length} sizes and ${hashList.length} hashes differ in length`,
-      );
-    }
-    return {
-      types: typeBytes,
-      sizes: sizeList.map((size, i) => Number(rlpBigUint(size, `${label}.sizes[${i}]`, 4))),
-      hashes: hashList,
-    };
+    return decodeAnnouncement(types, sizes, list, label);
+  },
+};
+
+/**
+ * NewPooledTransactionHashes of eth/72 (EIP-8070): `[types, [size, ...], [hash, ...], cells: B_16]`.
+ * @example newPooledTransactionHashes72Codec.encode({ types: Uint8Array.of(3), sizes: [131_000], hashes: [hash], mask: cellMask([0, 1]) })
+ */
+export const newPooledTransactionHashes72Codec: MessageCodec<NewPooledTransactionHashes72Message> = {
+  encode(m) {
+    const label = 'newPooledTransactionHashes';
+    return rlpEncode([...encodeAnnouncement(m, label), checkMask(m.mask, `${label}.mask`)]);
+  },
+  decode(payload) {
+    const label = 'newPooledTransactionHashes';
+    const [types, sizes, list, mask] = rlpList(rlpDecode(payload), label, 4);
+    return { ...decodeAnnouncement(types, sizes, list, label), mask: rlpBytes(mask, `${label}.mask`, CELL_MASK_SIZE) };
   },
 };
 
@@ -608,7 +704,8 @@ export const getPooledTransactionsCodec: MessageCodec<HashesRequestMessage> =
   hashesRequestCodec('getPooledTransactions');
 
 /**
- * PooledTransactions: `[request-id, [tx, ...]]`, raw transactions, at most {@link MAX_REQUEST_HASHES}.
+ * PooledTransactions: `[request-id, [tx, ...]]`, raw transactions, at most {@link MAX_REQUEST_HASHES}. On eth/72 a
+ * blob transaction comes without its blobs (fetched as cells), which changes nothing here: the transaction is opaque.
  * @example pooledTransactionsCodec.decode(payload).transactions
  */
 export const pooledTransactionsCodec: MessageCodec<PooledTransactionsMessage> = rawResponseCodec(
@@ -619,7 +716,7 @@ export const pooledTransactionsCodec: MessageCodec<PooledTransactionsMessage> = 
 );
 
 /**
- * GetReceipts: `[request-id, [hash, ...]]`.
+ * GetReceipts of eth/68 and eth/69: `[request-id, [hash, ...]]`.
  * @example getReceiptsCodec.encode({ requestId: 1n, hashes: [hash] })
  */
 export const getReceiptsCodec: MessageCodec<HashesRequestMessage> = hashesRequestCodec('getReceipts');
@@ -650,7 +747,62 @@ export const receipts69Codec: MessageCodec<ReceiptsMessage> = rawResponseCodec(
 );
 
 /**
- * BlockRangeUpdate (eth/69): `[earliest, latest, latest-hash]`.
+ * GetReceipts of eth/70 and later (EIP-7975): `[request-id, firstBlockReceiptIndex, [hash, ...]]`.
+ * @example getReceipts70Codec.encode({ requestId: 1n, firstBlockReceiptIndex: 0n, hashes: [hash] })
+ */
+export const getReceipts70Codec: MessageCodec<GetReceipts70Message> = {
+  encode(m) {
+    return rlpEncode([
+      checkUint64(m.requestId, 'getReceipts.requestId'),
+      checkUint64(m.firstBlockReceiptIndex, 'getReceipts.firstBlockReceiptIndex'),
+      checkHashes(m.hashes, MAX_REQUEST_HASHES, 'getReceipts.hashes'),
+    ]);
+  },
+  decode(payload) {
+    const [requestId, first, list] = rlpList(rlpDecode(payload), 'getReceipts', 3);
+    return {
+      requestId: uint64(requestId, 'getReceipts.requestId'),
+      firstBlockReceiptIndex: uint64(first, 'getReceipts.firstBlockReceiptIndex'),
+      hashes: hashes(list, 'getReceipts.hashes', REQUEST_HASHES),
+    };
+  },
+};
+
+const RECEIPT_LISTS: ItemLimit = { max: MAX_RECEIPTS_SERVE, limit: 'response-items' };
+
+/**
+ * Receipts of eth/70 and later (EIP-7975): `[request-id, lastBlockIncomplete: {0,1}, [[receipt, ...], ...]]`, the
+ * receipts in eth/69's encoding.
+ * @example receipts70Codec.decode(payload).lastBlockIncomplete
+ */
+export const receipts70Codec: MessageCodec<Receipts70Message> = {
+  encode(m) {
+    if (typeof m.lastBlockIncomplete !== 'boolean') {
+      throw new TypeError('receipts.lastBlockIncomplete: expected a boolean');
+    }
+    for (let i = 0; i < m.receipts.length; i++) {
+      checkReceiptList(checkRawInput(m.receipts[i]!, 'list', `receipts[${i}]`), 69, `receipts[${i}]`);
+    }
+    return rlpEncodeRawList([
+      rlpEncode(checkUint64(m.requestId, 'receipts.requestId')),
+      rlpEncode(m.lastBlockIncomplete ? 1 : 0),
+      checkRawList(m.receipts, MAX_RECEIPTS_SERVE, 'list', 'receipts'),
+    ]);
+  },
+  decode(payload) {
+    const [requestId, incomplete] = rlpList(rlpDecode(payload), 'receipts', 3);
+    const lists = shapedItems(rawItem(payload, 2, 'receipts'), 'receipts', RECEIPT_LISTS, 'list');
+    for (let i = 0; i < lists.length; i++) checkReceiptList(lists[i]!, 69, `receipts[${i}]`);
+    return {
+      requestId: uint64(requestId, 'receipts.requestId'),
+      lastBlockIncomplete: flag(incomplete, 'receipts.lastBlockIncomplete'),
+      receipts: lists,
+    };
+  },
+};
+
+/**
+ * BlockRangeUpdate (eth/69 and later): `[earliest, latest, latest-hash]`.
  * @example blockRangeUpdateCodec.encode({ earliestBlock: 0n, latestBlock: 10n, latestBlockHash: hash })
  */
 export const blockRangeUpdateCodec: MessageCodec<BlockRangeUpdateMessage> = {
@@ -671,8 +823,413 @@ export const blockRangeUpdateCodec: MessageCodec<BlockRangeUpdateMessage> = {
   },
 };
 
+/**
+ * GetBlockAccessLists (eth/71 and later, EIP-8159): `[request-id, [hash, ...]]`.
+ * @example getBlockAccessListsCodec.encode({ requestId: 1n, hashes: [hash] })
+ */
+export const getBlockAccessListsCodec: MessageCodec<HashesRequestMessage> = hashesRequestCodec('getBlockAccessLists');
+
+/** The RLP empty string: the BlockAccessLists entry of a block whose BAL the peer does not have. */
+const EMPTY_STRING = Uint8Array.of(0x80);
+
+const ACCESS_LISTS: ItemLimit = { max: MAX_BALS_SERVE, limit: 'response-items' };
+
+/**
+ * BlockAccessLists (eth/71 and later, EIP-8159): `[request-id, [bal, ...]]`, each entry a raw RLP list, or the empty
+ * string `0x80` (null here) for a block whose BAL the peer does not have. At most {@link MAX_BALS_SERVE}.
+ * @example blockAccessListsCodec.encode({ requestId: 1n, accessLists: [rlpEncode([]), null] })
+ */
+export const blockAccessListsCodec: MessageCodec<BlockAccessListsMessage> = {
+  encode(m) {
+    const label = 'blockAccessLists';
+    if (!Array.isArray(m.accessLists)) throw new TypeError(`${label}: expected an array`);
+    if (m.accessLists.length > MAX_BALS_SERVE) {
+      throw new RangeError(`${label}: ${m.accessLists.length} items exceed the limit of ${MAX_BALS_SERVE}`);
+    }
+    const items = m.accessLists.map((bal, i) =>
+      bal === null ? EMPTY_STRING : checkRawInput(bal, 'list', `${label}[${i}]`),
+    );
+    return rlpEncodeRawList([rlpEncode(checkUint64(m.requestId, `${label}.requestId`)), rlpEncodeRawList(items)]);
+  },
+  decode(payload) {
+    const label = 'blockAccessLists';
+    const [requestId] = rlpList(rlpDecode(payload), label, 2);
+    const items = rawItems(rawItem(payload, 1, label), label, ACCESS_LISTS);
+    return {
+      requestId: uint64(requestId, `${label}.requestId`),
+      accessLists: items.map((item, i) => {
+        if (item.length === 1 && item[0] === 0x80) return null;
+        if (!isList(item)) throw new RlpError(`${label}[${i}]: expected a list or the empty string`);
+        return item;
+      }),
+    };
+  },
+};
+
+function checkMask(mask: Uint8Array, label: string): Uint8Array {
+  if (!(mask instanceof Uint8Array) || mask.length !== CELL_MASK_SIZE) {
+    throw new TypeError(`${label}: expected ${CELL_MASK_SIZE} bytes`);
+  }
+  return mask;
+}
+
+/**
+ * The cell bitmap with these indices set (0 to 127), as eth/72 carries it in `cells: B_16`. The spec leaves the bit
+ * order open; this is geth's (`types.CustodyBitmap`): index i is bit `i % 8` (least significant first) of byte
+ * `i / 8`.
+ * @example bytesToHex(cellMask([0, 9])) // '01020000000000000000000000000000'
+ */
+export function cellMask(indices: Iterable<number>): Uint8Array {
+  const mask = new Uint8Array(CELL_MASK_SIZE);
+  for (const index of indices) {
+    if (!Number.isInteger(index) || index < 0 || index >= CELLS_PER_BLOB) {
+      throw new RangeError(`cellMask: index ${index} is outside 0..${CELLS_PER_BLOB - 1}`);
+    }
+    mask[index >> 3]! |= 1 << (index & 7);
+  }
+  return mask;
+}
+
+/**
+ * The cell indices set in a 16-byte bitmap, ascending (the inverse of {@link cellMask}).
+ * @example cellIndices(cellMask([9, 0])) // [0, 9]
+ */
+export function cellIndices(mask: Uint8Array): number[] {
+  checkMask(mask, 'cellIndices');
+  const out: number[] = [];
+  for (let i = 0; i < CELLS_PER_BLOB; i++) if ((mask[i >> 3]! >> (i & 7)) & 1) out.push(i);
+  return out;
+}
+
+/**
+ * GetCells (eth/72): `[request-id, [hash, ...], cells: B_16]`.
+ * @example getCellsCodec.encode({ requestId: 1n, hashes: [hash], mask: cellMask([0, 1, 2]) })
+ */
+export const getCellsCodec: MessageCodec<GetCellsMessage> = {
+  encode(m) {
+    return rlpEncode([
+      checkUint64(m.requestId, 'getCells.requestId'),
+      checkHashes(m.hashes, MAX_REQUEST_HASHES, 'getCells.hashes'),
+      checkMask(m.mask, 'getCells.mask'),
+    ]);
+  },
+  decode(payload) {
+    const [requestId, list, mask] = rlpList(rlpDecode(payload), 'getCells', 3);
+    return {
+      requestId: uint64(requestId, 'getCells.requestId'),
+      hashes: hashes(list, 'getCells.hashes', REQUEST_HASHES),
+      mask: rlpBytes(mask, 'getCells.mask', CELL_MASK_SIZE),
+    };
+  },
+};
+
+/**
+ * Checks the cell groups of a Cells message against its hashes and bitmap: one group per hash; with no index set, no
+ * cells; otherwise a whole number (1 to {@link MAX_BLOBS_PER_TRANSACTION}) of cells per index, each of 2048 bytes.
+ */
+function checkCellGroups(
+  groups: readonly (readonly Uint8Array[])[],
+  hashCount: number,
+  indexCount: number,
+  fail: (message: string) => Error,
+): void {
+  if (groups.length !== hashCount) throw fail(`${hashCount} hashes but ${groups.length} cell groups`);
+  for (let i = 0; i < groups.length; i++) {
+    const count = groups[i]!.length;
+    checkLimit('cells-per-transaction', `cells[${i}]`, count, MAX_CELLS_PER_TRANSACTION);
+    if (indexCount === 0 ? count !== 0 : count === 0 || count % indexCount !== 0) {
+      throw fail(`cells[${i}]: ${count} cells for ${indexCount} indices (want a non-zero multiple)`);
+    }
+  }
+}
+
+function popCount(mask: Uint8Array): number {
+  let n = 0;
+  for (const byte of mask) for (let b = byte; b !== 0; b &= b - 1) n++;
+  return n;
+}
+
+/**
+ * Cells (eth/72): `[request-id, [hash, ...], [[cell: B_2048, ...], ...], cells: B_16]`, one group of cells per hash.
+ * A group holds the cells at the bitmap's indices, ascending, and for each index one per blob, in blob order: a
+ * non-zero multiple of the indices set, at most {@link MAX_CELLS_PER_TRANSACTION} (an EthLimitError past it, as geth).
+ * @example cellsCodec.encode({ requestId: 1n, hashes: [hash], cells: [[cell]], mask: cellMask([5]) })
+ */
+export const cellsCodec: MessageCodec<CellsMessage> = {
+  encode(m) {
+    const label = 'cells';
+    const mask = checkMask(m.mask, `${label}.mask`);
+    const hashList = checkHashes(m.hashes, MAX_REQUEST_HASHES, `${label}.hashes`);
+    if (!Array.isArray(m.cells as unknown)) throw new TypeError(`${label}.cells: expected an array`);
+    for (const [i, group] of m.cells.entries()) {
+      if (group.length > MAX_CELLS_PER_TRANSACTION) {
+        throw new RangeError(
+          `${label}.cells[${i}]: ${group.length} cells exceed the limit of ${MAX_CELLS_PER_TRANSACTION}`,
+        );
+      }
+    }
+    checkCellGroups(m.cells, hashList.length, popCount(mask), (message) => new RangeError(`${label}: ${message}`));
+    const groups = m.cells.map((group, i) =>
+      group.map((cell, j) => {
+        if (!(cell instanceof Uint8Array) || cell.length !== CELL_SIZE) {
+          throw new TypeError(`${label}.cells[${i}][${j}]: expected ${CELL_SIZE} bytes`);
+        }
+        return cell;
+      }),
+    );
+    return rlpEncode([checkUint64(m.requestId, `${label}.requestId`), hashList, groups, mask]);
+  },
+  decode(payload) {
+    const label = 'cells';
+    const [requestId, list, groups, mask] = rlpList(rlpDecode(payload), label, 4);
+    const hashList = hashes(list, `${label}.hashes`, REQUEST_HASHES);
+    const maskBytes = rlpBytes(mask, `${label}.mask`, CELL_MASK_SIZE);
+    const cells = rlpList(groups, `${label}.cells`).map((group, i) =>
+      rlpList(group, `${label}.cells[${i}]`).map((cell, j) => rlpBytes(cell, `${label}.cells[${i}][${j}]`, CELL_SIZE)),
+    );
+    checkCellGroups(cells, hashList.length, popCount(maskBytes), (message) => new RlpError(`${label}: ${message}`));
+    return { requestId: uint64(requestId, `${label}.requestId`), hashes: hashList, cells, mask: maskBytes };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Block access lists (EIP-7928)
+
+/** A storage write of a block access list: the slot's value after the change at `index`. */
+export interface StorageChange {
+  /** Block access index: 0 before the transactions, 1..n for transaction n, n + 1 after them (uint32). */
+  readonly index: number;
+  readonly value: bigint;
+}
+
+/** All writes to one storage slot, by ascending index. */
+export interface SlotChanges {
+  readonly slot: bigint;
+  readonly changes: readonly StorageChange[];
+}
+
+/** A balance after the change at `index`. */
+export interface BalanceChange {
+  readonly index: number;
+  readonly balance: bigint;
+}
+
+/** A nonce after the change at `index`. */
+export interface NonceChange {
+  readonly index: number;
+  readonly nonce: bigint;
+}
+
+/** The code deployed by the change at `index`. */
+export interface CodeChange {
+  readonly index: number;
+  readonly code: Uint8Array;
+}
+
+/** Everything a block did to one account (EIP-7928 `AccountChanges`). */
+export interface AccountChanges {
+  /** 20 bytes. */
+  readonly address: Uint8Array;
+  /** By ascending slot. */
+  readonly storageChanges: readonly SlotChanges[];
+  /** Slots read and not written, ascending. */
+  readonly storageReads: readonly bigint[];
+  readonly balanceChanges: readonly BalanceChange[];
+  readonly nonceChanges: readonly NonceChange[];
+  readonly codeChanges: readonly CodeChange[];
+}
+
+/** A block access list (EIP-7928): account changes by ascending address. */
+export type BlockAccessList = readonly AccountChanges[];
+
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+function checkBalUint(value: bigint, max: bigint, label: string): bigint {
+  if (typeof value !== 'bigint' || value < 0n || value > max) throw new RangeError(`${label}: out of range`);
+  return value;
+}
+
+function checkIndex(value: number, label: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_UINT32) throw new RangeError(`${label}: not a uint32`);
+  return value;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** Throws `fail` unless `keys` ascend strictly (sorted and unique). */
+function checkAscending<T>(keys: readonly T[], compare: (a: T, b: T) => number, what: string, fail: Failure): void {
+  for (let i = 1; i < keys.length; i++) {
+    if (compare(keys[i - 1]!, keys[i]!) >= 0) throw fail(`${what} are not strictly ascending at ${i}`);
+  }
+}
+
+type Failure = (message: string) => Error;
+
+const byNumber = (a: number, b: number): number => a - b;
+const byBigint = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The ordering rules of EIP-7928 that need no block: sorted, unique keys, and no slot both read and written. */
+function checkBalOrder(bal: BlockAccessList, fail: Failure): void {
+  checkAscending(
+    bal.map((a) => a.address),
+    compareBytes,
+    'addresses',
+    fail,
+  );
+  for (const [i, account] of bal.entries()) {
+    const at = `account[${i}]`;
+    checkAscending(
+      account.storageChanges.map((s) => s.slot),
+      byBigint,
+      `${at} storage change slots`,
+      fail,
+    );
+    for (const [j, slot] of account.storageChanges.entries()) {
+      checkAscending(
+        slot.changes.map((c) => c.index),
+        byNumber,
+        `${at}.storageChanges[${j}] indices`,
+        fail,
+      );
+    }
+    checkAscending(account.storageReads, byBigint, `${at} storage reads`, fail);
+    const written = new Set(account.storageChanges.map((s) => s.slot));
+    if (account.storageReads.some((slot) => written.has(slot))) throw fail(`${at}: a slot is both read and written`);
+    checkAscending(
+      account.balanceChanges.map((c) => c.index),
+      byNumber,
+      `${at} balance change indices`,
+      fail,
+    );
+    checkAscending(
+      account.nonceChanges.map((c) => c.index),
+      byNumber,
+      `${at} nonce change indices`,
+      fail,
+    );
+    checkAscending(
+      account.codeChanges.map((c) => c.index),
+      byNumber,
+      `${at} code change indices`,
+      fail,
+    );
+  }
+}
+
+function indexField(value: RlpValue | undefined, label: string): number {
+  return Number(rlpBigUint(value, label, 4));
+}
+
+/** `[[index, x], ...]` of one account, each pair decoded by `decode`. */
+function pairs<T>(
+  value: RlpValue | undefined,
+  label: string,
+  decode: (index: number, x: RlpValue, l: string) => T,
+): T[] {
+  return rlpList(value, label).map((pair, i) => {
+    const [index, x] = rlpList(pair, `${label}[${i}]`, 2);
+    return decode(indexField(index, `${label}[${i}].index`), x!, `${label}[${i}]`);
+  });
+}
+
+/**
+ * A block access list (EIP-7928) on its own, as a BlockAccessLists entry carries it: `[[address, storage-changes,
+ * storage-reads, balance-changes, nonce-changes, code-changes], ...]`, with slots, values and balances as RLP
+ * integers (EIP-7928's `uint256`, as geth encodes them; `caps/eth.md` writes them `B_32`, which would not hash to
+ * the header's `block-access-list-hash`), indices uint32 and nonces uint64. Decoding and encoding check EIP-7928's
+ * order: addresses, slots and reads strictly ascending, indices strictly ascending in each list, and no slot both read
+ * and written. The rules that need the block (highest index, size against the gas limit, code size) are the caller's.
+ * @example blockAccessListCodec.decode(rlpEncode([])) // []
+ */
+export const blockAccessListCodec: MessageCodec<BlockAccessList> = {
+  encode(bal) {
+    if (!Array.isArray(bal)) throw new TypeError('blockAccessList: expected an array');
+    const items = bal.map((account: AccountChanges, i): RlpInput => {
+      const at = `blockAccessList[${i}]`;
+      if (!(account.address instanceof Uint8Array) || account.address.length !== 20) {
+        throw new TypeError(`${at}.address: expected 20 bytes`);
+      }
+      return [
+        account.address,
+        account.storageChanges.map((s, j) => [
+          checkBalUint(s.slot, MAX_UINT256, `${at}.storageChanges[${j}].slot`),
+          s.changes.map((c, k) => [
+            checkIndex(c.index, `${at}.storageChanges[${j}][${k}].index`),
+            checkBalUint(c.value, MAX_UINT256, `${at}.storageChanges[${j}][${k}].value`),
+          ]),
+        ]),
+        account.storageReads.map((slot, j) => checkBalUint(slot, MAX_UINT256, `${at}.storageReads[${j}]`)),
+        account.balanceChanges.map((c, j) => [
+          checkIndex(c.index, `${at}.balanceChanges[${j}].index`),
+          checkBalUint(c.balance, MAX_UINT256, `${at}.balanceChanges[${j}].balance`),
+        ]),
+        account.nonceChanges.map((c, j) => [
+          checkIndex(c.index, `${at}.nonceChanges[${j}].index`),
+          checkBalUint(c.nonce, MAX_UINT64, `${at}.nonceChanges[${j}].nonce`),
+        ]),
+        account.codeChanges.map((c, j) => {
+          if (!(c.code instanceof Uint8Array)) throw new TypeError(`${at}.codeChanges[${j}].code: expected bytes`);
+          return [checkIndex(c.index, `${at}.codeChanges[${j}].index`), c.code];
+        }),
+      ];
+    });
+    checkBalOrder(bal, (message) => new RangeError(`blockAccessList: ${message}`));
+    return rlpEncode(items);
+  },
+  decode(payload) {
+    const bal = rlpList(rlpDecode(payload), 'blockAccessList').map((entry, i): AccountChanges => {
+      const at = `blockAccessList[${i}]`;
+      const [address, storage, reads, balances, nonces, codes] = rlpList(entry, at, 6);
+      return {
+        address: rlpBytes(address, `${at}.address`, 20),
+        storageChanges: rlpList(storage, `${at}.storageChanges`).map((slotEntry, j) => {
+          const [slot, changes] = rlpList(slotEntry, `${at}.storageChanges[${j}]`, 2);
+          return {
+            slot: rlpBigUint(slot, `${at}.storageChanges[${j}].slot`, 32),
+            changes: pairs(changes, `${at}.storageChanges[${j}].changes`, (index, x, l) => ({
+              index,
+              value: rlpBigUint(x, `${l}.value`, 32),
+            })),
+          };
+        }),
+        storageReads: rlpList(reads, `${at}.storageReads`).map((slot, j) =>
+          rlpBigUint(slot, `${at}.storageReads[${j}]`, 32),
+        ),
+        balanceChanges: pairs(balances, `${at}.balanceChanges`, (index, x, l) => ({
+          index,
+          balance: rlpBigUint(x, `${l}.balance`, 32),
+        })),
+        nonceChanges: pairs(nonces, `${at}.nonceChanges`, (index, x, l) => ({
+          index,
+          nonce: rlpBigUint(x, `${l}.nonce`, 8),
+        })),
+        codeChanges: pairs(codes, `${at}.codeChanges`, (index, x, l) => ({ index, code: rlpBytes(x, `${l}.code`) })),
+      };
+    });
+    checkBalOrder(bal, (message) => new RlpError(`blockAccessList: ${message}`));
+    return bal;
+  },
+};
+
 // ---------------------------------------------------------------------------------------------------------
 // Message tables
+
+/**
+ * A table codec: refuses a payload over {@link MAX_MESSAGE_SIZE} with an EthLimitError before decoding it (geth's
+ * `errMsgTooLarge`, checked on every eth message, the Status included).
+ */
+function sized<T>(name: string, codec: MessageCodec<T>): MessageCodec<T> {
+  return {
+    encode: (value) => codec.encode(value),
+    decode(payload) {
+      checkLimit('message-size', `${name} message bytes`, payload.length, MAX_MESSAGE_SIZE);
+      return codec.decode(payload);
+    },
+  };
+}
 
 /** The eth/68 message table (17 codes, 0x00–0x10; 0x0b–0x0e unused). */
 export type Eth68Messages = {
@@ -707,24 +1264,84 @@ export type Eth69Messages = {
   readonly BlockRangeUpdate: MessageSpec<BlockRangeUpdateMessage>;
 };
 
+/** The eth/70 message table (18 codes, as eth/69; GetReceipts and Receipts changed by EIP-7975). */
+export type Eth70Messages = {
+  readonly Status: MessageSpec<Status69>;
+  readonly Transactions: MessageSpec<TransactionsMessage>;
+  readonly GetBlockHeaders: MessageSpec<GetBlockHeadersMessage>;
+  readonly BlockHeaders: MessageSpec<BlockHeadersMessage>;
+  readonly GetBlockBodies: MessageSpec<HashesRequestMessage>;
+  readonly BlockBodies: MessageSpec<BlockBodiesMessage>;
+  readonly NewPooledTransactionHashes: MessageSpec<NewPooledTransactionHashesMessage>;
+  readonly GetPooledTransactions: MessageSpec<HashesRequestMessage>;
+  readonly PooledTransactions: MessageSpec<PooledTransactionsMessage>;
+  readonly GetReceipts: MessageSpec<GetReceipts70Message>;
+  readonly Receipts: MessageSpec<Receipts70Message>;
+  readonly BlockRangeUpdate: MessageSpec<BlockRangeUpdateMessage>;
+};
+
+/** The eth/71 message table (20 codes; eth/70 and GetBlockAccessLists 0x12, BlockAccessLists 0x13 of EIP-8159). */
+export type Eth71Messages = {
+  readonly Status: MessageSpec<Status69>;
+  readonly Transactions: MessageSpec<TransactionsMessage>;
+  readonly GetBlockHeaders: MessageSpec<GetBlockHeadersMessage>;
+  readonly BlockHeaders: MessageSpec<BlockHeadersMessage>;
+  readonly GetBlockBodies: MessageSpec<HashesRequestMessage>;
+  readonly BlockBodies: MessageSpec<BlockBodiesMessage>;
+  readonly NewPooledTransactionHashes: MessageSpec<NewPooledTransactionHashesMessage>;
+  readonly GetPooledTransactions: MessageSpec<HashesRequestMessage>;
+  readonly PooledTransactions: MessageSpec<PooledTransactionsMessage>;
+  readonly GetReceipts: MessageSpec<GetReceipts70Message>;
+  readonly Receipts: MessageSpec<Receipts70Message>;
+  readonly BlockRangeUpdate: MessageSpec<BlockRangeUpdateMessage>;
+  readonly GetBlockAccessLists: MessageSpec<HashesRequestMessage>;
+  readonly BlockAccessLists: MessageSpec<BlockAccessListsMessage>;
+};
+
+/**
+ * The eth/72 message table (22 codes; eth/71 with EIP-8070's NewPooledTransactionHashes carrying a cell bitmap, and
+ * GetCells 0x14, Cells 0x15).
+ */
+export type Eth72Messages = {
+  readonly Status: MessageSpec<Status69>;
+  readonly Transactions: MessageSpec<TransactionsMessage>;
+  readonly GetBlockHeaders: MessageSpec<GetBlockHeadersMessage>;
+  readonly BlockHeaders: MessageSpec<BlockHeadersMessage>;
+  readonly GetBlockBodies: MessageSpec<HashesRequestMessage>;
+  readonly BlockBodies: MessageSpec<BlockBodiesMessage>;
+  readonly NewPooledTransactionHashes: MessageSpec<NewPooledTransactionHashes72Message>;
+  readonly GetPooledTransactions: MessageSpec<HashesRequestMessage>;
+  readonly PooledTransactions: MessageSpec<PooledTransactionsMessage>;
+  readonly GetReceipts: MessageSpec<GetReceipts70Message>;
+  readonly Receipts: MessageSpec<Receipts70Message>;
+  readonly BlockRangeUpdate: MessageSpec<BlockRangeUpdateMessage>;
+  readonly GetBlockAccessLists: MessageSpec<HashesRequestMessage>;
+  readonly BlockAccessLists: MessageSpec<BlockAccessListsMessage>;
+  readonly GetCells: MessageSpec<GetCellsMessage>;
+  readonly Cells: MessageSpec<CellsMessage>;
+};
+
 /**
  * eth/68 messages by name, with their codes.
  * @example eth68Messages.GetBlockHeaders.code // 3
  */
 export const eth68Messages: Eth68Messages = {
-  Status: { code: 0x00, codec: status68Codec },
-  NewBlockHashes: { code: 0x01, codec: newBlockHashesCodec },
-  Transactions: { code: 0x02, codec: transactionsCodec },
-  GetBlockHeaders: { code: 0x03, codec: getBlockHeadersCodec },
-  BlockHeaders: { code: 0x04, codec: blockHeadersCodec },
-  GetBlockBodies: { code: 0x05, codec: getBlockBodiesCodec },
-  BlockBodies: { code: 0x06, codec: blockBodiesCodec },
-  NewBlock: { code: 0x07, codec: newBlockCodec },
-  NewPooledTransactionHashes: { code: 0x08, codec: newPooledTransactionHashesCodec },
-  GetPooledTransactions: { code: 0x09, codec: getPooledTransactionsCodec },
-  PooledTransactions: { code: 0x0a, codec: pooledTransactionsCodec },
-  GetReceipts: { code: 0x0f, codec: getReceiptsCodec },
-  Receipts: { code: 0x10, codec: receipts68Codec },
+  Status: { code: 0x00, codec: sized('Status', status68Codec) },
+  NewBlockHashes: { code: 0x01, codec: sized('NewBlockHashes', newBlockHashesCodec) },
+  Transactions: { code: 0x02, codec: sized('Transactions', transactionsCodec) },
+  GetBlockHeaders: { code: 0x03, codec: sized('GetBlockHeaders', getBlockHeadersCodec) },
+  BlockHeaders: { code: 0x04, codec: sized('BlockHeaders', blockHeadersCodec) },
+  GetBlockBodies: { code: 0x05, codec: sized('GetBlockBodies', getBlockBodiesCodec) },
+  BlockBodies: { code: 0x06, codec: sized('BlockBodies', blockBodiesCodec) },
+  NewBlock: { code: 0x07, codec: sized('NewBlock', newBlockCodec) },
+  NewPooledTransactionHashes: {
+    code: 0x08,
+    codec: sized('NewPooledTransactionHashes', newPooledTransactionHashesCodec),
+  },
+  GetPooledTransactions: { code: 0x09, codec: sized('GetPooledTransactions', getPooledTransactionsCodec) },
+  PooledTransactions: { code: 0x0a, codec: sized('PooledTransactions', pooledTransactionsCodec) },
+  GetReceipts: { code: 0x0f, codec: sized('GetReceipts', getReceiptsCodec) },
+  Receipts: { code: 0x10, codec: sized('Receipts', receipts68Codec) },
 };
 
 /**
@@ -732,16 +1349,50 @@ export const eth68Messages: Eth68Messages = {
  * @example eth69Messages.BlockRangeUpdate.code // 17
  */
 export const eth69Messages: Eth69Messages = {
-  Status: { code: 0x00, codec: status69Codec },
-  Transactions: { code: 0x02, codec: transactionsCodec },
-  GetBlockHeaders: { code: 0x03, codec: getBlockHeadersCodec },
-  BlockHeaders: { code: 0x04, codec: blockHeadersCodec },
-  GetBlockBodies: { code: 0x05, codec: getBlockBodiesCodec },
-  BlockBodies: { code: 0x06, codec: blockBodiesCodec },
-  NewPooledTransactionHashes: { code: 0x08, codec: newPooledTransactionHashesCodec },
-  GetPooledTransactions: { code: 0x09, codec: getPooledTransactionsCodec },
-  PooledTransactions: { code: 0x0a, codec: pooledTransactionsCodec },
-  GetReceipts: { code: 0x0f, codec: getReceiptsCodec },
-  Receipts: { code: 0x10, codec: receipts69Codec },
-  BlockRangeUpdate: { code: 0x11, codec: blockRangeUpdateCodec },
+  Status: { code: 0x00, codec: sized('Status', status69Codec) },
+  Transactions: eth68Messages.Transactions,
+  GetBlockHeaders: eth68Messages.GetBlockHeaders,
+  BlockHeaders: eth68Messages.BlockHeaders,
+  GetBlockBodies: eth68Messages.GetBlockBodies,
+  BlockBodies: eth68Messages.BlockBodies,
+  NewPooledTransactionHashes: eth68Messages.NewPooledTransactionHashes,
+  GetPooledTransactions: eth68Messages.GetPooledTransactions,
+  PooledTransactions: eth68Messages.PooledTransactions,
+  GetReceipts: eth68Messages.GetReceipts,
+  Receipts: { code: 0x10, codec: sized('Receipts', receipts69Codec) },
+  BlockRangeUpdate: { code: 0x11, codec: sized('BlockRangeUpdate', blockRangeUpdateCodec) },
+};
+
+/**
+ * eth/70 messages by name, with their codes.
+ * @example eth70Messages.GetReceipts.code // 15
+ */
+export const eth70Messages: Eth70Messages = {
+  ...eth69Messages,
+  GetReceipts: { code: 0x0f, codec: sized('GetReceipts', getReceipts70Codec) },
+  Receipts: { code: 0x10, codec: sized('Receipts', receipts70Codec) },
+};
+
+/**
+ * eth/71 messages by name, with their codes.
+ * @example eth71Messages.GetBlockAccessLists.code // 18
+ */
+export const eth71Messages: Eth71Messages = {
+  ...eth70Messages,
+  GetBlockAccessLists: { code: 0x12, codec: sized('GetBlockAccessLists', getBlockAccessListsCodec) },
+  BlockAccessLists: { code: 0x13, codec: sized('BlockAccessLists', blockAccessListsCodec) },
+};
+
+/**
+ * eth/72 messages by name, with their codes.
+ * @example eth72Messages.Cells.code // 21
+ */
+export const eth72Messages: Eth72Messages = {
+  ...eth71Messages,
+  NewPooledTransactionHashes: {
+    code: 0x08,
+    codec: sized('NewPooledTransactionHashes', newPooledTransactionHashes72Codec),
+  },
+  GetCells: { code: 0x14, codec: sized('GetCells', getCellsCodec) },
+  Cells: { code: 0x15, codec: sized('Cells', cellsCodec) },
 };

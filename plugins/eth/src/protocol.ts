@@ -1,6 +1,7 @@
 /**
- * The eth/68 and eth/69 protocols: Status handshake with EIP-2124 fork id validation, serving requests from
- * an application's {@link ChainProvider} (or empty replies without one), and typed request helpers.
+ * The eth/68 to eth/72 protocols: Status handshake with EIP-2124 fork id validation, serving requests from an
+ * application's {@link ChainProvider} (or empty replies without one), the per-message limits, and typed request
+ * helpers.
  */
 import {
   AbortError,
@@ -14,33 +15,62 @@ import {
   equalBytes,
   type HandshakeContext,
   type JsonValue,
+  type MessageSpec,
   type NodeRecordEntries,
   type Protocol,
   type ProtocolContext,
-  ProtocolError,
   RequestTracker,
+  type RequestTrackerOptions,
   type RlpInput,
+  rlpEncodeRawList,
   TimeoutError,
   throwIfAborted,
 } from '@devp2p/core';
 import type { ChainConfig } from './chains.ts';
 import { type ForkIdCheck, forkId, validateForkId } from './forkid.ts';
 import {
-  type BlockHeadersQuery,
-  type BlockRangeUpdateMessage,
-  type Eth68Messages,
-  type Eth69Messages,
-  eth68Messages,
-  eth69Messages,
+  CELL_MASK_SIZE,
+  CELL_SIZE,
+  checkLimit,
+  EthLimitError,
+  EthResponseError,
+  MAX_BALS_SERVE,
   MAX_BODIES_SERVE,
+  MAX_CELLS_PER_TRANSACTION,
+  MAX_CELLS_SERVE,
+  MAX_GET_CELLS_HASHES,
   MAX_HEADERS_SERVE,
   MAX_MESSAGE_SIZE,
+  MAX_RECEIPT_PAGES,
   MAX_RECEIPTS_SERVE,
   MAX_REQUEST_HASHES,
   SOFT_RESPONSE_LIMIT,
+} from './limits.ts';
+import {
+  type BlockHeadersQuery,
+  type BlockRangeUpdateMessage,
+  type CellsMessage,
+  cellIndices,
+  type Eth68Messages,
+  type Eth69Messages,
+  type Eth70Messages,
+  type Eth71Messages,
+  type Eth72Messages,
+  eth68Messages,
+  eth69Messages,
+  eth70Messages,
+  eth71Messages,
+  eth72Messages,
+  type GetBlockHeadersMessage,
+  type GetCellsMessage,
+  type GetReceipts70Message,
+  type HashesRequestMessage,
+  type Receipts70Message,
+  type ReceiptsMessage,
   type Status68,
   type Status69,
 } from './messages.ts';
+import { forEachItem, listItems } from './raw.ts';
 
 /** The capability name. */
 export const ETH_PROTOCOL_NAME = 'eth';
@@ -48,14 +78,20 @@ export const ETH_PROTOCOL_NAME = 'eth';
 /** Error code of an eth request made before the peer's Status exchange completed. */
 export const ERR_NOT_READY = 'ERR_NOT_READY';
 
-/** Error code of an eth response that breaks its request (more items than asked): the peer is disconnected. */
-export const ERR_ETH_RESPONSE = 'ERR_ETH_RESPONSE';
 /** Message codes eth/68 reserves: 17 (0x00–0x10). */
 export const ETH68_LENGTH = 17;
-/** Message codes eth/69 reserves: 18 (0x00–0x11). */
+/** Message codes eth/69 reserves: 18 (0x00–0x11; geth `protocolLengths[ETH69]`). */
 export const ETH69_LENGTH = 18;
+/** Message codes eth/70 reserves: 18, as eth/69 (geth `protocolLengths[ETH70]`). */
+export const ETH70_LENGTH = 18;
+/** Message codes eth/71 reserves: 20 (0x00–0x13; geth `protocolLengths[ETH71]`). */
+export const ETH71_LENGTH = 20;
+/** Message codes eth/72 reserves: 22 (0x00–0x15; geth `protocolLengths[ETH72]`). */
+export const ETH72_LENGTH = 22;
 /** The versions this package speaks. */
-export type EthVersion = 68 | 69;
+export type EthVersion = 68 | 69 | 70 | 71 | 72;
+/** Every version this package speaks, newest first: what {@link eth} runs by default. */
+export const ETH_VERSIONS: readonly EthVersion[] = [72, 71, 70, 69, 68];
 /** Deadline for the remote's Status: 5 s, geth's `handshakeTimeout`; past it the peer ends with "read timeout". */
 export const ETH_HANDSHAKE_TIMEOUT_MS: number = 5_000;
 /**
@@ -63,13 +99,20 @@ export const ETH_HANDSHAKE_TIMEOUT_MS: number = 5_000;
  * them at about this; a reply slower than this is not worth waiting for.
  */
 export const ETH_REQUEST_TIMEOUT_MS: number = 10_000;
-/** Requests of one kind (headers, bodies, receipts, transactions) outstanding per peer: 16. */
+/** Requests of one kind (headers, bodies, receipts, transactions, ...) outstanding per peer: 16. */
 export const MAX_PENDING_REQUESTS: number = 16;
 /**
  * Timed-out or aborted requests remembered per peer and kind, so that their late replies are dropped rather
- * than taken for unsolicited ones (which end the peer): 16, as many as can be pending.
+ * than taken for unsolicited ones (which end the peer): 64, four times as many as can be pending.
  */
-export const MAX_ABANDONED_REQUESTS: number = 16;
+export const MAX_ABANDONED_REQUESTS: number = 64;
+
+/**
+ * Bytes kept free for the rest of a Receipts message when filling it with receipt lists up to 10 MiB: the request id
+ * (9 bytes), the flag (1) and two list headers (up to 5 each), rounded up. Geth leaves none and can send 10 MiB and a
+ * few bytes, which its own 10 MiB check then refuses.
+ */
+const RECEIPTS_ENVELOPE_BYTES = 32;
 
 const ZERO_HASH = new Uint8Array(32);
 
@@ -84,14 +127,17 @@ export interface ChainHead {
   readonly time: number;
   /** Total difficulty (eth/68's Status); the chain's genesis difficulty when absent. */
   readonly td?: bigint;
-  /** Oldest block whose bodies and receipts are served (eth/69's Status); 0 when absent. */
+  /** Oldest block whose bodies and receipts are served (the Status of eth/69 and later); 0 when absent. */
   readonly earliest?: bigint;
 }
 
+/** What a lookup may return: the value, or its promise. */
+type Maybe<T> = T | Promise<T>;
+
 /**
  * Where the protocol gets chain data. Every lookup is optional: a missing one answers with an empty reply, as
- * does one that throws. Results are raw RLP items in request order (missing items skipped); they are trimmed to
- * the serve limits and to {@link SOFT_RESPONSE_LIMIT}.
+ * does one that throws. Results are raw RLP items in request order; they are trimmed to the serve limits and to
+ * {@link SOFT_RESPONSE_LIMIT}.
  * @example
  * const provider: ChainProvider = {
  *   head: () => ({ hash: db.headHash, number: db.headNumber, time: db.headTime }),
@@ -99,18 +145,34 @@ export interface ChainHead {
  * }
  */
 export interface ChainProvider {
-  head(): ChainHead | Promise<ChainHead>;
+  head(): Maybe<ChainHead>;
   /** Raw headers answering `query`, at most `limit`. */
-  getHeaders?(query: BlockHeadersQuery, limit: number): readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
-  /** Raw bodies (`[txs, ommers, withdrawals?]`) of these blocks. */
-  getBodies?(hashes: readonly Uint8Array[]): readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
-  /** One raw RLP list of receipts per block, in the encoding of `version` (see {@link ReceiptsMessage}). */
-  getReceipts?(
-    hashes: readonly Uint8Array[],
-    version: EthVersion,
-  ): readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
-  /** Raw transactions from the pool. */
-  getPooledTransactions?(hashes: readonly Uint8Array[]): readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
+  getHeaders?(query: BlockHeadersQuery, limit: number): Maybe<readonly Uint8Array[]>;
+  /** Raw bodies (`[txs, ommers, withdrawals?]`) of these blocks, in order, missing ones skipped. */
+  getBodies?(hashes: readonly Uint8Array[]): Maybe<readonly Uint8Array[]>;
+  /**
+   * One raw RLP list of receipts per block, whole, in request order, ending at the first block it does not have (the
+   * spec: "end the response at that block"). In eth/68's encoding when `version` is 68, in eth/69's otherwise (the
+   * list `[tx-type, post-state-or-status, cumulative-gas, logs]`, see {@link ReceiptsMessage}). On eth/70 and later
+   * the plugin cuts these lists itself (`firstBlockReceiptIndex`, the 10 MiB message).
+   */
+  getReceipts?(hashes: readonly Uint8Array[], version: EthVersion): Maybe<readonly Uint8Array[]>;
+  /**
+   * Raw transactions from the pool, in order, missing ones skipped. On eth/72 (`version` 72) a blob transaction
+   * goes without its blobs (EIP-8070: peers fetch them as cells), with its commitments and proofs.
+   */
+  getPooledTransactions?(hashes: readonly Uint8Array[], version: EthVersion): Maybe<readonly Uint8Array[]>;
+  /**
+   * Block access lists (eth/71, EIP-8159), one entry per hash in request order: the raw RLP list, or null where none
+   * is kept (pruned, or a block before Amsterdam). A missing trailing entry counts as null.
+   */
+  getBlockAccessLists?(hashes: readonly Uint8Array[]): Maybe<readonly (Uint8Array | null)[]>;
+  /**
+   * Cells of pooled blob transactions (eth/72), one entry per hash in request order: the transaction's cells at the
+   * indices set in `mask` (ascending index, and for each index one 2048-byte cell per blob, in blob order), or null
+   * when the transaction or any of those cells is missing.
+   */
+  getCells?(hashes: readonly Uint8Array[], mask: Uint8Array): Maybe<readonly (readonly Uint8Array[] | null)[]>;
 }
 
 /** Why a Status was refused. */
@@ -140,36 +202,152 @@ export interface RemoteHead {
 
 type Raw = readonly Uint8Array[];
 
+/** One Receipts reply: the receipt lists, and (eth/70 and later) whether the last one stops short. */
+export interface ReceiptsPage {
+  readonly receipts: Raw;
+  /** Always false before eth/70. */
+  readonly lastBlockIncomplete: boolean;
+}
+
+/** A Cells reply (eth/72), without its request id. */
+export type CellsReply = Omit<CellsMessage, 'requestId'>;
+
+/** What a GetCells asked for, to check its reply against. */
+export interface CellsRequest {
+  /** The requested hashes, as hex. */
+  readonly hashes: ReadonlySet<string>;
+  readonly mask: Uint8Array;
+}
+
+/**
+ * The requests of one kind a peer has outstanding: a {@link RequestTracker} plus what each request asked for (its
+ * `expectation`, against which the reply is checked) and the ids recently given up on (timed out or aborted), whose
+ * late replies are dropped.
+ * @example const { id, response } = state.requests.headers.start(3)
+ */
+export class PendingRequests<T, E> {
+  readonly #tracker: RequestTracker<T>;
+  readonly #expected = new Map<bigint, E>();
+  readonly #abandoned = new Set<bigint>();
+
+  constructor(options: RequestTrackerOptions) {
+    this.#tracker = new RequestTracker<T>(options);
+  }
+
+  /** Requests waiting for a reply. */
+  get pending(): number {
+    return this.#tracker.pending;
+  }
+
+  /** Starts a request that expects `expectation`; throws when `maxPending` are outstanding or the peer is gone. */
+  start(expectation: E, signal?: AbortSignal): { readonly id: bigint; readonly response: Promise<T> } {
+    const { id, response } = this.#tracker.start(signal);
+    this.#expected.set(id, expectation);
+    response.then(
+      () => this.#expected.delete(id),
+      () => {
+        if (this.#expected.delete(id)) {
+          this.#abandoned.add(id);
+          if (this.#abandoned.size > MAX_ABANDONED_REQUESTS)
+            this.#abandoned.delete(this.#abandoned.values().next().value!);
+        }
+      },
+    );
+    return { id, response };
+  }
+
+  /** What the pending request `id` asked for; undefined when no such request is pending. */
+  expectation(id: bigint): E | undefined {
+    return this.#expected.get(id);
+  }
+
+  /** Hands the reply to its request; false when it is no longer pending. */
+  deliver(id: bigint, value: T): boolean {
+    this.#expected.delete(id);
+    return this.#tracker.deliver(id, value);
+  }
+
+  /** Whether `id` is a request we gave up on (forgetting it: one late reply is dropped per request). */
+  late(id: bigint): boolean {
+    return this.#abandoned.delete(id);
+  }
+
+  /** Rejects every pending request with `error` (the peer is gone). */
+  close(error: Error): void {
+    this.#tracker.close(error);
+  }
+}
+
+/** Outstanding requests of one peer, by kind; each expectation is the most items a reply may hold. */
+export interface EthRequests {
+  readonly headers: PendingRequests<Raw, number>;
+  readonly bodies: PendingRequests<Raw, number>;
+  readonly receipts: PendingRequests<ReceiptsPage, number>;
+  readonly transactions: PendingRequests<Raw, number>;
+  readonly accessLists: PendingRequests<readonly (Uint8Array | null)[], number>;
+  readonly cells: PendingRequests<CellsReply, CellsRequest>;
+}
+
 /** Per-peer state of an eth protocol (the handshake's result). */
-export interface EthState {
-  readonly version: EthVersion;
-  /** The remote's Status. */
+export interface EthState<V extends EthVersion = EthVersion> {
+  readonly version: V;
+  /** The remote's Status (eth/68's, or the one of eth/69 and later). */
   readonly status: Status68 | Status69;
   head: RemoteHead;
-  /** The remote's served block range (eth/69), as of its Status or last BlockRangeUpdate. */
+  /** The remote's served block range (eth/69 and later), as of its Status or last BlockRangeUpdate. */
   range: BlockRangeUpdateMessage | null;
-  readonly headers: RequestTracker<Raw>;
-  readonly bodies: RequestTracker<Raw>;
-  readonly receipts: RequestTracker<Raw>;
-  readonly transactions: RequestTracker<Raw>;
-  /** Ids of abandoned requests by kind, whose late replies are dropped. */
-  readonly abandoned: Set<string>;
+  readonly requests: EthRequests;
 }
 
 /** An eth/68 protocol object. */
-export type Eth68Protocol = Protocol<Eth68Messages, EthState>;
+export type Eth68Protocol = Protocol<Eth68Messages, EthState<68>>;
 /** An eth/69 protocol object. */
-export type Eth69Protocol = Protocol<Eth69Messages, EthState>;
+export type Eth69Protocol = Protocol<Eth69Messages, EthState<69>>;
+/** An eth/70 protocol object. */
+export type Eth70Protocol = Protocol<Eth70Messages, EthState<70>>;
+/** An eth/71 protocol object. */
+export type Eth71Protocol = Protocol<Eth71Messages, EthState<71>>;
+/** An eth/72 protocol object. */
+export type Eth72Protocol = Protocol<Eth72Messages, EthState<72>>;
+/** Any of the eth protocol objects. */
+export type EthProtocol = Eth68Protocol | Eth69Protocol | Eth70Protocol | Eth71Protocol | Eth72Protocol;
 /** The typed context of an eth/68 peer. */
-export type Eth68Context = ProtocolContext<Eth68Messages, EthState>;
+export type Eth68Context = ProtocolContext<Eth68Messages, EthState<68>>;
 /** The typed context of an eth/69 peer. */
-export type Eth69Context = ProtocolContext<Eth69Messages, EthState>;
-/** The context of a peer on either version: what the request helpers take. */
-export type EthContext = Eth68Context | Eth69Context;
+export type Eth69Context = ProtocolContext<Eth69Messages, EthState<69>>;
+/** The typed context of an eth/70 peer. */
+export type Eth70Context = ProtocolContext<Eth70Messages, EthState<70>>;
+/** The typed context of an eth/71 peer. */
+export type Eth71Context = ProtocolContext<Eth71Messages, EthState<71>>;
+/** The typed context of an eth/72 peer. */
+export type Eth72Context = ProtocolContext<Eth72Messages, EthState<72>>;
+/** The context of a peer on any version: what the version-independent request helpers take. */
+export type EthContext = Eth68Context | Eth69Context | Eth70Context | Eth71Context | Eth72Context;
+/** A peer on eth/69 or later (BlockRangeUpdate). */
+export type Eth69PlusContext = Eth69Context | Eth70Context | Eth71Context | Eth72Context;
+/** A peer on eth/70 or later (partial receipt lists). */
+export type Eth70PlusContext = Eth70Context | Eth71Context | Eth72Context;
+/** A peer on eth/71 or later (block access lists). */
+export type Eth71PlusContext = Eth71Context | Eth72Context;
 
-/** The messages both versions share, with equal payloads. */
-type CommonMessages = Omit<Eth68Messages, 'Status' | 'NewBlockHashes' | 'NewBlock'>;
+/** The messages every version has, with equal payloads. */
+type CommonMessages = Pick<
+  Eth68Messages,
+  | 'Transactions'
+  | 'GetBlockHeaders'
+  | 'BlockHeaders'
+  | 'GetBlockBodies'
+  | 'BlockBodies'
+  | 'GetPooledTransactions'
+  | 'PooledTransactions'
+>;
 type CommonContext = ProtocolContext<CommonMessages, EthState>;
+type Receipts68Context = ProtocolContext<Pick<Eth69Messages, 'GetReceipts' | 'Receipts'>, EthState>;
+type Receipts70Context = ProtocolContext<Pick<Eth70Messages, 'GetReceipts' | 'Receipts'>, EthState>;
+type RangeContext = ProtocolContext<Pick<Eth69Messages, 'BlockRangeUpdate'>, EthState>;
+type AccessListsContext = ProtocolContext<Pick<Eth71Messages, 'GetBlockAccessLists' | 'BlockAccessLists'>, EthState>;
+type CellsContext = ProtocolContext<Pick<Eth72Messages, 'GetCells' | 'Cells'>, EthState>;
+type Status69Messages = { readonly Status: MessageSpec<Status69> };
 
 /** Options of {@link eth}. */
 export interface EthOptions {
@@ -178,7 +356,7 @@ export interface EthOptions {
   readonly network?: bigint | number;
   /** Chain data; without one the node reports its genesis as head and answers requests empty. */
   readonly provider?: ChainProvider;
-  /** Versions to run (default both: `[69, 68]`). */
+  /** Versions to run (default all, {@link ETH_VERSIONS}: `[72, 71, 70, 69, 68]`); the highest shared one wins. */
   readonly versions?: readonly EthVersion[];
   /** Handshake deadline (default {@link ETH_HANDSHAKE_TIMEOUT_MS}). */
   readonly handshakeTimeoutMs?: number;
@@ -192,8 +370,30 @@ export interface EthOptions {
 export interface EthProtocols {
   readonly eth68: Eth68Protocol;
   readonly eth69: Eth69Protocol;
+  readonly eth70: Eth70Protocol;
+  readonly eth71: Eth71Protocol;
+  readonly eth72: Eth72Protocol;
   /** The protocols of the selected versions, newest first: hand them to a server. */
-  readonly protocols: readonly (Eth68Protocol | Eth69Protocol)[];
+  readonly protocols: readonly EthProtocol[];
+}
+
+/**
+ * Parses a list of eth versions (`"72,71,68"`, `"eth/69"`), as `--eth.versions` takes it; throws a RangeError naming
+ * a version this package does not speak.
+ * @example parseEthVersions('70,69') // [70, 69]
+ */
+export function parseEthVersions(text: string): EthVersion[] {
+  const versions = text.split(',').map((item) => {
+    const trimmed = item.trim().replace(/^eth\//, '');
+    const version = Number(trimmed);
+    if (!/^\d+$/.test(trimmed) || !(ETH_VERSIONS as readonly number[]).includes(version)) {
+      throw new RangeError(
+        `unsupported eth version ${JSON.stringify(item.trim())} (supported: ${ETH_VERSIONS.join(', ')})`,
+      );
+    }
+    return version as EthVersion;
+  });
+  return [...new Set(versions)];
 }
 
 function jsonUint(value: bigint): number | string {
@@ -229,15 +429,86 @@ function deadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Prom
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The number of bits set in a cell bitmap. */
+function indexCount(mask: Uint8Array): number {
+  return cellIndices(mask).length;
+}
+
 /**
- * The eth protocols for `chain`: eth/68 and eth/69 objects to hand to a server (`protocols`), each running the
- * Status handshake (network id, version, genesis and EIP-2124 fork id checks; for eth/69 the block range) and
- * answering GetBlockHeaders / GetBlockBodies / GetReceipts / GetPooledTransactions from `provider`.
+ * Receipts for a GetReceipts of eth/70 and later, from whole lists, as geth's `serviceGetReceiptsQuery70`: the first
+ * block's list from `first` on; blocks until the soft limit or {@link MAX_RECEIPTS_SERVE}; the last block's list cut
+ * where the message would pass 10 MiB (and flagged incomplete), or left out when not even its first receipt fits.
+ */
+function pageReceipts(
+  lists: Raw,
+  first: bigint,
+  max: number,
+): { receipts: Uint8Array[]; lastBlockIncomplete: boolean } {
+  const receipts: Uint8Array[] = [];
+  let bytes = 0;
+  for (let i = 0; i < lists.length && i < max; i++) {
+    if (bytes >= SOFT_RESPONSE_LIMIT) break;
+    const room = MAX_MESSAGE_SIZE - RECEIPTS_ENVELOPE_BYTES - bytes;
+    const skip = i === 0 ? first : 0n;
+    const kept: Uint8Array[] = [];
+    let size = 0;
+    let position = 0n;
+    let incomplete = false;
+    forEachItem(lists[i]!, (receipt) => {
+      if (incomplete || position++ < skip) return;
+      // A list header is at most 5 bytes at these sizes.
+      if (size + receipt.length + 5 > room) incomplete = true;
+      else {
+        kept.push(receipt);
+        size += receipt.length;
+      }
+    });
+    // Not even the first receipt fits: the reply ends before this block, complete.
+    if (incomplete && kept.length === 0) break;
+    const list = rlpEncodeRawList(kept);
+    receipts.push(list);
+    bytes += list.length;
+    if (incomplete) return { receipts, lastBlockIncomplete: true };
+  }
+  return { receipts, lastBlockIncomplete: false };
+}
+
+/** Throws the EthLimitError of a reply holding more items than its request asked for (geth's `ErrTooManyItems`). */
+function checkReplyItems(name: string, items: number, asked: number): void {
+  checkLimit('response-items', `${name} reply items`, items, asked);
+}
+
+/** Checks a Cells reply against its GetCells: hashes asked for (each once), and indices within the request's. */
+function checkCells(reply: CellsReply, request: CellsRequest): void {
+  checkReplyItems('Cells', reply.hashes.length, request.hashes.size);
+  const seen = new Set<string>();
+  for (const hash of reply.hashes) {
+    const key = bytesToHex(hash);
+    if (!request.hashes.has(key) || seen.has(key)) {
+      throw new EthResponseError('unrequested-hash', `Cells for transaction 0x${key}, not asked for (or twice)`);
+    }
+    seen.add(key);
+  }
+  for (let i = 0; i < CELL_MASK_SIZE; i++) {
+    if ((reply.mask[i]! & ~request.mask[i]!) !== 0) {
+      throw new EthResponseError(
+        'cells-mask',
+        `Cells bitmap 0x${bytesToHex(reply.mask)} is not within 0x${bytesToHex(request.mask)}`,
+      );
+    }
+  }
+}
+
+/**
+ * The eth protocols for `chain`: eth/68 to eth/72 objects to hand to a server (`protocols`), each running the Status
+ * handshake (network id, version, genesis and EIP-2124 fork id checks; from eth/69 on the block range) and answering
+ * requests from `provider`: GetBlockHeaders, GetBlockBodies, GetReceipts, GetPooledTransactions, and on eth/71
+ * GetBlockAccessLists, on eth/72 GetCells.
  * @example
- * const { protocols, eth69 } = eth({ chain: mainnet })
+ * const { protocols, eth72 } = eth({ chain: mainnet })
  * const server = createServer({ privateKey, protocols: [...protocols] })
  * // later, for a connected peer:
- * const ctx = peer.protocol(eth69)
+ * const ctx = peer.protocol(eth72)
  * if (ctx) console.log(await getBlockHeaders(ctx, { origin: { number: 0n }, amount: 1n, skip: 0n, reverse: false }))
  */
 export function eth(options: EthOptions): EthProtocols {
@@ -246,9 +517,9 @@ export function eth(options: EthOptions): EthProtocols {
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? ETH_HANDSHAKE_TIMEOUT_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? ETH_REQUEST_TIMEOUT_MS;
   const maxPending = options.maxPending ?? MAX_PENDING_REQUESTS;
-  const versions = options.versions ?? [69, 68];
+  const versions = options.versions ?? ETH_VERSIONS;
   for (const version of versions) {
-    if (version !== 68 && version !== 69) throw new RangeError(`eth: unsupported version ${String(version)}`);
+    if (!ETH_VERSIONS.includes(version)) throw new RangeError(`eth: unsupported version ${String(version)}`);
   }
   const genesisHead: ChainHead = {
     hash: chain.genesisHash,
@@ -264,9 +535,9 @@ export function eth(options: EthOptions): EthProtocols {
     return lastHead;
   };
 
-  const newState = (version: EthVersion, status: Status68 | Status69, head: RemoteHead): EthState => {
-    const tracker = (what: string): RequestTracker<Raw> =>
-      new RequestTracker<Raw>({ timeoutMs: requestTimeoutMs, maxPending, what });
+  const newState = <V extends EthVersion>(version: V, status: Status68 | Status69, head: RemoteHead): EthState<V> => {
+    const pending = <T, E>(what: string): PendingRequests<T, E> =>
+      new PendingRequests<T, E>({ timeoutMs: requestTimeoutMs, maxPending, what });
     return {
       version,
       status,
@@ -279,11 +550,14 @@ export function eth(options: EthOptions): EthProtocols {
               latestBlockHash: status.latestBlockHash,
             }
           : null,
-      headers: tracker('GetBlockHeaders'),
-      bodies: tracker('GetBlockBodies'),
-      receipts: tracker('GetReceipts'),
-      transactions: tracker('GetPooledTransactions'),
-      abandoned: new Set(),
+      requests: {
+        headers: pending('GetBlockHeaders'),
+        bodies: pending('GetBlockBodies'),
+        receipts: pending('GetReceipts'),
+        transactions: pending('GetPooledTransactions'),
+        accessLists: pending('GetBlockAccessLists'),
+        cells: pending('GetCells'),
+      },
     };
   };
 
@@ -312,7 +586,7 @@ export function eth(options: EthOptions): EthProtocols {
     return theirs;
   };
 
-  const handshake68 = async (ctx: HandshakeContext<Eth68Messages>): Promise<EthState> => {
+  const handshake68 = async (ctx: HandshakeContext<Eth68Messages>): Promise<EthState<68>> => {
     const head = await localHead();
     const ours: Status68 = {
       version: 68,
@@ -330,38 +604,42 @@ export function eth(options: EthOptions): EthProtocols {
     return newState(68, theirs, { hash: theirs.head, number: null, td: theirs.td });
   };
 
-  const handshake69 = async (ctx: HandshakeContext<Eth69Messages>): Promise<EthState> => {
-    const head = await localHead();
-    const ours: Status69 = {
-      version: 69,
-      networkId,
-      genesis: chain.genesisHash,
-      forkId: forkId(chain, head),
-      earliestBlock: head.earliest ?? 0n,
-      latestBlock: head.number,
-      latestBlockHash: head.hash,
+  /** The Status exchange of eth/69 and later: the same message, with the block range. */
+  const handshake69 =
+    <V extends 69 | 70 | 71 | 72>(version: V) =>
+    async (ctx: HandshakeContext<Status69Messages>): Promise<EthState<V>> => {
+      const head = await localHead();
+      const ours: Status69 = {
+        version,
+        networkId,
+        genesis: chain.genesisHash,
+        forkId: forkId(chain, head),
+        earliestBlock: head.earliest ?? 0n,
+        latestBlock: head.number,
+        latestBlockHash: head.hash,
+      };
+      const theirs = await exchange(
+        () => ctx.send('Status', ours),
+        () => ctx.receive('Status', { timeoutMs: handshakeTimeoutMs }),
+      );
+      checkCommon(theirs, version, head);
+      checkRange(theirs, (detail) => new EthStatusError('block-range', detail));
+      return newState(version, theirs, { hash: theirs.latestBlockHash, number: theirs.latestBlock, td: null });
     };
-    const theirs = await exchange(
-      () => ctx.send('Status', ours),
-      () => ctx.receive('Status', { timeoutMs: handshakeTimeoutMs }),
-    );
-    checkCommon(theirs, 69, head);
-    checkRange(theirs, (detail) => new EthStatusError('block-range', detail));
-    return newState(69, theirs, { hash: theirs.latestBlockHash, number: theirs.latestBlock, td: null });
-  };
 
-  /** Calls a provider lookup; a missing lookup or one that fails gives an empty reply. */
-  const lookup = async (
-    ctx: CommonContext,
+  /** Calls a provider lookup; a missing lookup or one that fails gives `empty`. */
+  const lookup = async <T>(
+    ctx: { readonly log: CommonContext['log'] },
     what: string,
-    call: (() => Raw | Promise<Raw>) | undefined,
-  ): Promise<Raw> => {
-    if (!call) return [];
+    call: (() => Maybe<T>) | undefined,
+    empty: T,
+  ): Promise<T> => {
+    if (!call) return empty;
     try {
       return await call();
     } catch (error) {
       ctx.log.warn('chain provider failed; answering empty', { what, error: String(error) });
-      return [];
+      return empty;
     }
   };
 
@@ -377,62 +655,200 @@ export function eth(options: EthOptions): EthProtocols {
     return out;
   };
 
+  /**
+   * Hands a reply to its request after `check` (which throws an EthLimitError or EthResponseError for a reply that
+   * breaks it). A late reply to a request we gave up on is dropped; a reply to no request is a breach of protocol.
+   */
+  const settle = <T, E>(
+    ctx: { readonly log: CommonContext['log']; disconnect(reason?: DisconnectReason): void },
+    pending: PendingRequests<T, E>,
+    name: string,
+    requestId: bigint,
+    value: T,
+    check: (expectation: E) => void,
+  ): void => {
+    const expectation = pending.expectation(requestId);
+    if (expectation === undefined) {
+      if (pending.late(requestId)) return;
+      ctx.log.debug('unsolicited eth reply', { message: name, requestId: requestId.toString() });
+      ctx.disconnect(DisconnectReason.ProtocolError);
+      return;
+    }
+    check(expectation);
+    pending.deliver(requestId, value);
+  };
+
   const commonHandlers = {
-    GetBlockHeaders: async (
-      query: Parameters<CommonMessages['GetBlockHeaders']['codec']['encode']>[0],
-      ctx: CommonContext,
-    ) => {
+    GetBlockHeaders: async (query: GetBlockHeadersMessage, ctx: CommonContext) => {
       const limit = Number(query.amount < BigInt(MAX_HEADERS_SERVE) ? query.amount : BigInt(MAX_HEADERS_SERVE));
       const headers =
         limit === 0
           ? []
-          : await lookup(ctx, 'headers', provider?.getHeaders && (() => provider.getHeaders!(query, limit)));
+          : await lookup(ctx, 'headers', provider?.getHeaders && (() => provider.getHeaders!(query, limit)), []);
       await ctx.send('BlockHeaders', { requestId: query.requestId, headers: trim(headers, limit) });
     },
-    GetBlockBodies: async (
-      { requestId, hashes }: { requestId: bigint; hashes: readonly Uint8Array[] },
-      ctx: CommonContext,
-    ) => {
+    GetBlockBodies: async ({ requestId, hashes }: HashesRequestMessage, ctx: CommonContext) => {
       const wanted = hashes.slice(0, MAX_BODIES_SERVE);
-      const bodies = await lookup(ctx, 'bodies', provider?.getBodies && (() => provider.getBodies!(wanted)));
+      const bodies = await lookup(ctx, 'bodies', provider?.getBodies && (() => provider.getBodies!(wanted)), []);
       await ctx.send('BlockBodies', { requestId, bodies: trim(bodies, wanted.length) });
     },
-    GetPooledTransactions: async (
-      { requestId, hashes }: { requestId: bigint; hashes: readonly Uint8Array[] },
-      ctx: CommonContext,
-    ) => {
+    GetPooledTransactions: async ({ requestId, hashes }: HashesRequestMessage, ctx: CommonContext) => {
       const txs = await lookup(
         ctx,
         'pooled transactions',
-        provider?.getPooledTransactions && (() => provider.getPooledTransactions!(hashes)),
+        provider?.getPooledTransactions && (() => provider.getPooledTransactions!(hashes, ctx.state.version)),
+        [],
       );
       await ctx.send('PooledTransactions', { requestId, transactions: trim(txs, hashes.length) });
     },
-    GetReceipts: async (
-      { requestId, hashes }: { requestId: bigint; hashes: readonly Uint8Array[] },
-      ctx: CommonContext,
-    ) => {
+    BlockHeaders: ({ requestId, headers }: { requestId: bigint; headers: Raw }, ctx: CommonContext) =>
+      settle(ctx, ctx.state.requests.headers, 'BlockHeaders', requestId, headers, (asked) =>
+        checkReplyItems('BlockHeaders', headers.length, asked),
+      ),
+    BlockBodies: ({ requestId, bodies }: { requestId: bigint; bodies: Raw }, ctx: CommonContext) =>
+      settle(ctx, ctx.state.requests.bodies, 'BlockBodies', requestId, bodies, (asked) =>
+        checkReplyItems('BlockBodies', bodies.length, asked),
+      ),
+    PooledTransactions: ({ requestId, transactions }: { requestId: bigint; transactions: Raw }, ctx: CommonContext) =>
+      settle(ctx, ctx.state.requests.transactions, 'PooledTransactions', requestId, transactions, (asked) =>
+        checkReplyItems('PooledTransactions', transactions.length, asked),
+      ),
+  };
+
+  /** GetReceipts and Receipts of eth/68 and eth/69: whole lists. */
+  const receipts68Handlers = {
+    GetReceipts: async ({ requestId, hashes }: HashesRequestMessage, ctx: Receipts68Context) => {
       const wanted = hashes.slice(0, MAX_RECEIPTS_SERVE);
       const receipts = await lookup(
         ctx,
         'receipts',
         provider?.getReceipts && (() => provider.getReceipts!(wanted, ctx.state.version)),
+        [],
       );
       await ctx.send('Receipts', { requestId, receipts: trim(receipts, wanted.length) });
     },
-    BlockHeaders: ({ requestId, headers }: { requestId: bigint; headers: Raw }, ctx: CommonContext) =>
-      deliver(ctx, ctx.state.headers, 'headers', requestId, headers),
-    BlockBodies: ({ requestId, bodies }: { requestId: bigint; bodies: Raw }, ctx: CommonContext) =>
-      deliver(ctx, ctx.state.bodies, 'bodies', requestId, bodies),
-    Receipts: ({ requestId, receipts }: { requestId: bigint; receipts: Raw }, ctx: CommonContext) =>
-      deliver(ctx, ctx.state.receipts, 'receipts', requestId, receipts),
-    PooledTransactions: ({ requestId, transactions }: { requestId: bigint; transactions: Raw }, ctx: CommonContext) =>
-      deliver(ctx, ctx.state.transactions, 'transactions', requestId, transactions),
+    Receipts: ({ requestId, receipts }: ReceiptsMessage, ctx: Receipts68Context) =>
+      settle(
+        ctx,
+        ctx.state.requests.receipts,
+        'Receipts',
+        requestId,
+        { receipts, lastBlockIncomplete: false },
+        (asked) => checkReplyItems('Receipts', receipts.length, asked),
+      ),
+  };
+
+  /** GetReceipts and Receipts of eth/70 and later (EIP-7975): lists cut at an index, and at 10 MiB. */
+  const receipts70Handlers = {
+    GetReceipts: async (
+      { requestId, firstBlockReceiptIndex, hashes }: GetReceipts70Message,
+      ctx: Receipts70Context,
+    ) => {
+      const wanted = hashes.slice(0, MAX_RECEIPTS_SERVE);
+      const lists = await lookup(
+        ctx,
+        'receipts',
+        provider?.getReceipts && (() => provider.getReceipts!(wanted, ctx.state.version)),
+        [],
+      );
+      await ctx.send('Receipts', { requestId, ...pageReceipts(lists, firstBlockReceiptIndex, wanted.length) });
+    },
+    Receipts: ({ requestId, lastBlockIncomplete, receipts }: Receipts70Message, ctx: Receipts70Context) =>
+      settle(ctx, ctx.state.requests.receipts, 'Receipts', requestId, { receipts, lastBlockIncomplete }, (asked) => {
+        checkReplyItems('Receipts', receipts.length, asked);
+        // Geth: "invalid empty receipt response with incomplete flag". A server flags a list incomplete only after at
+        // least one of its receipts, so an empty last list is as invalid.
+        if (lastBlockIncomplete && (receipts.length === 0 || receipts.at(-1)!.length === 1)) {
+          throw new EthResponseError(
+            'incomplete-receipts',
+            'Receipts flagged incomplete without a receipt to continue',
+          );
+        }
+      }),
+  };
+
+  const rangeHandlers = {
+    BlockRangeUpdate: (update: BlockRangeUpdateMessage, ctx: RangeContext) => {
+      // Geth ends the peer with a plain error (so "subprotocol error") for an invalid range.
+      checkRange(
+        update,
+        (detail) => new DisconnectError(DisconnectReason.SubprotocolError, 'local', { cause: detail }),
+      );
+      ctx.state.range = update;
+      ctx.state.head = { hash: update.latestBlockHash, number: update.latestBlock, td: null };
+    },
+  };
+
+  /** GetBlockAccessLists and BlockAccessLists (eth/71 and later, EIP-8159). */
+  const accessListHandlers = {
+    GetBlockAccessLists: async ({ requestId, hashes }: HashesRequestMessage, ctx: AccessListsContext) => {
+      const wanted = hashes.slice(0, MAX_BALS_SERVE);
+      const found = await lookup(
+        ctx,
+        'block access lists',
+        provider?.getBlockAccessLists && (() => provider.getBlockAccessLists!(wanted)),
+        [],
+      );
+      // As geth's serviceGetBlockAccessListsQuery: one entry per hash (null, the empty string, for a missing one) until
+      // the soft limit, counting the lists we have.
+      const accessLists: (Uint8Array | null)[] = [];
+      let bytes = 0;
+      for (let i = 0; i < wanted.length && bytes < SOFT_RESPONSE_LIMIT; i++) {
+        const bal = found[i] ?? null;
+        accessLists.push(bal);
+        if (bal) bytes += bal.length;
+      }
+      await ctx.send('BlockAccessLists', { requestId, accessLists });
+    },
+    BlockAccessLists: (
+      { requestId, accessLists }: { requestId: bigint; accessLists: readonly (Uint8Array | null)[] },
+      ctx: AccessListsContext,
+    ) =>
+      settle(ctx, ctx.state.requests.accessLists, 'BlockAccessLists', requestId, accessLists, (asked) =>
+        checkReplyItems('BlockAccessLists', accessLists.length, asked),
+      ),
+  };
+
+  /** GetCells and Cells (eth/72, EIP-8070). */
+  const cellHandlers = {
+    GetCells: async ({ requestId, hashes, mask }: GetCellsMessage, ctx: CellsContext) => {
+      const perIndex = indexCount(mask);
+      const found =
+        perIndex === 0
+          ? []
+          : await lookup(ctx, 'cells', provider?.getCells && (() => provider.getCells!(hashes, mask)), []);
+      // As geth's answerGetCells: the transactions whose cells we have, until about 1024 cells (2 MiB).
+      const reply: { hashes: Uint8Array[]; cells: (readonly Uint8Array[])[] } = { hashes: [], cells: [] };
+      let count = 0;
+      for (let i = 0; i < hashes.length && count < MAX_CELLS_SERVE; i++) {
+        const group = found[i];
+        if (!group || group.length === 0) continue;
+        const wellFormed =
+          group.length % perIndex === 0 &&
+          group.length <= MAX_CELLS_PER_TRANSACTION &&
+          group.every((cell) => cell instanceof Uint8Array && cell.length === CELL_SIZE);
+        if (!wellFormed) {
+          ctx.log.warn('chain provider returned malformed cells; skipping the transaction', {
+            cells: group.length,
+            indices: perIndex,
+          });
+          continue;
+        }
+        reply.hashes.push(hashes[i]!);
+        reply.cells.push(group);
+        count += group.length;
+      }
+      await ctx.send('Cells', { requestId, ...reply, mask });
+    },
+    Cells: ({ requestId, hashes, cells, mask }: CellsMessage, ctx: CellsContext) =>
+      settle(ctx, ctx.state.requests.cells, 'Cells', requestId, { hashes, cells, mask }, (request) =>
+        checkCells({ hashes, cells, mask }, request),
+      ),
   };
 
   const onClose = (ctx: CommonContext, error: DisconnectError): void => {
-    for (const tracker of [ctx.state.headers, ctx.state.bodies, ctx.state.receipts, ctx.state.transactions]) {
-      tracker.close(error);
+    for (const pending of Object.values(ctx.state.requests) as PendingRequests<unknown, unknown>[]) {
+      pending.close(error);
     }
   };
 
@@ -471,15 +887,19 @@ export function eth(options: EthOptions): EthProtocols {
     }
   };
 
-  const eth68: Eth68Protocol = defineProtocol<Eth68Messages, EthState>({
-    name: ETH_PROTOCOL_NAME,
+  // Every version checks the 10 MiB limit in its message table's codecs (an EthLimitError, "subprotocol error" as
+  // geth), not through `maxMessageSize` (a TooLargeError, "breach of protocol").
+  const shared = { name: ETH_PROTOCOL_NAME, onClose, peerInfo, enrEntries, acceptsNode };
+
+  const eth68: Eth68Protocol = defineProtocol<Eth68Messages, EthState<68>>({
+    ...shared,
     version: 68,
     length: ETH68_LENGTH,
-    maxMessageSize: MAX_MESSAGE_SIZE,
     messages: eth68Messages,
     handshake: handshake68,
     handlers: {
       ...commonHandlers,
+      ...receipts68Handlers,
       NewBlockHashes: ({ announcements }, ctx) => {
         for (const { hash, number } of announcements) {
           const known = ctx.state.head.number;
@@ -490,42 +910,58 @@ export function eth(options: EthOptions): EthProtocols {
         if (ctx.state.head.td === null || td > ctx.state.head.td) ctx.state.head = { ...ctx.state.head, td };
       },
     },
-    onClose,
     nodeInfo: nodeInfo(68),
-    peerInfo,
-    enrEntries,
-    acceptsNode,
   });
 
-  const eth69: Eth69Protocol = defineProtocol<Eth69Messages, EthState>({
-    name: ETH_PROTOCOL_NAME,
+  const eth69: Eth69Protocol = defineProtocol<Eth69Messages, EthState<69>>({
+    ...shared,
     version: 69,
     length: ETH69_LENGTH,
-    maxMessageSize: MAX_MESSAGE_SIZE,
     messages: eth69Messages,
-    handshake: handshake69,
-    handlers: {
-      ...commonHandlers,
-      BlockRangeUpdate: (update, ctx) => {
-        // Geth ends the peer with a plain error (so "subprotocol error") for an invalid range.
-        checkRange(
-          update,
-          (detail) => new DisconnectError(DisconnectReason.SubprotocolError, 'local', { cause: detail }),
-        );
-        ctx.state.range = update;
-        ctx.state.head = { hash: update.latestBlockHash, number: update.latestBlock, td: null };
-      },
-    },
-    onClose,
+    handshake: handshake69(69),
+    handlers: { ...commonHandlers, ...receipts68Handlers, ...rangeHandlers },
     nodeInfo: nodeInfo(69),
-    peerInfo,
-    enrEntries,
-    acceptsNode,
   });
 
-  const byVersion = { 68: eth68, 69: eth69 } as const;
+  const eth70: Eth70Protocol = defineProtocol<Eth70Messages, EthState<70>>({
+    ...shared,
+    version: 70,
+    length: ETH70_LENGTH,
+    messages: eth70Messages,
+    handshake: handshake69(70),
+    handlers: { ...commonHandlers, ...receipts70Handlers, ...rangeHandlers },
+    nodeInfo: nodeInfo(70),
+  });
+
+  const eth71: Eth71Protocol = defineProtocol<Eth71Messages, EthState<71>>({
+    ...shared,
+    version: 71,
+    length: ETH71_LENGTH,
+    messages: eth71Messages,
+    handshake: handshake69(71),
+    handlers: { ...commonHandlers, ...receipts70Handlers, ...rangeHandlers, ...accessListHandlers },
+    nodeInfo: nodeInfo(71),
+  });
+
+  const eth72: Eth72Protocol = defineProtocol<Eth72Messages, EthState<72>>({
+    ...shared,
+    version: 72,
+    length: ETH72_LENGTH,
+    messages: eth72Messages,
+    handshake: handshake69(72),
+    handlers: { ...commonHandlers, ...receipts70Handlers, ...rangeHandlers, ...accessListHandlers, ...cellHandlers },
+    nodeInfo: nodeInfo(72),
+  });
+
+  const byVersion: Readonly<Record<EthVersion, EthProtocol>> = {
+    68: eth68,
+    69: eth69,
+    70: eth70,
+    71: eth71,
+    72: eth72,
+  };
   const selected = [...new Set(versions)].sort((a, b) => b - a).map((version) => byVersion[version]);
-  return { eth68, eth69, protocols: selected };
+  return { eth68, eth69, eth70, eth71, eth72, protocols: selected };
 }
 
 /** Geth's `BlockRangeUpdatePacket.Validate`: earliest ≤ latest, and a non-zero latest hash. */
@@ -535,56 +971,39 @@ function checkRange(range: BlockRangeUpdateMessage, fail: (detail: string) => Er
     throw fail(`earliest ${range.earliestBlock} > latest ${range.latestBlock}`);
 }
 
-function remember(set: Set<string>, key: string): void {
-  set.add(key);
-  if (set.size > MAX_ABANDONED_REQUESTS * 4) set.delete(set.values().next().value!);
-}
-
-/** Hands a reply to its request; a reply to no request (nor to an abandoned one) is a breach of protocol. */
-function deliver(ctx: CommonContext, tracker: RequestTracker<Raw>, kind: string, requestId: bigint, items: Raw): void {
-  if (tracker.deliver(requestId, items) || ctx.state.abandoned.delete(`${kind}:${requestId}`)) return;
-  ctx.log.debug('unsolicited eth reply', { kind, requestId: requestId.toString() });
-  ctx.disconnect(DisconnectReason.ProtocolError);
-}
-
 /** Options of the request helpers. */
 export interface EthRequestOptions {
   readonly signal?: AbortSignal;
 }
 
-async function request(
+/** The state of a context whose handshake has completed, or an ERR_NOT_READY error. */
+function stateOf(ctx: EthContext): EthState {
+  const { state } = ctx as CommonContext;
+  if (!state) throw new Devp2pError(ERR_NOT_READY, 'eth handshake has not completed');
+  return state;
+}
+
+/**
+ * Runs one request: starts it on `pending` (expecting `expectation`), sends it with its id, and waits for the reply,
+ * the deadline, the caller's signal or the peer's end. A reply that breaks its request ends the peer in the handler.
+ */
+async function request<T, E>(
   context: EthContext,
-  kind: 'headers' | 'bodies' | 'receipts' | 'transactions',
-  maxItems: number,
-  send: (ctx: CommonContext, requestId: bigint) => Promise<void>,
+  pick: (requests: EthRequests) => PendingRequests<T, E>,
+  expectation: E,
+  send: (requestId: bigint) => Promise<void>,
   options: EthRequestOptions,
-): Promise<Raw> {
+): Promise<T> {
   const { signal } = options;
   throwIfAborted(signal);
-  const ctx = context as CommonContext;
-  const { state } = ctx;
-  if (!state) throw new Devp2pError(ERR_NOT_READY, 'eth handshake has not completed');
+  const pending = pick(stateOf(context).requests);
   const cancel = new AbortController();
   const onAbort = (): void => cancel.abort(new AbortError('eth request aborted', { cause: signal?.reason }));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const { id, response } = state[kind].start(cancel.signal);
-    new Promise<void>((resolve) => resolve(send(ctx, id))).catch((error: unknown) => cancel.abort(error));
-    let items: Raw;
-    try {
-      items = await response;
-    } catch (error) {
-      remember(state.abandoned, `${kind}:${id}`);
-      throw error;
-    }
-    if (items.length > maxItems) {
-      ctx.disconnect(DisconnectReason.ProtocolError);
-      throw new ProtocolError(
-        ERR_ETH_RESPONSE,
-        `eth ${kind} reply has ${items.length} items, more than the ${maxItems} asked`,
-      );
-    }
-    return items;
+    const { id, response } = pending.start(expectation, cancel.signal);
+    new Promise<void>((resolve) => resolve(send(id))).catch((error: unknown) => cancel.abort(error));
+    return await response;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -594,10 +1013,20 @@ function checkRequestHashes(hashes: readonly Uint8Array[], max: number, what: st
   if (hashes.length === 0 || hashes.length > max) throw new RangeError(`${what}: between 1 and ${max} hashes`);
 }
 
+/** Runs `start` unless `check` throws; its error then rejects the returned promise. */
+function guarded<T>(check: () => void, start: () => Promise<T>): Promise<T> {
+  try {
+    check();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return start();
+}
+
 /**
  * Asks the peer for block headers; resolves with raw RLP headers (possibly fewer than asked, or none).
- * Rejects with a TimeoutError, an AbortError, the peer's DisconnectError, a Devp2pError
- * (`ERR_TOO_MANY_REQUESTS`), or a ProtocolError when the reply holds more headers than asked.
+ * Rejects with a TimeoutError, an AbortError, the peer's DisconnectError (also when the reply holds more headers
+ * than asked, which ends the peer with an EthLimitError), or a Devp2pError (`ERR_TOO_MANY_REQUESTS`).
  * @example const [genesis] = await getBlockHeaders(ctx, { origin: { number: 0n }, amount: 1n, skip: 0n, reverse: false })
  */
 export function getBlockHeaders(
@@ -608,11 +1037,12 @@ export function getBlockHeaders(
   if (query.amount < 1n || query.amount > BigInt(MAX_HEADERS_SERVE)) {
     return Promise.reject(new RangeError(`getBlockHeaders: amount must be 1 to ${MAX_HEADERS_SERVE}`));
   }
+  const c = ctx as CommonContext;
   return request(
     ctx,
-    'headers',
+    (r) => r.headers,
     Number(query.amount),
-    (c, requestId) => c.send('GetBlockHeaders', { requestId, ...query }),
+    (requestId) => c.send('GetBlockHeaders', { requestId, ...query }),
     options,
   );
 }
@@ -626,46 +1056,23 @@ export function getBlockBodies(
   hashes: readonly Uint8Array[],
   options: EthRequestOptions = {},
 ): Promise<Raw> {
-  try {
-    checkRequestHashes(hashes, MAX_BODIES_SERVE, 'getBlockBodies');
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return request(
-    ctx,
-    'bodies',
-    hashes.length,
-    (c, requestId) => c.send('GetBlockBodies', { requestId, hashes }),
-    options,
+  const c = ctx as CommonContext;
+  return guarded(
+    () => checkRequestHashes(hashes, MAX_BODIES_SERVE, 'getBlockBodies'),
+    () =>
+      request(
+        ctx,
+        (r) => r.bodies,
+        hashes.length,
+        (requestId) => c.send('GetBlockBodies', { requestId, hashes }),
+        options,
+      ),
   );
 }
 
 /**
- * Asks the peer for the receipts of these blocks; resolves with one raw RLP receipt list per block, in the
- * encoding of the peer's version.
- * @example const [receipts] = await getReceipts(ctx, [hash])
- */
-export function getReceipts(
-  ctx: EthContext,
-  hashes: readonly Uint8Array[],
-  options: EthRequestOptions = {},
-): Promise<Raw> {
-  try {
-    checkRequestHashes(hashes, MAX_RECEIPTS_SERVE, 'getReceipts');
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return request(
-    ctx,
-    'receipts',
-    hashes.length,
-    (c, requestId) => c.send('GetReceipts', { requestId, hashes }),
-    options,
-  );
-}
-
-/**
- * Asks the peer for pooled transactions by hash; resolves with the raw transactions it has, in order.
+ * Asks the peer for pooled transactions by hash; resolves with the raw transactions it has, in order (on eth/72 blob
+ * transactions come without their blobs).
  * @example const txs = await getPooledTransactions(ctx, announcedHashes)
  */
 export function getPooledTransactions(
@@ -673,29 +1080,178 @@ export function getPooledTransactions(
   hashes: readonly Uint8Array[],
   options: EthRequestOptions = {},
 ): Promise<Raw> {
-  try {
-    checkRequestHashes(hashes, MAX_REQUEST_HASHES, 'getPooledTransactions');
-  } catch (error) {
-    return Promise.reject(error);
+  const c = ctx as CommonContext;
+  return guarded(
+    () => checkRequestHashes(hashes, MAX_REQUEST_HASHES, 'getPooledTransactions'),
+    () =>
+      request(
+        ctx,
+        (r) => r.transactions,
+        hashes.length,
+        (requestId) => c.send('GetPooledTransactions', { requestId, hashes }),
+        options,
+      ),
+  );
+}
+
+/** Options of {@link getReceiptsPage}. */
+export interface ReceiptsPageOptions extends EthRequestOptions {
+  /** Receipts of the first block before this index are left out (default 0). */
+  readonly firstBlockReceiptIndex?: bigint;
+}
+
+/**
+ * One GetReceipts of eth/70 and later (EIP-7975), as sent: resolves with the receipt lists and whether the last one
+ * stops short (`lastBlockIncomplete`). For a partial list, ask again from that block with `firstBlockReceiptIndex`
+ * set to the receipts already received; {@link getReceipts} does that for you. EIP-7975 asks to check a partial list
+ * against its block (receipt count against transactions, sizes against gas): that needs the block, so it is yours.
+ * @example const { receipts, lastBlockIncomplete } = await getReceiptsPage(ctx, [hash], { firstBlockReceiptIndex: 100n })
+ */
+export function getReceiptsPage(
+  ctx: Eth70PlusContext,
+  hashes: readonly Uint8Array[],
+  options: ReceiptsPageOptions = {},
+): Promise<ReceiptsPage> {
+  const c = ctx as Eth70Context;
+  const firstBlockReceiptIndex = options.firstBlockReceiptIndex ?? 0n;
+  return guarded(
+    () => checkRequestHashes(hashes, MAX_RECEIPTS_SERVE, 'getReceiptsPage'),
+    () =>
+      request(
+        ctx,
+        (r) => r.receipts,
+        hashes.length,
+        (requestId) => c.send('GetReceipts', { requestId, firstBlockReceiptIndex, hashes }),
+        options,
+      ),
+  );
+}
+
+/** Follows eth/70's partial lists until each block's list is whole; drops a block whose rest the peer lacks. */
+async function receiptsInPages(
+  ctx: Eth70PlusContext,
+  hashes: readonly Uint8Array[],
+  options: EthRequestOptions,
+): Promise<Raw> {
+  const lists: Uint8Array[][] = [];
+  let page = await getReceiptsPage(ctx, hashes, options);
+  for (const list of page.receipts) lists.push(listItems(list));
+  for (let pages = 1; page.lastBlockIncomplete; pages++) {
+    if (pages >= MAX_RECEIPT_PAGES) {
+      const error = new EthLimitError('receipt-pages', 'Receipts pages for one block', pages + 1, MAX_RECEIPT_PAGES);
+      ctx.disconnect(DisconnectReason.SubprotocolError);
+      throw error;
+    }
+    const start = lists.length - 1;
+    const partial = lists[start]!;
+    page = await getReceiptsPage(ctx, hashes.slice(start), {
+      ...options,
+      firstBlockReceiptIndex: BigInt(partial.length),
+    });
+    if (page.receipts.length === 0) {
+      lists.pop();
+      break;
+    }
+    page.receipts.forEach((list, i) => {
+      if (i === 0) partial.push(...listItems(list));
+      else lists.push(listItems(list));
+    });
   }
-  return request(
-    ctx,
-    'transactions',
-    hashes.length,
-    (c, requestId) => c.send('GetPooledTransactions', { requestId, hashes }),
-    options,
+  return lists.map((items) => rlpEncodeRawList(items));
+}
+
+/**
+ * Asks the peer for the receipts of these blocks; resolves with one raw RLP receipt list per block, in order, in the
+ * encoding of the peer's version (eth/68's, or eth/69's from eth/69 on), ending where the peer has no more. On
+ * eth/70 and later a list the peer sends in parts is fetched to its end (at most {@link MAX_RECEIPT_PAGES} pages).
+ * @example const [receipts] = await getReceipts(ctx, [hash])
+ */
+export function getReceipts(
+  ctx: EthContext,
+  hashes: readonly Uint8Array[],
+  options: EthRequestOptions = {},
+): Promise<Raw> {
+  return guarded(
+    () => checkRequestHashes(hashes, MAX_RECEIPTS_SERVE, 'getReceipts'),
+    async () => {
+      if (stateOf(ctx).version >= 70) return receiptsInPages(ctx as Eth70PlusContext, hashes, options);
+      const c = ctx as Eth69Context;
+      const page = await request(
+        ctx,
+        (r) => r.receipts,
+        hashes.length,
+        (requestId) => c.send('GetReceipts', { requestId, hashes }),
+        options,
+      );
+      return page.receipts;
+    },
   );
 }
 
 /**
- * Tells an eth/69 peer which blocks we serve (BlockRangeUpdate). Throws a RangeError for an invalid range.
+ * Asks an eth/71 or later peer for the block access lists of these blocks (EIP-8159); resolves with one entry per
+ * block, in order (the peer may stop early): the raw RLP list (decode it with {@link blockAccessListCodec}, and check
+ * its hash against the header's `block-access-list-hash`), or null where the peer has none.
+ * @example const [bal] = await getBlockAccessLists(ctx, [hash])
+ */
+export function getBlockAccessLists(
+  ctx: Eth71PlusContext,
+  hashes: readonly Uint8Array[],
+  options: EthRequestOptions = {},
+): Promise<readonly (Uint8Array | null)[]> {
+  const c = ctx as Eth71Context;
+  return guarded(
+    () => checkRequestHashes(hashes, MAX_BALS_SERVE, 'getBlockAccessLists'),
+    () =>
+      request(
+        ctx,
+        (r) => r.accessLists,
+        hashes.length,
+        (requestId) => c.send('GetBlockAccessLists', { requestId, hashes }),
+        options,
+      ),
+  );
+}
+
+/**
+ * Asks an eth/72 peer for the cells at the indices of `mask` (see {@link cellMask}) of these blob transactions (1 to
+ * {@link MAX_GET_CELLS_HASHES}, the spec's soft limit); resolves with the transactions it has, their cells and the
+ * indices it sent (within `mask`). A reply with a transaction or an index not asked for ends the peer.
+ * @example const { hashes, cells } = await getCells(ctx, [txHash], cellMask([0, 1, 2, 3]))
+ */
+export function getCells(
+  ctx: Eth72Context,
+  hashes: readonly Uint8Array[],
+  mask: Uint8Array,
+  options: EthRequestOptions = {},
+): Promise<CellsReply> {
+  return guarded(
+    () => {
+      checkRequestHashes(hashes, MAX_GET_CELLS_HASHES, 'getCells');
+      if (!(mask instanceof Uint8Array) || mask.length !== CELL_MASK_SIZE) {
+        throw new TypeError(`getCells: the mask is ${CELL_MASK_SIZE} bytes`);
+      }
+    },
+    () =>
+      request(
+        ctx,
+        (r) => r.cells,
+        { hashes: new Set(hashes.map((hash) => bytesToHex(hash))), mask: mask.slice() },
+        (requestId) => ctx.send('GetCells', { requestId, hashes, mask }),
+        options,
+      ),
+  );
+}
+
+/**
+ * Tells a peer on eth/69 or later which blocks we serve (BlockRangeUpdate). Throws a RangeError for an invalid range.
  * @example await announceBlockRange(ctx, { earliestBlock: 0n, latestBlock: head.number, latestBlockHash: head.hash })
  */
-export function announceBlockRange(ctx: Eth69Context, range: BlockRangeUpdateMessage): Promise<void> {
+export function announceBlockRange(ctx: Eth69PlusContext, range: BlockRangeUpdateMessage): Promise<void> {
   try {
     checkRange(range, (detail) => new RangeError(`announceBlockRange: ${detail}`));
   } catch (error) {
     return Promise.reject(error);
   }
-  return ctx.send('BlockRangeUpdate', range);
+  return (ctx as Eth69Context).send('BlockRangeUpdate', range);
 }

@@ -1,4 +1,5 @@
-// Codecs of every eth/68 and eth/69 message: round trips, hand-checked bytes, malformed input, limits.
+// Codecs of every eth/68 and eth/69 message: round trips, hand-checked bytes, malformed input, limits. The messages
+// eth/70 to eth/72 add or change are in codecs-70-72.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex, hexToBytes, type MessageCodec, RlpError, rlpEncode } from '@devp2p/core';
@@ -6,6 +7,7 @@ import {
   blockBodiesCodec,
   blockHeadersCodec,
   blockRangeUpdateCodec,
+  EthLimitError,
   eth68Messages,
   eth69Messages,
   getBlockBodiesCodec,
@@ -14,6 +16,7 @@ import {
   getReceiptsCodec,
   MAX_HEADERS_SERVE,
   MAX_REQUEST_HASHES,
+  MAX_TRANSACTIONS_PER_MESSAGE,
   MAX_TX_ANNOUNCEMENTS,
   mainnet,
   newBlockCodec,
@@ -177,7 +180,10 @@ describe('announcements', () => {
       Array.from({ length: many }, () => 1),
       Array.from({ length: many }, () => hash(1)),
     ]);
-    assert.throws(() => newPooledTransactionHashesCodec.decode(tooMany), RlpError);
+    assert.throws(
+      () => newPooledTransactionHashesCodec.decode(tooMany),
+      (e: EthLimitError) => e instanceof EthLimitError && e.limit === 'announcements' && e.size === many,
+    );
   });
 
   it('Transactions keeps legacy and typed transactions raw', () => {
@@ -186,6 +192,13 @@ describe('announcements', () => {
     assert.throws(() => transactionsCodec.decode(rlpEncode([hexToBytes('ff00')])), RlpError); // not a typed envelope
     assert.throws(() => transactionsCodec.decode(rlpEncode([new Uint8Array(0)])), RlpError);
     assert.throws(() => transactionsCodec.encode({ transactions: [hexToBytes('c2')] }), RlpError);
+    // geth's maxTransactionAnnouncements: 5000 go, 5001 end the peer ("too many transactions").
+    const txs = (n: number): Uint8Array => rlpEncode(Array.from({ length: n }, () => Uint8Array.of(2, 0xc0)));
+    assert.equal(transactionsCodec.decode(txs(MAX_TRANSACTIONS_PER_MESSAGE)).transactions.length, 5000);
+    assert.throws(
+      () => transactionsCodec.decode(txs(MAX_TRANSACTIONS_PER_MESSAGE + 1)),
+      (e: EthLimitError) => e.limit === 'transactions' && e.size === 5001 && e.max === 5000,
+    );
   });
 
   it('BlockRangeUpdate round-trips', () => {
@@ -214,7 +227,10 @@ describe('requests', () => {
       assert.throws(() => codec.decode(rlpEncode([1, [hash(1).subarray(1)]])), RlpError);
       assert.throws(() => codec.decode(rlpEncode([1, hash(1)])), RlpError);
       const tooMany = rlpEncode([1, Array.from({ length: MAX_REQUEST_HASHES + 1 }, () => hash(1))]);
-      assert.throws(() => codec.decode(tooMany), RlpError);
+      assert.throws(
+        () => codec.decode(tooMany),
+        (e: EthLimitError) => e.limit === 'request-hashes',
+      );
       assert.throws(() => codec.encode({ requestId: 1n, hashes: [new Uint8Array(3)] }), TypeError);
     }
   });
@@ -229,7 +245,10 @@ describe('responses', () => {
     assert.throws(() => blockHeadersCodec.decode(rlpEncode([3, [hash(1)]])), RlpError); // a header is a list
     assert.throws(() => blockHeadersCodec.decode(rlpEncode([3])), RlpError);
     const tooMany = rlpEncode([3, Array.from({ length: MAX_HEADERS_SERVE + 1 }, () => [])]);
-    assert.throws(() => blockHeadersCodec.decode(tooMany), RlpError);
+    assert.throws(
+      () => blockHeadersCodec.decode(tooMany),
+      (e: EthLimitError) => e instanceof EthLimitError && e.limit === 'response-items' && e.reason === 0x10,
+    );
     assert.throws(() => blockBodiesCodec.encode({ requestId: 1n, bodies: [hexToBytes('c1')] }), RlpError);
   });
 

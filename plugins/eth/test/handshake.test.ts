@@ -5,6 +5,10 @@ import { DisconnectReason, type MessageMap, type Protocol, TimeoutError } from '
 import {
   type ChainProvider,
   customChain,
+  ETH_VERSIONS,
+  type Eth69Protocol,
+  EthLimitError,
+  type EthProtocols,
   EthStatusError,
   eth,
   forkId,
@@ -48,12 +52,14 @@ const synced: ChainProvider = {
 };
 
 describe('Status handshake', () => {
-  for (const version of [68, 69] as const) {
+  for (const version of ETH_VERSIONS) {
     it(`eth/${version}: two nodes on the same chain connect`, async () => {
       const a = eth({ chain: mainnet, provider: synced, handshakeTimeoutMs: 500 });
       const b = eth({ chain: mainnet, handshakeTimeoutMs: 500 }); // no chain data: reports genesis
+      // eth/69 to eth/72 share the Status; the fakes run any of them as eth/69 objects.
+      const same = (p: EthProtocols): Eth69Protocol => p[`eth${version}`] as unknown as Eth69Protocol;
       const { left, right, results } =
-        version === 68 ? await connect(a.eth68, b.eth68) : await connect(a.eth69, b.eth69);
+        version === 68 ? await connect(a.eth68, b.eth68) : await connect(same(a), same(b));
       assert.deepEqual(
         results.map((r) => r.status),
         ['fulfilled', 'fulfilled'],
@@ -86,9 +92,20 @@ describe('Status handshake', () => {
     });
   }
 
-  it("declares geth's 10 MiB message limit on every version, so larger messages end the peer undecoded", () => {
-    for (const protocol of eth({ chain: mainnet }).protocols) assert.equal(protocol.maxMessageSize, MAX_MESSAGE_SIZE);
+  it("refuses a message over geth's 10 MiB on every version undecoded, ending the peer with 'subprotocol error'", async () => {
     assert.equal(MAX_MESSAGE_SIZE, 10 * 1024 * 1024);
+    for (const protocol of eth({ chain: mainnet }).protocols) {
+      const peer = new FakePeer(protocol as Eth69Protocol);
+      const started = peer.start();
+      // The Status itself: geth's readStatusMsg checks the size first too.
+      peer.incoming({ code: 0, payload: new Uint8Array(MAX_MESSAGE_SIZE + 1) });
+      await assert.rejects(
+        started,
+        (e: EthLimitError) =>
+          e instanceof EthLimitError && e.limit === 'message-size' && e.size === MAX_MESSAGE_SIZE + 1,
+      );
+      assert.deepEqual(peer.disconnects, [DisconnectReason.SubprotocolError], `eth/${protocol.cap.version}`);
+    }
   });
 
   it('sends the announced Status of each version', async () => {
@@ -188,8 +205,8 @@ describe('Status handshake', () => {
   });
 
   it('nodeInfo is JSON in geth shape, with difficulty on eth/68 only', () => {
-    const { eth68, eth69, protocols } = eth({ chain: mainnet });
-    assert.deepEqual(protocols, [eth69, eth68]);
+    const { eth68, eth69, eth70, eth71, eth72, protocols } = eth({ chain: mainnet });
+    assert.deepEqual(protocols, [eth72, eth71, eth70, eth69, eth68]);
     const info68 = eth68.nodeInfo() as Record<string, unknown>;
     assert.equal(info68['network'], 1);
     assert.equal(info68['difficulty'], '17179869184');

@@ -38,7 +38,7 @@ type Runtime = (typeof RUNTIMES)[number];
 /** Usage of `devp2p devnet`. */
 export const DEVNET_USAGE: string = `devp2p devnet [--nodes <n>] [--runtime node|bun|deno] [--http] [--full-ids]
 
-Starts N nodes on 127.0.0.1 in this process, as \`devp2p node\` runs them: each with eth/68-69 on a local chain
+Starts N nodes on 127.0.0.1 in this process, as \`devp2p node\` runs them: each with eth/68-72 on a local chain
 (network id 1337) and png/1, and discv4 on its TCP port. Node 0 is the bootnode; the others find each other
 through it, then dial, complete the RLPx handshake, the Hello and the eth Status. On a terminal it redraws a
 peer table (each node's id, the nodes it is connected to, its ports); otherwise it prints one line per connection.
@@ -243,7 +243,7 @@ export const runDevnet: ToolCommand = withUsage(DEVNET_USAGE, async (args) => {
     devnet = await startDevnet({ nodes: count, basePort, http: values.http === true });
     const running = devnet;
     const bootnode = running.members[0]!.node.nodeInfo().enode;
-    console.log(`devnet: ${count} nodes on 127.0.0.1, each running eth/68-69 (network 1337) and png/1`);
+    console.log(`devnet: ${count} nodes on 127.0.0.1, each running eth/68-72 (network 1337) and png/1`);
     console.log(`devnet: bootnode ${bootnode}`);
     console.log('devnet: to join a real network instead: npm start -- node --network sepolia (Ctrl-C stops)');
     let meshAnnounced = false;
