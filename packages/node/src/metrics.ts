@@ -73,7 +73,7 @@ export function connectionErrorClass(error: unknown): ConnectionErrorClass {
 
 /** What the node reads at scrape time. */
 export interface MetricsSources {
-  peers(): readonly { readonly inbound: boolean }[];
+  peers(): readonly { readonly inbound: boolean; readonly queuedBytes: number }[];
   /** Nodes per discovery table bucket, nearest first; empty without discovery. */
   tableBuckets(): readonly number[];
 }
@@ -110,6 +110,23 @@ export class NodeMetrics {
     gauge('p2p/peers', 'connected peers', () => sources.peers().length);
     gauge('p2p/peers/inbound', 'peers that connected to us', () => sources.peers().filter((p) => p.inbound).length);
     gauge('p2p/peers/outbound', 'peers we dialed', () => sources.peers().filter((p) => !p.inbound).length);
+    const queued = (): number[] => sources.peers().map((p) => p.queuedBytes);
+    new Gauge({
+      name: 'devp2p_peers_queued_bytes',
+      help: "bytes waiting in the peers' write queues, in all",
+      registers: [registry],
+      collect() {
+        this.set(queued().reduce((a, b) => a + b, 0));
+      },
+    });
+    new Gauge({
+      name: 'devp2p_peers_queued_bytes_max',
+      help: 'bytes waiting in the fullest peer write queue (bounded by MAX_WRITE_QUEUE_BYTES)',
+      registers: [registry],
+      collect() {
+        this.set(Math.max(0, ...queued()));
+      },
+    });
     for (let i = 0; i < N_BUCKETS; i++) {
       gauge(`discover/bucket/${i}/count`, `nodes in discovery table bucket ${i}`, () => sources.tableBuckets()[i] ?? 0);
     }

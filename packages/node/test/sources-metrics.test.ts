@@ -98,6 +98,7 @@ describe('createNode({ metrics: true })', () => {
       assert.ok(sample(textA, 'p2p_ingress_png_1_0x00') >= 1, 'the Ping counted in bytes');
       assert.ok(sample(textB, 'p2p_egress_png_1_0x00_packets') >= 1);
       assert.ok(sample(textB, 'p2p_egress') > before, 'egress bytes grew with the Ping');
+      assert.ok(textA.includes('\ndevp2p_peers_queued_bytes_max '), 'the write queues are watched');
       assert.equal(sample(textA, 'devp2p_rlpx_handshake_seconds_count'), 1, 'devp2p_rlpx_handshake_seconds_count');
       assert.ok(textA.includes('discover_bucket_16_count'), 'the table buckets are exported');
       assert.equal(sample(textB, 'discover_egress'), 0, 'B has no discovery');
