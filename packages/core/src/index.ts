@@ -77,9 +77,12 @@ export {
   type AnyMessageSpec,
   type AnyProtocol,
   type Cap,
+  DEFAULT_MAX_PENDING_REQUESTS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   defineProtocol,
   type HandshakeContext,
   type JsonValue,
+  MAX_ABANDONED_REQUESTS,
   MAX_CAP_NAME_LENGTH,
   type MessageCodec,
   type MessageHandlers,
@@ -97,6 +100,8 @@ export {
   type ProtocolSpec,
   type RawMessage,
   type ReceiveOptions,
+  type RequestOptions,
+  type RequestPairs,
 } from './protocol.ts';
 export { type PendingRequest, RequestTracker, type RequestTrackerOptions } from './request.ts';
 export {

@@ -2,11 +2,13 @@ import { DisconnectError, DisconnectReason } from './disconnect.ts';
 import {
   ERR_MESSAGE_DECODE,
   ERR_PROTOCOL_HANDSHAKE,
+  ERR_UNEXPECTED_MESSAGE,
   ERR_UNKNOWN_MESSAGE,
   ProtocolError,
   TooLargeError,
 } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { RequestTracker } from './request.ts';
 import type { RlpInput } from './rlp.ts';
 
 /**
@@ -103,7 +105,42 @@ export interface ProtocolContext<M extends MessageMap, State> extends ProtocolSe
   readonly log: Logger;
   /** Ends the peer with `reason` (default: subprotocol error). */
   disconnect(reason?: DisconnectReason): void;
+  /**
+   * Sends request `name` with a fresh request id and resolves with the response `response` carrying that id (the
+   * pair must be in the spec's `requests`). Rejects with a TimeoutError after the spec's `requestTimeoutMs`, an
+   * AbortError when `signal` aborts, and when the peer goes away.
+   * @example const { headers } = await ctx.request('GetBlockHeaders', query, 'BlockHeaders', { signal })
+   */
+  request<Req extends MessageName<M>, Res extends MessageName<M>>(
+    name: Req,
+    payload: Omit<PayloadOf<M[Req]>, 'requestId'>,
+    response: Res,
+    options?: RequestOptions,
+  ): Promise<PayloadOf<M[Res]>>;
 }
+
+/** Options of {@link ProtocolContext.request}. */
+export interface RequestOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Request/response pairs of a protocol whose payloads carry `requestId: bigint` (eth/66 and later, snap):
+ * request message name → response message name.
+ */
+export type RequestPairs<M extends MessageMap> = { readonly [K in MessageName<M>]?: MessageName<M> };
+
+/** How long a request made with `ctx.request` waits for its response by default (geth's eth `requestTimeout`: 10 s). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Requests one peer may have outstanding per response kind by default: enough to pipeline, small enough that a
+ * peer that never answers holds little.
+ */
+export const DEFAULT_MAX_PENDING_REQUESTS = 64;
+
+/** Request ids given up on (timed out, aborted) whose late answers are still dropped quietly, per peer. */
+export const MAX_ABANDONED_REQUESTS = 16;
 
 /** A protocol's message handlers by message name; a message without a handler is decoded and dropped. */
 export type MessageHandlers<M extends MessageMap, State> = {
@@ -137,6 +174,16 @@ export interface ProtocolSpec<M extends MessageMap, State> {
   readonly nodeInfo?: () => JsonValue;
   /** This protocol's entry in a peer's `admin_peers()[i].protocols`. */
   readonly peerInfo?: (ctx: ProtocolContext<M, State>) => JsonValue;
+  /**
+   * Request/response pairs for `ctx.request` (payloads carrying `requestId`). A response whose id matches a pending
+   * request resolves it and is not passed to a handler; one that matches none goes to its handler if there is one,
+   * and otherwise ends the peer as a breach of protocol.
+   */
+  readonly requests?: RequestPairs<M>;
+  /** Deadline of each `ctx.request` ({@link DEFAULT_REQUEST_TIMEOUT_MS} by default). */
+  readonly requestTimeoutMs?: number;
+  /** Outstanding `ctx.request`s per response kind ({@link DEFAULT_MAX_PENDING_REQUESTS} by default). */
+  readonly maxPendingRequests?: number;
   /** Entries this protocol puts in our node record (geth's `Protocol.Attributes`), e.g. eth's fork id. */
   readonly enrEntries?: () => Readonly<Record<string, RlpInput>>;
   /**
@@ -304,6 +351,48 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
       }
       return io.send(message.code, encoded);
     };
+    const trackers = new Map<string, RequestTracker<unknown>>();
+    const abandoned = new Set<string>();
+    for (const [requestName, responseName] of Object.entries(spec.requests ?? {})) {
+      if (responseName === undefined) continue;
+      trackers.set(
+        responseName,
+        new RequestTracker<unknown>({
+          timeoutMs: spec.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+          maxPending: spec.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
+          what: `${cap.name}/${cap.version} ${requestName}`,
+        }),
+      );
+    }
+    const request = async <Req extends MessageName<M>, Res extends MessageName<M>>(
+      name: Req,
+      payload: Omit<PayloadOf<M[Req]>, 'requestId'>,
+      responseName: Res,
+      options: RequestOptions = {},
+    ): Promise<PayloadOf<M[Res]>> => {
+      const tracker = spec.requests?.[name] === responseName ? trackers.get(responseName) : undefined;
+      if (!tracker) throw new TypeError(`${cap.name}/${cap.version}: ${name} → ${responseName} is not in requests`);
+      // The peer going away closes the tracker, which fails this request too. The id is known before sending: the
+      // answer may arrive before send() settles. A failed send cancels the request with the send's error.
+      const cancel = new AbortController();
+      const onAbort = (): void => cancel.abort(options.signal?.reason);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.signal?.aborted) onAbort();
+      const { id, response } = tracker.start(cancel.signal);
+      send(name, { ...payload, requestId: id } as unknown as PayloadOf<M[Req]>).catch((error: unknown) =>
+        cancel.abort(error),
+      );
+      try {
+        return (await response) as PayloadOf<M[Res]>;
+      } catch (error) {
+        // A peer may still answer a request we gave up on: its late answer is dropped, not taken for a breach.
+        abandoned.add(`${responseName}:${id}`);
+        if (abandoned.size > MAX_ABANDONED_REQUESTS) abandoned.delete(abandoned.values().next().value!);
+        throw error;
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+      }
+    };
     const context: ProtocolContext<M, State> = {
       peer: io.peer,
       get state(): State {
@@ -313,6 +402,7 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
       log: io.log,
       send,
       disconnect: (reason = DisconnectReason.SubprotocolError) => io.disconnect(reason),
+      request,
     };
     const receive = async <K extends MessageName<M>>(
       name: K,
@@ -346,9 +436,19 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
         }
         const payload = decode(name, message.payload);
         const handler = spec.handlers?.[name];
+        const tracker = trackers.get(name);
+        if (tracker) {
+          const requestId = (payload as { readonly requestId?: unknown }).requestId;
+          if (typeof requestId === 'bigint' && tracker.deliver(requestId, payload)) return;
+          if (typeof requestId === 'bigint' && abandoned.delete(`${name}:${requestId}`)) return;
+          if (!handler) {
+            throw new ProtocolError(ERR_UNEXPECTED_MESSAGE, `${cap.name}/${cap.version} ${name} answers no request`);
+          }
+        }
         if (handler) await handler(payload, context);
       },
       close(error: DisconnectError): void {
+        for (const tracker of trackers.values()) tracker.close(error);
         if (!started || closed) return;
         closed = true;
         spec.onClose?.(context, error);

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from './clock.ts';
 import { Devp2pError, ERR_TOO_MANY_REQUESTS, TimeoutError } from './errors.ts';
 import { randomRequestIdSeed } from './random-id.ts';
 
@@ -9,6 +10,8 @@ export interface RequestTrackerOptions {
   maxPending: number;
   /** What the request is, for error messages (`GetBlockHeaders`). */
   what?: string;
+  /** Clock for the deadlines (default {@link systemClock}). */
+  clock?: Clock;
 }
 
 /** A started request: the id to put on the wire and the promise of its response. */
@@ -20,7 +23,7 @@ export interface PendingRequest<T> {
 interface Entry<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: unknown;
   cleanup(): void;
 }
 
@@ -63,12 +66,13 @@ export class RequestTracker<T> {
     const what = this.#options.what ?? 'request';
     const response = new Promise<T>((resolve, reject) => {
       const onAbort = (): void => this.#finish(id)?.reject(signal?.reason);
-      const timer = setTimeout(
+      const clock = this.#options.clock ?? systemClock;
+      const timer = clock.setTimeout(
         () => this.#finish(id)?.reject(new TimeoutError(`${what} ${id}`, this.#options.timeoutMs)),
         this.#options.timeoutMs,
       );
       const cleanup = (): void => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       };
       this.#pending.set(id, { resolve, reject, timer, cleanup });

@@ -9,7 +9,13 @@ import {
   isDisconnectReason,
   type MessageCodec,
   ProtocolError,
+  type RawMessage,
   RequestTracker,
+  rlpBigUint,
+  rlpBytes,
+  rlpDecode,
+  rlpEncode,
+  rlpList,
   silentLogger,
   TimeoutError,
   TooLargeError,
@@ -290,5 +296,153 @@ describe('Protocol.attach: the instance a server drives', () => {
     await assert.rejects(echo.attach(io).start(), /handshake expected Name, got Size/);
     const other = defineProtocol({ name: 'other', version: 1, length: 1, messages: { A: { code: 0, codec: text } } });
     assert.equal(other.context(echo.attach(fakeIO().io)), undefined);
+  });
+});
+
+describe('ProtocolContext.request: request ids and responses matched by them', () => {
+  interface Query {
+    readonly requestId: bigint;
+    readonly what: string;
+  }
+  const query: MessageCodec<Query> = {
+    encode: (q) => rlpEncode([q.requestId, q.what]),
+    decode: (b) => {
+      const [id, what] = rlpList(rlpDecode(b), 'query', 2);
+      return { requestId: rlpBigUint(id, 'id', 8), what: bytesToUtf8(rlpBytes(what, 'what')) };
+    },
+  };
+  const lookup = defineProtocol({
+    name: 'look',
+    version: 1,
+    length: 2,
+    messages: { Ask: { code: 0, codec: query }, Answer: { code: 1, codec: query } },
+    requests: { Ask: 'Answer' },
+    requestTimeoutMs: 200,
+    maxPendingRequests: 2,
+  });
+
+  /** Two instances wired to each other, the second answering every Ask with its text reversed. */
+  async function pair() {
+    const links: { deliver(m: RawMessage): Promise<void> }[] = [];
+    const disconnects: number[] = [];
+    const make = (side: number) => ({
+      peer: {
+        id: `p${side}`,
+        publicKey: new Uint8Array(64),
+        clientName: 'test',
+        caps: [],
+        remoteAddress: '127.0.0.1:1',
+        localAddress: '127.0.0.1:2',
+        inbound: side === 1,
+      },
+      signal: new AbortController().signal,
+      log: silentLogger,
+      send: async (code: number, payload: Uint8Array) => {
+        queueMicrotask(() => void links[1 - side]!.deliver({ code, payload }).catch(() => undefined));
+      },
+      receive: async (): Promise<RawMessage> => {
+        throw new Error('no handshake');
+      },
+      disconnect: (reason: number) => {
+        disconnects.push(reason);
+      },
+    });
+    const asker = lookup.attach(make(0));
+    const server = defineProtocol({
+      ...lookup,
+      handlers: {
+        Ask: (q, ctx) => ctx.send('Answer', { requestId: q.requestId, what: [...q.what].reverse().join('') }),
+      },
+    }).attach(make(1));
+    links.push(asker, server);
+    await asker.start();
+    await server.start();
+    return { ctx: lookup.context(asker)!, asker, disconnects };
+  }
+
+  it('resolves each request with the response carrying its id, several at once', async () => {
+    const { ctx } = await pair();
+    const [a, b] = await Promise.all([
+      ctx.request('Ask', { what: 'abc' }, 'Answer'),
+      ctx.request('Ask', { what: 'xy' }, 'Answer'),
+    ]);
+    assert.equal(a.what, 'cba');
+    assert.equal(b.what, 'yx');
+    assert.notEqual(a.requestId, b.requestId);
+  });
+
+  it('times out, aborts, bounds what is outstanding, and fails what is pending when the peer goes', async () => {
+    const silent = lookup.attach({
+      peer: {
+        id: 'x',
+        publicKey: new Uint8Array(64),
+        clientName: 't',
+        caps: [],
+        remoteAddress: '',
+        localAddress: '',
+        inbound: false,
+      },
+      signal: new AbortController().signal,
+      log: silentLogger,
+      send: async () => undefined,
+      receive: async (): Promise<RawMessage> => {
+        throw new Error('none');
+      },
+      disconnect: () => undefined,
+    });
+    await silent.start();
+    const ctx = lookup.context(silent)!;
+    await assert.rejects(ctx.request('Ask', { what: 'a' }, 'Answer'), TimeoutError);
+    const controller = new AbortController();
+    const aborted = assert.rejects(ctx.request('Ask', { what: 'b' }, 'Answer', { signal: controller.signal }));
+    controller.abort(new Error('stop'));
+    await aborted;
+    const one = assert.rejects(ctx.request('Ask', { what: 'c' }, 'Answer'), DisconnectError);
+    const two = assert.rejects(ctx.request('Ask', { what: 'd' }, 'Answer'), DisconnectError);
+    await assert.rejects(ctx.request('Ask', { what: 'e' }, 'Answer'), /more than 2 requests outstanding/);
+    silent.close(new DisconnectError(DisconnectReason.ClientQuitting, 'remote'));
+    await Promise.all([one, two]);
+    await assert.rejects(ctx.request('Answer', { what: 'f' }, 'Ask'), /Answer → Ask is not in requests/);
+  });
+
+  it('a late answer to a request given up on is dropped quietly; a send failure fails the request', async () => {
+    let sent: Uint8Array | undefined;
+    let failSends = false;
+    const late = lookup.attach({
+      peer: {
+        id: 'y',
+        publicKey: new Uint8Array(64),
+        clientName: 't',
+        caps: [],
+        remoteAddress: '',
+        localAddress: '',
+        inbound: false,
+      },
+      signal: new AbortController().signal,
+      log: silentLogger,
+      send: async (_code, payload) => {
+        if (failSends) throw new Error('write queue full');
+        sent = payload;
+      },
+      receive: async (): Promise<RawMessage> => {
+        throw new Error('none');
+      },
+      disconnect: () => undefined,
+    });
+    await late.start();
+    const ctx = lookup.context(late)!;
+    await assert.rejects(ctx.request('Ask', { what: 'slow' }, 'Answer'), TimeoutError);
+    const { requestId } = query.decode(sent!);
+    await late.deliver({ code: 1, payload: query.encode({ requestId, what: 'wols' }) });
+    failSends = true;
+    await assert.rejects(ctx.request('Ask', { what: 'x' }, 'Answer'), /write queue full/);
+  });
+
+  it('a response to no request is a breach of protocol when nothing handles it', async () => {
+    const { asker } = await pair();
+    await assert.rejects(
+      asker.deliver({ code: 1, payload: query.encode({ requestId: 99n, what: 'late' }) }),
+      (error: unknown) => error instanceof ProtocolError && /answers no request/.test(error.message),
+    );
   });
 });
