@@ -8,6 +8,7 @@ import { DEVNET_USAGE } from '../src/commands/devnet.ts';
 import { DISCV4_USAGE } from '../src/commands/discv4.ts';
 import { DNS_USAGE } from '../src/commands/dns.ts';
 import { ENR_USAGE } from '../src/commands/enr.ts';
+import { ETH_USAGE } from '../src/commands/eth.ts';
 import { KEY_USAGE } from '../src/commands/key.ts';
 import { RLPX_USAGE } from '../src/commands/rlpx.ts';
 import { NODE_USAGE } from '../src/node-command.ts';
@@ -19,6 +20,7 @@ const SECTIONS: readonly [string, string][] = [
   ['devp2p rlpx', RLPX_USAGE],
   ['devp2p discv4', DISCV4_USAGE],
   ['devp2p dns', DNS_USAGE],
+  ['devp2p eth', ETH_USAGE],
   ['devp2p devnet', DEVNET_USAGE],
   ['devp2p attach', ATTACH_USAGE],
 ];

@@ -6,6 +6,7 @@ import { runDevnet } from './commands/devnet.ts';
 import { runDiscv4 } from './commands/discv4.ts';
 import { runDns } from './commands/dns.ts';
 import { runEnr } from './commands/enr.ts';
+import { runEth } from './commands/eth.ts';
 import { runKey } from './commands/key.ts';
 import { runRlpx } from './commands/rlpx.ts';
 import { NODE_USAGE, parseNodeOptions, startNode, UsageError } from './node-command.ts';
@@ -18,6 +19,7 @@ const TOOLS: Readonly<Record<string, ToolCommand>> = {
   rlpx: runRlpx,
   discv4: runDiscv4,
   dns: runDns,
+  eth: runEth,
   devnet: runDevnet,
   attach: runAttach,
 };
@@ -31,6 +33,7 @@ Commands:
   rlpx     RLPx probes (rlpx ping)
   discv4   discovery v4 queries and crawler (ping, resolve, requestenr, crawl)
   dns      EIP-1459 DNS discovery trees (sync, sign, to-txt)
+  eth      one eth request to one node (status, headers, bodies, receipts)
   devnet   run N local nodes in one process with a live peer table
   attach   call a running node's JSON-RPC over IPC, HTTP or WebSocket`;
 

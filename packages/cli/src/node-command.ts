@@ -398,7 +398,7 @@ function ethVersionsFlag(value: string | undefined): readonly EthVersion[] {
 }
 
 /** `--network`: a preset name or a genesis file. */
-function parseNetwork(value: string | undefined): ChainConfig {
+export function parseNetwork(value: string | undefined): ChainConfig {
   if (value === undefined) return mainnet;
   const preset = Object.hasOwn(NETWORKS, value) ? NETWORKS[value] : undefined;
   if (preset) return preset;

@@ -86,6 +86,7 @@ export {
   MAX_CAP_NAME_LENGTH,
   type MessageCodec,
   type MessageHandlers,
+  type MessageListener,
   type MessageMap,
   type MessageName,
   type MessageSpec,

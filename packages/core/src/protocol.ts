@@ -271,7 +271,20 @@ export interface Protocol<M extends MessageMap = MessageMap, State = unknown>
   context(instance: ProtocolInstance): ProtocolContext<M, State> | undefined;
   /** This protocol's entry in the node info (`spec.nodeInfo()`, or null without one). */
   nodeInfo(): JsonValue;
+  /**
+   * Observes message `name` on every peer running this protocol, after its handler: for applications that watch
+   * traffic without writing a plugin. A listener that throws is logged, never fatal to the peer. Returns the
+   * function that stops observing.
+   * @example const off = eth69.on('Transactions', (txs, ctx) => console.log(ctx.peer.id, txs.length))
+   */
+  on<K extends MessageName<M>>(name: K, listener: MessageListener<M, State, K>): () => void;
 }
+
+/** A listener of {@link Protocol.on}. */
+export type MessageListener<M extends MessageMap, State, K extends MessageName<M>> = (
+  payload: PayloadOf<M[K]>,
+  ctx: ProtocolContext<M, State>,
+) => void;
 
 /** Longest capability name accepted (geth's caps are 3 letters; 8 leaves room and keeps Hello small). */
 export const MAX_CAP_NAME_LENGTH = 8;
@@ -322,6 +335,7 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
   }
   const cap = Object.freeze({ name: spec.name, version: spec.version });
   const contexts = new WeakMap<ProtocolInstance, ProtocolContext<M, State>>();
+  const observers = new Map<string, Set<(payload: unknown, ctx: ProtocolContext<M, State>) => void>>();
   const decode = <K extends MessageName<M>>(name: K, payload: Uint8Array): PayloadOf<M[K]> => {
     if (maxMessageSize !== undefined && payload.length > maxMessageSize) {
       throw new TooLargeError(`${cap.name}/${cap.version} ${name} message`, payload.length, maxMessageSize);
@@ -446,6 +460,13 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
           }
         }
         if (handler) await handler(payload, context);
+        for (const listener of observers.get(name) ?? []) {
+          try {
+            listener(payload, context);
+          } catch (error) {
+            io.log.debug('message listener failed', { message: name, error: (error as Error).message });
+          }
+        }
       },
       close(error: DisconnectError): void {
         for (const tracker of trackers.values()) tracker.close(error);
@@ -466,5 +487,13 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
     attach,
     context: (instance: ProtocolInstance) => contexts.get(instance),
     nodeInfo: (): JsonValue => spec.nodeInfo?.() ?? null,
+    on: <K extends MessageName<M>>(name: K, listener: MessageListener<M, State, K>): (() => void) => {
+      if (!(name in spec.messages)) throw new TypeError(`${label}: no message ${name}`);
+      const set = observers.get(name) ?? new Set();
+      observers.set(name, set);
+      const entry = listener as (payload: unknown, ctx: ProtocolContext<M, State>) => void;
+      set.add(entry);
+      return () => void set.delete(entry);
+    },
   });
 }

@@ -446,3 +446,45 @@ describe('ProtocolContext.request: request ids and responses matched by them', (
     );
   });
 });
+
+describe('Protocol.on: observing messages without a plugin', () => {
+  it('calls listeners after the handler on every instance; a throwing listener is not fatal; off() stops it', async () => {
+    const seen: string[] = [];
+    const watched = defineProtocol({
+      name: 'watch',
+      version: 1,
+      length: 1,
+      messages: { Note: { code: 0, codec: text } },
+      handlers: { Note: (note) => void seen.push(`handler:${note}`) },
+    });
+    const off = watched.on('Note', (note, ctx) => seen.push(`listener:${note}:${ctx.peer.id}`));
+    watched.on('Note', () => {
+      throw new Error('listener bug');
+    });
+    const io = {
+      peer: {
+        id: 'p',
+        publicKey: new Uint8Array(64),
+        clientName: 't',
+        caps: [],
+        remoteAddress: '',
+        localAddress: '',
+        inbound: true,
+      },
+      signal: new AbortController().signal,
+      log: silentLogger,
+      send: async () => undefined,
+      receive: async (): Promise<RawMessage> => {
+        throw new Error('none');
+      },
+      disconnect: () => undefined,
+    };
+    const instance = watched.attach(io);
+    await instance.start();
+    await instance.deliver({ code: 0, payload: utf8ToBytes('a') });
+    off();
+    await instance.deliver({ code: 0, payload: utf8ToBytes('b') });
+    assert.deepEqual(seen, ['handler:a', 'listener:a:p', 'handler:b']);
+    assert.throws(() => watched.on('Nope' as 'Note', () => undefined), /no message Nope/);
+  });
+});

@@ -15,8 +15,10 @@ import {
   equalBytes,
   type HandshakeContext,
   type JsonValue,
+  type MessageMap,
   type MessageSpec,
   type NodeRecordEntries,
+  type PayloadOf,
   type Protocol,
   type ProtocolContext,
   RequestTracker,
@@ -331,7 +333,7 @@ export type Eth70PlusContext = Eth70Context | Eth71Context | Eth72Context;
 export type Eth71PlusContext = Eth71Context | Eth72Context;
 
 /** The messages every version has, with equal payloads. */
-type CommonMessages = Pick<
+export type CommonMessages = Pick<
   Eth68Messages,
   | 'Transactions'
   | 'GetBlockHeaders'
@@ -375,6 +377,33 @@ export interface EthProtocols {
   readonly eth72: Eth72Protocol;
   /** The protocols of the selected versions, newest first: hand them to a server. */
   readonly protocols: readonly EthProtocol[];
+  /**
+   * The eth context of a connected peer, whichever version it agreed on, once its Status exchange is done
+   * (undefined before, or when it runs no eth): what the request helpers take.
+   * @example const ctx = contextOf(peer); if (ctx) console.log(ctx.state.version, await getBlockHeaders(ctx, query))
+   */
+  contextOf(peer: PeerProtocols): EthContext | undefined;
+  /**
+   * The eth context of a peer once its Status exchange has ended: resolves undefined when the peer runs no eth or
+   * its handshake failed.
+   * @example node.on('peer:added', async ({ peer }) => { const ctx = await contextReady(peer) })
+   */
+  contextReady(peer: PeerProtocols): Promise<EthContext | undefined>;
+  /**
+   * Observes a message every version has (Transactions, GetBlockHeaders, BlockHeaders, ...) on every eth peer,
+   * whatever version it runs; returns the function that stops observing.
+   * @example const off = protocols.on('Transactions', ({ transactions }, ctx) => console.log(ctx.peer.id, transactions.length))
+   */
+  on<K extends keyof CommonMessages>(
+    name: K,
+    listener: (payload: PayloadOf<CommonMessages[K]>, ctx: EthContext) => void,
+  ): () => void;
+}
+
+/** What {@link EthProtocols.contextOf} needs of a peer (a `Peer` of `@devp2p/server` has it). */
+export interface PeerProtocols {
+  protocol<M extends MessageMap, S>(protocol: Protocol<M, S>): ProtocolContext<M, S> | undefined;
+  protocolReady<M extends MessageMap, S>(protocol: Protocol<M, S>): Promise<ProtocolContext<M, S> | undefined>;
 }
 
 /**
@@ -961,7 +990,34 @@ export function eth(options: EthOptions): EthProtocols {
     72: eth72,
   };
   const selected = [...new Set(versions)].sort((a, b) => b - a).map((version) => byVersion[version]);
-  return { eth68, eth69, eth70, eth71, eth72, protocols: selected };
+  const contextOf = (peer: PeerProtocols): EthContext | undefined =>
+    peer.protocol(eth72) ??
+    peer.protocol(eth71) ??
+    peer.protocol(eth70) ??
+    peer.protocol(eth69) ??
+    peer.protocol(eth68);
+  const contextReady = async (peer: PeerProtocols): Promise<EthContext | undefined> =>
+    (await peer.protocolReady(eth72)) ??
+    (await peer.protocolReady(eth71)) ??
+    (await peer.protocolReady(eth70)) ??
+    (await peer.protocolReady(eth69)) ??
+    (await peer.protocolReady(eth68));
+  const on = <K extends keyof CommonMessages>(
+    name: K,
+    listener: (payload: PayloadOf<CommonMessages[K]>, ctx: EthContext) => void,
+  ): (() => void) => {
+    const each = listener as unknown as (payload: unknown, ctx: unknown) => void;
+    const offs = [eth68, eth69, eth70, eth71, eth72].map((protocol) =>
+      (protocol as unknown as { on(name: string, l: (payload: unknown, ctx: unknown) => void): () => void }).on(
+        name,
+        each,
+      ),
+    );
+    return () => {
+      for (const off of offs) off();
+    };
+  };
+  return { eth68, eth69, eth70, eth71, eth72, protocols: selected, contextOf, contextReady, on };
 }
 
 /** Geth's `BlockRangeUpdatePacket.Validate`: earliest ≤ latest, and a non-zero latest hash. */
@@ -1021,6 +1077,14 @@ function guarded<T>(check: () => void, start: () => Promise<T>): Promise<T> {
     return Promise.reject(error);
   }
   return start();
+}
+
+/**
+ * Sends the peer a Transactions message (raw EIP-2718 / legacy transactions), on whatever eth version it runs.
+ * @example await sendTransactions(ctx, [rawTx])
+ */
+export function sendTransactions(ctx: EthContext, transactions: readonly Uint8Array[]): Promise<void> {
+  return (ctx as CommonContext).send('Transactions', { transactions });
 }
 
 /**
