@@ -71,6 +71,23 @@ export function connectionErrorClass(error: unknown): ConnectionErrorClass {
   return 'other';
 }
 
+/** The eth Status mismatches geth meters, by the name of their meter. */
+const STATUS_MISMATCH_METER: Readonly<Record<string, string>> = {
+  'network-id': 'network',
+  version: 'version',
+  genesis: 'genesis',
+  'fork-id': 'forkid',
+};
+
+/** The meter name of an eth Status mismatch in `error` or its causes (`EthStatusError.mismatch`), if any. */
+function statusMismatch(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const mismatch = (e as { readonly mismatch?: unknown }).mismatch;
+    if (typeof mismatch === 'string') return STATUS_MISMATCH_METER[mismatch];
+  }
+  return undefined;
+}
+
 /** What the node reads at scrape time. */
 export interface MetricsSources {
   peers(): readonly { readonly inbound: boolean; readonly queuedBytes: number }[];
@@ -144,6 +161,11 @@ export class NodeMetrics {
       for (const cls of CLASSES) this.#counter(`p2p/${side}/error/${cls}`);
     }
     this.#counter('p2p/dials/error/connection');
+    for (const side of ['ingress', 'egress']) {
+      for (const kind of Object.values(STATUS_MISMATCH_METER)) {
+        this.#counter(`eth/protocols/eth/${side}/handshake/error/${kind}`);
+      }
+    }
   }
 
   /** The text exposition format (what `/debug/metrics/prometheus` serves). */
@@ -167,6 +189,16 @@ export class NodeMetrics {
     this.#inc('p2p/serves');
     if (event.peer) this.#inc('p2p/serves/success');
     else this.#inc(`p2p/serves/error/${connectionErrorClass(event.error)}`);
+  }
+
+  /**
+   * A peer that ended: when an eth Status exchange failed on a mismatch (the eth plugin's error carries
+   * `mismatch`), geth's `eth/protocols/eth/{ingress,egress}/handshake/error/<kind>` meter counts it.
+   */
+  peerRemoved(inbound: boolean, error: unknown): void {
+    const mismatch = statusMismatch(error);
+    if (mismatch === undefined) return;
+    this.#inc(`eth/protocols/eth/${inbound ? 'ingress' : 'egress'}/handshake/error/${mismatch}`);
   }
 
   /** Per protocol message, as geth's `p2p/{ingress,egress}/<proto>/<version>/<code>` meters (bytes and packets). */

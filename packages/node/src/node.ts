@@ -325,6 +325,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       this.server.on('dial', ({ outcome }) => metrics.dialed(outcome));
       this.server.on('connection', (event) => metrics.connection(event));
       this.server.on('peer:message', (event) => metrics.message(event));
+      this.server.on('peer:removed', ({ peer, error }) => metrics.peerRemoved(peer.inbound, error));
     }
   }
 

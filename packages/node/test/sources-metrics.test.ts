@@ -108,6 +108,35 @@ describe('createNode({ metrics: true })', () => {
     }
   });
 
+  it("counts an eth Status mismatch under geth's handshake error meter, by direction", async () => {
+    const sepoliaNode = await started({
+      protocols: eth({ chain: sepolia }).protocols,
+      metrics: true,
+      discovery: false,
+    });
+    const holesky = await started({
+      protocols: eth({ chain: sepolia, network: 17000 }).protocols,
+      metrics: true,
+      discovery: false,
+    });
+    try {
+      holesky.server.addPeer(sepoliaNode.nodeInfo().enode);
+      // Whichever side checks the other's Status first refuses it; that side meters it, by direction.
+      const seen = async (): Promise<number> =>
+        sample(await holesky.metrics!.prometheus(), 'eth_protocols_eth_egress_handshake_error_network') +
+        sample(await sepoliaNode.metrics!.prometheus(), 'eth_protocols_eth_ingress_handshake_error_network');
+      await until(async () => (await seen()) >= 1, 10_000, 'the network id mismatch to be metered');
+      assert.equal(sample(await holesky.metrics!.prometheus(), 'eth_protocols_eth_ingress_handshake_error_network'), 0);
+      assert.equal(
+        sample(await sepoliaNode.metrics!.prometheus(), 'eth_protocols_eth_egress_handshake_error_network'),
+        0,
+      );
+      assert.equal(sample(await holesky.metrics!.prometheus(), 'eth_protocols_eth_egress_handshake_error_genesis'), 0);
+    } finally {
+      await Promise.all([sepoliaNode.close(), holesky.close()]);
+    }
+  });
+
   it('classes failures as geth does: a full node is "saturated" on both sides', async () => {
     const full = await started({ protocols: [ping], metrics: true, discovery: false, maxPeers: 0 });
     const dialer = await started({ protocols: [ping], metrics: true, discovery: false });
