@@ -85,9 +85,10 @@ the newest eth version both sides run wins.
                          network's, as geth's; '' for none)
   --discovery.dns.resolver <ip:port> DNS server the trees are read from (default: the system's resolver)
   --discovery.port <n>   UDP discovery port (default: the --port value; 0 picks a free one)
-  --nat <mode>           none; extip:<IP> to announce that IP in the node record; pmp:<IP> to map our ports on
-                         that NAT-PMP gateway and announce its external IP; pmp or any to try the gateways
-                         guessed from this machine's private networks (default none)
+  --nat <mode>           none; extip:<IP> to announce that IP in the node record; upnp to map our ports on the
+                         UPnP gateway an SSDP search finds; pmp:<IP> to map them on that NAT-PMP gateway (pmp: the
+                         gateways guessed from this machine's private networks); any for whichever of UPnP and
+                         NAT-PMP answers first; a mapping gateway's external IP goes into the record (default none)
   --maxpeers <n>         maximum number of peers (default 50)
   --maxpendpeers <n>     maximum number of connections in handshake at once (default 50)
   --netrestrict <cidrs>  only connect to these networks (comma-separated CIDR list)
@@ -371,9 +372,9 @@ export function dnsServerFlag(value: string | undefined, flag: string): string |
   return formatHostPort(parsed.host, parsed.port);
 }
 
-/** `--nat`, as geth's: none, extip:<IP>, pmp[:<IP>] or any (UPnP is not built: any tries NAT-PMP). */
+/** `--nat`, as geth's: none, extip:<IP>, upnp, pmp[:<IP>] or any (whichever of UPnP and NAT-PMP answers first). */
 function natFlag(value: string): NatConfig {
-  if (value === 'none' || value === 'any' || value === 'pmp') return value;
+  if (value === 'none' || value === 'any' || value === 'pmp' || value === 'upnp') return value;
   const [mode, ip] = [value.slice(0, value.indexOf(':')), value.slice(value.indexOf(':') + 1)];
   if ((mode === 'extip' || mode === 'pmp') && value.includes(':')) {
     if (isIP(ip) !== 4 && !(mode === 'extip' && isIP(ip) === 6)) {
@@ -383,8 +384,7 @@ function natFlag(value: string): NatConfig {
     }
     return mode === 'extip' ? { extIp: ip } : { pmp: ip };
   }
-  if (value === 'upnp') throw new UsageError('--nat: upnp is not supported; use pmp[:<IP>], any or extip:<IP>');
-  throw new UsageError(`--nat: expected none, extip:<IP>, pmp, pmp:<IP> or any, got ${JSON.stringify(value)}`);
+  throw new UsageError(`--nat: expected none, extip:<IP>, upnp, pmp, pmp:<IP> or any, got ${JSON.stringify(value)}`);
 }
 
 /** `--eth.versions`: a comma-separated list of eth versions (`72,71`, `eth/69`), newest first. */

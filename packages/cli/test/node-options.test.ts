@@ -84,11 +84,11 @@ describe('devp2p node flags: --nat', () => {
     assert.deepEqual(parse('--nat', 'pmp:192.168.1.1').nat, { pmp: '192.168.1.1' });
     assert.equal(parse('--nat', 'pmp').nat, 'pmp');
     assert.equal(parse('--nat', 'any').nat, 'any');
+    assert.equal(parse('--nat', 'upnp').nat, 'upnp');
     for (const [bad, why] of [
       ['extip:', /extip needs an IP/],
       ['extip:host.example', /extip needs an IP/],
       ['pmp:2001:db8::1', /pmp needs an IPv4/],
-      ['upnp', /upnp is not supported/],
       ['stun', /expected none, extip/],
     ] as const) {
       assert.throws(

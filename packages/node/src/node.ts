@@ -34,8 +34,9 @@ import { createTxtResolver, tcpTransport, udpTransport } from '@devp2p/transport
 import { NodeMetrics } from './metrics.ts';
 import { findPmpGateway } from './nat/find.ts';
 import { guessGateways } from './nat/gateways.ts';
-import { PortMapper } from './nat/mapper.ts';
+import { PortMapper, type PortMappingClient } from './nat/mapper.ts';
 import { PmpClient } from './nat/pmp.ts';
+import { UpnpClient } from './nat/upnp.ts';
 
 /**
  * Discovered nodes whose records are fetched at once before the protocols' dial filters judge them (geth's
@@ -65,16 +66,20 @@ export interface DiscoveryConfig {
 
 /**
  * How our node is reachable from outside, as geth's `--nat`: `none` (default); a fixed external IP (`extip:IP`);
- * NAT-PMP on a named gateway (`pmp:IP`; `port` only for tests, the protocol's is 5351) or, with `'pmp'` or `'any'`,
- * on the first gateway guessed from this machine's private networks that answers. With NAT-PMP our TCP and UDP ports
- * are mapped (and the mappings removed on close) and the gateway's external IP goes into our record.
+ * NAT-PMP on a named gateway (`pmp:IP`; `port` only for tests, the protocol's is 5351) or, with `'pmp'`, on the first
+ * gateway guessed from this machine's private networks that answers; UPnP on the gateway an SSDP search finds
+ * (`'upnp'`), or the one whose description is at a given URL (`{ upnp }`); `'any'` takes whichever of UPnP and
+ * NAT-PMP answers first. Our TCP and UDP ports are then mapped (and the mappings removed on close) and the
+ * gateway's external IP goes into our record.
  */
 export type NatConfig =
   | 'none'
   | 'any'
   | 'pmp'
+  | 'upnp'
   | { readonly extIp: string }
-  | { readonly pmp: string; readonly port?: number };
+  | { readonly pmp: string; readonly port?: number }
+  | { readonly upnp: string };
 
 /**
  * A network's discovery entry points. The eth plugin's chain presets have this shape, so `network: sepolia` joins
@@ -175,6 +180,23 @@ function toNode(input: NodeInput, label: string): Node {
   } catch (cause) {
     throw new TypeError(`${label}: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** The first of `candidates` to resolve to a client; the others are closed when they come. */
+async function firstFound(
+  candidates: readonly (Promise<PortMappingClient | undefined> | undefined)[],
+): Promise<PortMappingClient | undefined> {
+  const pending = candidates.filter((c) => c !== undefined);
+  if (pending.length === 0) return undefined;
+  const winner = await Promise.any(
+    pending.map(async (c) => {
+      const client = await c;
+      if (!client) throw new Error('none');
+      return client;
+    }),
+  ).catch(() => undefined);
+  for (const c of pending) void c.then((client) => (client && client !== winner ? client.close() : undefined));
+  return winner;
 }
 
 function joinPath(dir: string, name: string): string {
@@ -414,18 +436,24 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     const nat = this.#config.nat ?? 'none';
     if (nat === 'none' || (typeof nat === 'object' && 'extIp' in nat)) return;
     const transport = this.#config.datagramTransport ?? udpTransport;
-    let client: PmpClient | undefined;
-    if (typeof nat === 'object') {
+    let client: PortMappingClient | undefined;
+    if (typeof nat === 'object' && 'pmp' in nat) {
       client = await PmpClient.open(transport, nat.pmp, {
         clock: this.#clock,
         ...(nat.port ? { port: nat.port } : {}),
       });
+    } else if (typeof nat === 'object') {
+      client = await UpnpClient.fromDescription(new URL(nat.upnp));
     } else {
-      client = await findPmpGateway(transport, guessGateways(), this.#clock);
-      if (!client) {
-        this.#log.info('no NAT-PMP gateway answered; ports are not mapped', { nat });
-        return;
-      }
+      const upnp = nat === 'pmp' ? undefined : UpnpClient.discover(transport).catch(() => undefined);
+      const pmp =
+        nat === 'upnp' ? undefined : findPmpGateway(transport, guessGateways(), this.#clock).catch(() => undefined);
+      // 'any': whichever answers first; the other, if it answers too, is released.
+      client = await firstFound([upnp, pmp]);
+    }
+    if (!client) {
+      this.#log.info('no NAT gateway answered; ports are not mapped', { nat: typeof nat === 'string' ? nat : 'upnp' });
+      return;
     }
     if (this.#state === 'closed') return client.close();
     const mapper = new PortMapper(client, {

@@ -1,11 +1,24 @@
 /**
- * Keeps our ports mapped on a NAT-PMP gateway and our record's address in step with it, as geth's server does
+ * Keeps our ports mapped on a gateway (NAT-PMP or UPnP) and our record's address in step with it, as geth's server does
  * (`p2p/server_nat.go`): the external IP goes into the ENR, each port is mapped for {@link PORT_MAP_LIFETIME_S} and
  * refreshed before that, a failed mapping is retried later, and every mapping is removed on close.
  */
 import { type Clock, type Logger, systemClock } from '@devp2p/core';
 import type { LocalNode } from '@devp2p/enode';
-import type { PmpClient } from './pmp.ts';
+/** A gateway that maps ports: NAT-PMP's `PmpClient` or UPnP's `UpnpClient`. */
+export interface PortMappingClient {
+  readonly gateway: string;
+  externalAddress(signal?: AbortSignal): Promise<string>;
+  /** Maps for `lifetime` seconds; lifetime 0 removes the mapping. */
+  map(
+    protocol: 'tcp' | 'udp',
+    internalPort: number,
+    externalPort: number,
+    lifetime: number,
+    signal?: AbortSignal,
+  ): Promise<{ readonly externalPort: number }>;
+  close(): Promise<void>;
+}
 
 /** How long each mapping is asked for (geth's `portMapDuration`, 10 min). */
 export const PORT_MAP_LIFETIME_S = 600;
@@ -20,6 +33,8 @@ interface Mapping {
   readonly protocol: 'tcp' | 'udp';
   readonly port: number;
   mapped: boolean;
+  /** A request to map it was sent: the gateway may hold it even if its answer never came (close removes it). */
+  requested: boolean;
   timer: unknown;
 }
 
@@ -38,7 +53,7 @@ export interface PortMapperOptions {
  * await mapper.close()
  */
 export class PortMapper {
-  readonly #client: PmpClient;
+  readonly #client: PortMappingClient;
   readonly #localNode: LocalNode;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -47,7 +62,7 @@ export class PortMapper {
   #ipTimer: unknown;
   #closed: Promise<void> | undefined;
 
-  constructor(client: PmpClient, options: PortMapperOptions) {
+  constructor(client: PortMappingClient, options: PortMapperOptions) {
     this.#client = client;
     this.#localNode = options.localNode;
     this.#clock = options.clock ?? systemClock;
@@ -57,7 +72,7 @@ export class PortMapper {
 
   /** Maps `port` for `protocol` now and keeps it mapped until {@link PortMapper.close}. */
   add(protocol: 'tcp' | 'udp', port: number): void {
-    const mapping: Mapping = { protocol, port, mapped: false, timer: undefined };
+    const mapping: Mapping = { protocol, port, mapped: false, requested: false, timer: undefined };
     this.#mappings.push(mapping);
     void this.#map(mapping);
   }
@@ -73,8 +88,9 @@ export class PortMapper {
     this.#clock.clearTimeout(this.#ipTimer);
     for (const mapping of this.#mappings) this.#clock.clearTimeout(mapping.timer);
     const signal = AbortSignal.timeout(PORT_UNMAP_TIMEOUT_MS);
-    for (const mapping of this.#mappings.filter((m) => m.mapped)) {
+    for (const mapping of this.#mappings.filter((m) => m.requested)) {
       try {
+        // External port 0 with lifetime 0: delete (RFC 6886 §3.4; the UPnP client deletes the port itself).
         await this.#client.map(mapping.protocol, mapping.port, 0, 0, signal);
         this.#log.debug('removed port mapping', { proto: mapping.protocol, port: mapping.port });
       } catch (error) {
@@ -98,6 +114,7 @@ export class PortMapper {
 
   async #map(mapping: Mapping): Promise<void> {
     const { protocol, port } = mapping;
+    mapping.requested = true;
     try {
       const granted = await this.#client.map(protocol, port, port, PORT_MAP_LIFETIME_S, this.#closing.signal);
       if (!mapping.mapped) {
