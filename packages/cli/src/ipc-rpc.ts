@@ -14,6 +14,12 @@ import { type PeerEventSource, RpcSession } from './rpc-session.ts';
 export const IPC_FILE_NAME = 'devp2p.ipc';
 
 /**
+ * Longest socket path, in bytes: a Unix socket address holds 104 bytes on macOS and 108 on Linux, the terminating
+ * zero included; past it some runtimes silently bind a truncated path.
+ */
+export const MAX_IPC_PATH_BYTES = 103;
+
+/**
  * Splits a byte stream into top-level JSON values (objects or arrays), as geth's IPC reads them: values may be
  * separated by whitespace or nothing. A value longer than `limit` characters, or anything but objects and arrays at
  * top level, is an error: the connection ends.
@@ -94,6 +100,10 @@ export async function startIpcRpc(
 ): Promise<RunningIpcServer> {
   const log = options.logger.child('cli:ipc');
   const { path } = options;
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes > MAX_IPC_PATH_BYTES) {
+    throw new RangeError(`IPC path of ${bytes} bytes is longer than a Unix socket allows (${MAX_IPC_PATH_BYTES})`);
+  }
   if (existsSync(path)) rmSync(path, { force: true });
   const open = new Set<Socket>();
   const server: NetServer = createServer((socket) => {

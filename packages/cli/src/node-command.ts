@@ -624,8 +624,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     }
     const backend = adminBackend(node.server, options.datadir);
     if (options.ws) wsServer = await startWsRpc(backend, node.server, { ...options.ws, logger: options.logger });
-    if (options.ipcPath)
-      ipcServer = await startIpcRpc(backend, node.server, { path: options.ipcPath, logger: options.logger });
+    if (options.ipcPath) {
+      // The IPC endpoint is a convenience: a path it cannot use (too long for a Unix socket, a read-only directory)
+      // is reported, and the node runs on.
+      ipcServer = await startIpcRpc(backend, node.server, { path: options.ipcPath, logger: options.logger }).catch(
+        (error: unknown) => {
+          options.logger.warn('IPC endpoint not opened', { path: options.ipcPath, reason: (error as Error).message });
+          return undefined;
+        },
+      );
+    }
     if (options.metrics && node.metrics) {
       metricsServer = await startMetricsServer(node.metrics, { ...options.metrics, logger: options.logger });
     }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TypedEventTarget } from '@devp2p/core';
+import { silentLogger, TypedEventTarget } from '@devp2p/core';
 import type { ServerEvents } from '@devp2p/server';
 import type { AdminBackend } from '../src/admin-rpc.ts';
-import { JsonValueSplitter } from '../src/ipc-rpc.ts';
+import { JsonValueSplitter, MAX_IPC_PATH_BYTES, startIpcRpc } from '../src/ipc-rpc.ts';
 import { MAX_PENDING_NOTIFICATION_BYTES, MAX_SUBSCRIPTIONS_PER_CONNECTION, RpcSession } from '../src/rpc-session.ts';
 
 const backend: AdminBackend = {
@@ -129,5 +129,16 @@ describe('JsonValueSplitter (IPC framing)', () => {
   it('refuses what is not a stream of objects and arrays, and values over the limit', () => {
     assert.throws(() => new JsonValueSplitter(1_000).push('123'), RangeError);
     assert.throws(() => new JsonValueSplitter(10).push(`{"a":"${'x'.repeat(20)}`), RangeError);
+  });
+});
+
+describe('startIpcRpc', () => {
+  it('refuses a path too long for a Unix socket instead of binding a truncated one', async () => {
+    const path = `/tmp/${'x'.repeat(MAX_IPC_PATH_BYTES)}/devp2p.ipc`;
+    const events = new TypedEventTarget<ServerEvents>();
+    await assert.rejects(
+      startIpcRpc(backend, events, { path, logger: silentLogger }),
+      /longer than a Unix socket allows/,
+    );
   });
 });
