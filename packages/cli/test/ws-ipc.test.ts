@@ -74,6 +74,34 @@ describe('devp2p node --ws and IPC, devp2p attach', () => {
         'message events (the eth Status exchange)',
       );
 
+      // Malformed frames get a JSON-RPC error and the connection lives on; an oversized frame ends only its own
+      // connection.
+      ws.send('{"jsonrpc":"2.0","id":7,');
+      await until(
+        () => messages.some((m) => (m as { error?: { code: number } }).error?.code === -32700),
+        5_000,
+        'the parse error',
+      );
+      const big = new WebSocket(`ws://${endpoint}`);
+      await new Promise<void>((resolve) => big.once('open', () => resolve()));
+      const closed = new Promise<number>((resolve) => big.once('close', (code) => resolve(code)));
+      big.send('x'.repeat(6 * 1024 * 1024));
+      assert.equal(await closed, 1009, 'message too big');
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'net_listening' }));
+      await until(
+        () => messages.some((m) => m.id === 8 && m.result === true),
+        5_000,
+        'the first connection still served',
+      );
+
+      // B leaves: the subscription sees it dropped.
+      assert.ok(await b.stop(), b.output());
+      await until(
+        () => messages.some((m) => m.params?.result.type === 'drop' && m.params.result.peer === bId),
+        10_000,
+        'the drop event',
+      );
+
       const info = await runCommand(['attach', `ws://${endpoint}`, '--exec', 'admin_datadir']);
       assert.equal(JSON.parse(info.stdout), dirA);
       const bad = await runCommand(['attach', ipc, '--exec', 'admin_addPeer ["enode://nope"]']);
@@ -85,7 +113,7 @@ describe('devp2p node --ws and IPC, devp2p attach', () => {
     } finally {
       ws?.close();
       assert.ok(await a.stop(), a.output());
-      assert.ok(await b.stop(), b.output());
+      if (b.child.exitCode === null && b.child.signalCode === null) assert.ok(await b.stop(), b.output());
       assert.ok(!existsSync(join(dirA, 'devp2p.ipc')), 'the socket file is removed on exit');
       rmSync(dirA, { recursive: true, force: true });
       rmSync(dirB, { recursive: true, force: true });

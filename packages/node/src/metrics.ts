@@ -111,6 +111,7 @@ export class NodeMetrics {
   readonly registry: Registry = new Registry();
   readonly #counters = new Map<string, Counter>();
   readonly #handshake: Histogram;
+  readonly #packets: Counter<'direction'>;
 
   constructor(sources: MetricsSources) {
     const registry = this.registry;
@@ -147,6 +148,12 @@ export class NodeMetrics {
     for (let i = 0; i < N_BUCKETS; i++) {
       gauge(`discover/bucket/${i}/count`, `nodes in discovery table bucket ${i}`, () => sources.tableBuckets()[i] ?? 0);
     }
+    this.#packets = new Counter({
+      name: 'devp2p_discover_packets',
+      help: 'discovery datagrams received (direction="in") and sent (direction="out")',
+      labelNames: ['direction'],
+      registers: [registry],
+    });
     this.#handshake = new Histogram({
       name: 'devp2p_rlpx_handshake_seconds',
       help: 'RLPx (ECIES) handshake duration of connections that completed it',
@@ -225,12 +232,14 @@ export class NodeMetrics {
       bind: async (options, onMessage) => {
         const socket = await transport.bind(options, (data, from) => {
           this.#inc('discover/ingress', data.length);
+          this.#packets.inc({ direction: 'in' });
           onMessage(data, from);
         });
         return {
           address: socket.address,
           send: (data, host, port) => {
             this.#inc('discover/egress', data.length);
+            this.#packets.inc({ direction: 'out' });
             socket.send(data, host, port);
           },
           close: () => socket.close(),
