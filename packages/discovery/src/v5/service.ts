@@ -56,7 +56,7 @@ export interface Discv5Stats {
   sent: number;
   /** WHOAREYOU challenges sent (repeats included). */
   challenges: number;
-  /** Handshakes completed, both ways. */
+  /** Handshakes made: ours answering a WHOAREYOU, and theirs verified. */
   handshakes: number;
   /** Datagrams dropped, by reason. */
   readonly dropped: Record<Discv5DropReason, number>;
@@ -294,6 +294,7 @@ export class Discv5Service {
   /** Encodes and sends a message (see `Discv5Codec.encode`); returns its nonce. Throws when it cannot be encoded. */
   #send(id: NodeId, to: Endpoint, message: Discv5Message, challenge?: ReceivedChallenge): Uint8Array {
     const { bytes, nonce } = this.#codec.encode(id, to, message, challenge);
+    if (challenge) this.stats.handshakes++;
     this.#write(bytes, to);
     return nonce;
   }
