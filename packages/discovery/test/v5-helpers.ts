@@ -114,7 +114,7 @@ export class V5Harness {
   /** The next packet, decrypted with `session` as an ordinary message. */
   async nextMessage(session: HarnessSession, timeoutMs = 1_000, socket?: number): Promise<Discv5Message | undefined> {
     const packet = await this.nextPacket(timeoutMs, socket);
-    if (!packet || packet.kind !== 'message') return undefined;
+    if (packet?.kind !== 'message') return undefined;
     return decryptDiscv5Message(packet, session.readKey);
   }
 
