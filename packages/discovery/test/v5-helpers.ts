@@ -196,7 +196,7 @@ export class V5Harness {
     to: Node,
     packet: Discv5Packet & { datagram: Datagram },
     enrSeq: bigint,
-  ): Promise<{ session: HarnessSession; message: Discv5Message; recordSent: boolean }> {
+  ): Promise<{ session: HarnessSession; message: Discv5Message; recordSent: boolean; handshakeNonce: Uint8Array }> {
     const whoareyou = encodeDiscv5WhoareyouPacket({ destId: to.id, nonce: packet.nonce, enrSeq });
     this.sendRaw(whoareyou.bytes, to, packet.datagram.socket);
     const hs = await this.nextPacket(1_000, packet.datagram.socket);
@@ -211,6 +211,7 @@ export class V5Harness {
       session: { writeKey: opened.keys.recipientKey, readKey: opened.keys.initiatorKey },
       message: opened.message,
       recordSent: hs.record !== undefined,
+      handshakeNonce: hs.nonce,
     };
   }
 
