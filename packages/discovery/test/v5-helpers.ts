@@ -73,11 +73,11 @@ export class V5Harness {
   }
 
   /** Our signed record at socket `i`'s port, with sequence number `seq`. */
-  record(i = 0, seq = this.seq): Enr {
+  record(i = 0, seq: bigint = this.seq): Enr {
     return recordOf(this.key, this.sockets[i]!.address.port, seq);
   }
 
-  node(i = 0, seq = this.seq): Node {
+  node(i = 0, seq: bigint = this.seq): Node {
     return Node.fromRecord(this.record(i, seq));
   }
 

@@ -50,6 +50,19 @@ describe('Discv5 between two of our nodes', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('handshakes started by both sides at once still carry every message', async () => {
+    for (let round = 0; round < 5; round++) {
+      const a = await start();
+      const b = await start();
+      const [ab, ba] = await Promise.all([a.ping(b.self), b.ping(a.self)]);
+      assert.equal(ab.port, a.address.port);
+      assert.equal(ba.port, b.address.port);
+      // And afterwards, whichever keys each side ended with.
+      await Promise.all([a.ping(b.self), b.ping(a.self), a.requestENR(b.self), b.requestENR(a.self)]);
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('FINDNODE: distance 0 is the node itself, other distances the live nodes of its table', async () => {
     const a = await start();
     const b = await start();

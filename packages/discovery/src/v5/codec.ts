@@ -144,15 +144,16 @@ export class Discv5Codec {
     if (packet.kind === 'message') {
       const session = this.#sessions.session(srcId, from);
       if (!session) return { kind: 'unknown', srcId, nonce: packet.nonce };
-      try {
-        const message = decryptDiscv5Message(packet, session.readKey, { remoteAddress });
-        return { kind: 'message', srcId, node: session.node, message };
-      } catch (err) {
-        if (err instanceof Discv5PacketError && err.reason === 'decrypt-failed') {
-          return { kind: 'unknown', srcId, nonce: packet.nonce };
+      for (const key of [session.readKey, session.previousReadKey]) {
+        if (key === undefined) continue;
+        try {
+          const message = decryptDiscv5Message(packet, key, { remoteAddress });
+          return { kind: 'message', srcId, node: session.node, message };
+        } catch (err) {
+          if (!(err instanceof Discv5PacketError && err.reason === 'decrypt-failed')) throw err;
         }
-        throw err;
       }
+      return { kind: 'unknown', srcId, nonce: packet.nonce };
     }
     // A handshake is only worth its cryptography when it answers a challenge of ours; each challenge gets one try.
     const challenge = this.#sessions.takeChallenge(srcId, from);

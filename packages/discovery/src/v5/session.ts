@@ -29,6 +29,12 @@ export interface Discv5Session {
   nonceCounter: number;
   /** The remote's record as the handshake proved it (or, for our own handshakes, the record we addressed). */
   readonly node: Node;
+  /**
+   * The read key of the session this one replaced, if any. When both sides start a handshake at once, each ends
+   * with the keys of the handshake it received last, and messages already sent under the other one's keys still
+   * arrive: they are read with this key instead of being lost to a new challenge.
+   */
+  readonly previousReadKey?: Uint8Array | undefined;
 }
 
 /**
@@ -119,11 +125,15 @@ export class SessionCache {
     return session;
   }
 
-  /** Stores (or replaces) the session with `id` at `addr`, forgetting the least recently used beyond the size. */
-  storeSession(id: NodeId, addr: Endpoint, session: Discv5Session): void {
+  /**
+   * Stores (or replaces) the session with `id` at `addr`, forgetting the least recently used beyond the size. A
+   * replaced session's read key stays readable (see {@link Discv5Session.previousReadKey}).
+   */
+  storeSession(id: NodeId, addr: Endpoint, session: Omit<Discv5Session, 'previousReadKey'>): void {
     const key = sessionKey(id, addr);
+    const previous = this.#sessions.get(key);
     this.#sessions.delete(key);
-    this.#sessions.set(key, session);
+    this.#sessions.set(key, { ...session, previousReadKey: previous?.readKey });
     if (this.#sessions.size > this.#size) this.#sessions.delete(this.#sessions.keys().next().value!);
   }
 
