@@ -34,7 +34,7 @@ export const NODE_USAGE: string = `devp2p node [flags]
 
 Runs a devp2p node: listens on TCP, keeps its node key and node database in the data directory, and connects to
 the static and trusted nodes listed there (static-nodes.json, trusted-nodes.json: JSON arrays of enode URLs), and
-finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 and eth/69 for the chosen network
+finds more peers through discv4 and discv5 discovery (both on one UDP port) unless --nodiscover. It runs eth/68 and eth/69 for the chosen network
 (without chain data: it reports the genesis block as its head and answers requests empty) and png/1.
 
   --network <name|file>  mainnet, sepolia, hoodi, or a genesis file for a custom network (default mainnet):
@@ -51,6 +51,9 @@ finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 an
   --trustednodes <enodes> nodes always admitted, besides <datadir>/trusted-nodes.json (comma-separated)
   --nodiscover           disable discovery (peers come from static nodes and admin_addPeer only)
   --discovery.port <n>   UDP discovery port (default: the --port value; 0 picks a free one)
+  --discovery.v4         run discv4 (default true; --discovery.v4=false turns it off)
+  --discovery.v5         run discv5, on the same UDP port as discv4 (default true; --discovery.v5=false turns
+                         it off)
   --nat <mode>           none, or extip:<IP> to announce that IP in the node record (default none)
   --maxpeers <n>         maximum number of peers (default 50)
   --maxpendpeers <n>     maximum number of connections in handshake at once (default 50)
@@ -83,7 +86,16 @@ export interface NodeOptions {
   readonly staticNodes: readonly string[];
   readonly trustedNodes: readonly string[];
   /** Discovery settings; undefined with `--nodiscover`. */
-  readonly discovery: { readonly port: number; readonly bootnodes: readonly Node[] } | undefined;
+  readonly discovery:
+    | {
+        readonly port: number;
+        readonly bootnodes: readonly Node[];
+        /** `--discovery.v4` (default true). */
+        readonly v4: boolean;
+        /** `--discovery.v5` (default true). */
+        readonly v5: boolean;
+      }
+    | undefined;
   /** The IP announced in our record (`--nat extip:<IP>`); undefined with `--nat none`. */
   readonly extIp: string | undefined;
   /** Where the admin JSON-RPC listens and whom it answers; undefined without `--http`. */
@@ -288,16 +300,42 @@ function parseNetwork(value: string | undefined): ChainConfig {
   return readGenesisFile(resolve(value));
 }
 
+/** geth's boolean discovery switches, which take an optional `=true` / `=false`. */
+const DISCOVERY_SWITCHES = ['discovery.v4', 'discovery.v5'] as const;
+
+/**
+ * Takes `--discovery.v4` and `--discovery.v5` out of `args` (as geth writes them: `--discovery.v5`,
+ * `--discovery.v5=true`, `--discovery.v5=false`), which `parseArgs` cannot read, and returns their values.
+ */
+function takeDiscoverySwitches(args: readonly string[]): { rest: string[]; v4: boolean; v5: boolean } {
+  const values: Record<(typeof DISCOVERY_SWITCHES)[number], boolean> = { 'discovery.v4': true, 'discovery.v5': true };
+  const rest: string[] = [];
+  for (const arg of args) {
+    const name = DISCOVERY_SWITCHES.find((n) => arg === `--${n}` || arg.startsWith(`--${n}=`));
+    if (name === undefined) {
+      rest.push(arg);
+      continue;
+    }
+    const value = arg.slice(name.length + 2);
+    if (value !== '' && value !== '=true' && value !== '=false') {
+      throw new UsageError(`--${name}: expected --${name}, --${name}=true or --${name}=false, got ${arg}`);
+    }
+    values[name] = value !== '=false';
+  }
+  return { rest, v4: values['discovery.v4'], v5: values['discovery.v5'] };
+}
+
 /**
  * Parses `devp2p node` flags (geth's names) into {@link NodeOptions}; throws a UsageError naming the bad flag.
  * Creates the data directory and the node key file when missing.
  * @example parseNodeOptions(['--port', '0', '--datadir', '/tmp/node1'])
  */
 export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' {
+  const switches = takeDiscoverySwitches(args);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: [...args],
+      args: switches.rest,
       strict: true,
       allowPositionals: false,
       options: {
@@ -402,7 +440,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       ...readNodeList(join(datadir, 'trusted-nodes.json')),
       ...nodeListFlag(str('trustednodes'), '--trustednodes'),
     ],
-    discovery: values.nodiscover ? undefined : { port: discoveryPort, bootnodes },
+    discovery: values.nodiscover ? undefined : { port: discoveryPort, bootnodes, v4: switches.v4, v5: switches.v5 },
     extIp,
     http: values.http ? { host: httpAddr, port: httpPort, vhosts, corsOrigins } : undefined,
     logger,
@@ -420,7 +458,7 @@ export interface RunningNode {
 /**
  * Starts a node from parsed options with `createNode` from `@devp2p/node`: the node database in `<datadir>/nodes`,
  * the server listening on all interfaces with eth/69, eth/68 (for `options.chain`, no chain data) and the ping
- * plugin, discv4 on UDP sharing the server's record, and the admin JSON-RPC. Logs `Started P2P networking` with our
+ * plugin, discv4 and discv5 on one UDP port sharing the server's record, and the admin JSON-RPC. Logs `Started P2P networking` with our
  * enode.
  * @example const node = await startNode(options); process.on('SIGINT', () => node.close())
  */
@@ -437,7 +475,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     staticNodes: options.staticNodes,
     trustedNodes: options.trustedNodes,
     protocols: [...eth({ chain: options.chain }).protocols, ping],
-    discovery: discovery ? { port: discovery.port } : false,
+    discovery: discovery ? { port: discovery.port, v4: discovery.v4, v5: discovery.v5 } : false,
     bootnodes: discovery?.bootnodes ?? [],
     nat: options.extIp === undefined ? 'none' : { extIp: options.extIp },
     logger: options.logger,
