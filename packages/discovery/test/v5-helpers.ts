@@ -131,6 +131,11 @@ export class V5Harness {
    * Sends `plaintext` (any bytes: a malformed message) encrypted under `session`.
    */
   sendPlaintext(to: Node, session: HarnessSession, plaintext: Uint8Array, socket = 0): void {
+    this.sendRaw(this.sealPlaintext(to, session, plaintext), to, socket);
+  }
+
+  /** A message packet to `to` carrying `plaintext` (any bytes) encrypted under `session`. */
+  sealPlaintext(to: Node, session: HarnessSession, plaintext: Uint8Array): Uint8Array {
     const nonce = randomBytes(12);
     const template = encodeDiscv5MessagePacket({
       srcId: this.id,
@@ -140,11 +145,7 @@ export class V5Harness {
       message: { type: 'ping', requestId: new Uint8Array(0), enrSeq: 0n },
     });
     const header = template.bytes.subarray(0, template.headerData.length);
-    this.sendRaw(
-      concatBytes(header, aes128GcmEncrypt(session.writeKey, nonce, plaintext, template.headerData)),
-      to,
-      socket,
-    );
+    return concatBytes(header, aes128GcmEncrypt(session.writeKey, nonce, plaintext, template.headerData));
   }
 
   /** Sends random bytes from `srcId` (default ours): the start of a handshake; returns the packet's nonce. */

@@ -3,14 +3,19 @@ import { describe, it } from 'node:test';
 import { ConnectionClosedError, defaultLogger } from '@devp2p/core';
 import { generatePrivateKey, randomBytes } from '@devp2p/crypto';
 import { Enr, logDistance, Node, NodeId } from '@devp2p/enode';
+import { fuzzDecoder, fuzzInputs } from '@devp2p/test-utils/fuzz';
 import { udpTransport } from '@devp2p/transport-node';
 import {
   DISCV5_MAX_PACKET_SIZE,
   DISCV5_MIN_PACKET_SIZE,
   Discv5,
   type Discv5Message,
+  decodeDiscv5Packet,
+  decryptDiscv5Message,
   ERR_DISCV5_BUSY,
   encodeDiscv5HandshakePacket,
+  encodeDiscv5Message,
+  encodeDiscv5MessagePacket,
   encodeDiscv5WhoareyouPacket,
   HANDSHAKE_TIMEOUT_MS,
   MAX_CHALLENGES_PER_IP,
@@ -164,6 +169,59 @@ describe('Discv5 against hostile input', () => {
     assert.ok(check('192.168.1.1', lan) instanceof Node);
     const noIp = Enr.create({ udp: 30303 }, 1n).sign(generatePrivateKey());
     assert.equal(typeof check('127.0.0.1', noIp), 'string');
+  });
+
+  it('never throws out of the packet handler for mutated packets and plaintexts (fuzz)', async () => {
+    const a = await start();
+    const harness = await V5Harness.create();
+    const { session } = await harness.handshake(a.self, { type: 'ping', requestId: Uint8Array.of(1), enrSeq: 1n });
+    assert.equal((await harness.nextMessage(session))?.type, 'pong');
+    const messages: Discv5Message[] = [
+      { type: 'ping', requestId: Uint8Array.of(2), enrSeq: 1n },
+      { type: 'findnode', requestId: Uint8Array.of(3), distances: [0, 256] },
+      { type: 'talkreq', requestId: Uint8Array.of(4), protocol: Uint8Array.of(1), request: Uint8Array.of(2) },
+      { type: 'pong', requestId: Uint8Array.of(5), enrSeq: 1n, ip: '127.0.0.1', port: 1 },
+    ];
+    const packets = [
+      ...messages.map(
+        (m) =>
+          encodeDiscv5MessagePacket({ srcId: harness.id, destId: a.self.id, key: session.writeKey, message: m }).bytes,
+      ),
+      encodeDiscv5WhoareyouPacket({ destId: a.self.id, nonce: randomBytes(12), enrSeq: 0n }).bytes,
+    ];
+    const plaintexts = messages.map((m) => encodeDiscv5Message(m));
+    const from = { host: '127.0.0.1', port: harness.sockets[0]!.address.port };
+    // Mutated datagrams, then valid packets carrying mutated plaintexts: the handler returns, whatever comes.
+    fuzzDecoder(
+      fuzzInputs(packets, 1_300),
+      (bytes) => a.receive(bytes, from),
+      () => false,
+    );
+    fuzzDecoder(
+      fuzzInputs(plaintexts, 600),
+      (plaintext) => a.receive(harness.sealPlaintext(a.self, session, plaintext), from),
+      () => false,
+    );
+    assert.equal(a.stats.dropped['handler-error'], 0);
+    assert.ok(a.stats.dropped['bad-message'] > 0);
+    // Still serving the same session.
+    harness.clear();
+    harness.send(a.self, session, { type: 'ping', requestId: Uint8Array.of(9), enrSeq: 1n });
+    for (;;) {
+      const datagram = await harness.next();
+      assert.ok(datagram, 'a pong');
+      // Challenges provoked by mutated packets (some to mutated source ids, masked for them) come first.
+      let reply: Discv5Message;
+      try {
+        const packet = decodeDiscv5Packet(datagram.bytes, harness.id);
+        if (packet.kind !== 'message') continue;
+        reply = decryptDiscv5Message(packet, session.readKey);
+      } catch {
+        continue;
+      }
+      if (reply.type === 'pong' && reply.requestId[0] === 9) break;
+    }
+    await Promise.all([a.close(), harness.close()]);
   });
 
   it('bounds pending requests: beyond MAX_PENDING_CALLS a request fails at once', async () => {
