@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { DEVNET_USAGE } from '../src/commands/devnet.ts';
 import { DISCV4_USAGE } from '../src/commands/discv4.ts';
+import { DISCV5_USAGE } from '../src/commands/discv5.ts';
 import { ENR_USAGE } from '../src/commands/enr.ts';
 import { KEY_USAGE } from '../src/commands/key.ts';
 import { RLPX_USAGE } from '../src/commands/rlpx.ts';
@@ -16,6 +17,7 @@ const SECTIONS: readonly [string, string][] = [
   ['devp2p enr', ENR_USAGE],
   ['devp2p rlpx', RLPX_USAGE],
   ['devp2p discv4', DISCV4_USAGE],
+  ['devp2p discv5', DISCV5_USAGE],
   ['devp2p devnet', DEVNET_USAGE],
 ];
 

@@ -3,6 +3,7 @@ import { clientName } from '@devp2p/server';
 import type { ToolCommand } from './commands/common.ts';
 import { runDevnet } from './commands/devnet.ts';
 import { runDiscv4 } from './commands/discv4.ts';
+import { runDiscv5 } from './commands/discv5.ts';
 import { runEnr } from './commands/enr.ts';
 import { runKey } from './commands/key.ts';
 import { runRlpx } from './commands/rlpx.ts';
@@ -15,6 +16,7 @@ const TOOLS: Readonly<Record<string, ToolCommand>> = {
   enr: runEnr,
   rlpx: runRlpx,
   discv4: runDiscv4,
+  discv5: runDiscv5,
   devnet: runDevnet,
 };
 
@@ -26,6 +28,7 @@ Commands:
   enr      decode a node record (enr decode)
   rlpx     RLPx probes (rlpx ping)
   discv4   discovery v4 queries and crawler (ping, resolve, requestenr, crawl)
+  discv5   discovery v5 queries (ping, resolve, requestenr, findnode, talk)
   devnet   run N local nodes in one process with a live peer table`;
 
 async function main(argv: readonly string[]): Promise<number> {
