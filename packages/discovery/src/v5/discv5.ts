@@ -38,10 +38,11 @@ import { Table } from '../table/table.ts';
 import { DISCV5_RESP_TIMEOUT_MS, FINDNODE_RESULT_LIMIT } from './constants.ts';
 import type { Discv5Pong } from './messages.ts';
 import { lookupDistances } from './nodes.ts';
-import { Discv5Service, type Discv5Stats } from './service.ts';
+import { Discv5Service } from './service.ts';
+import type { Discv5Stats } from './stats.ts';
 import type { TalkHandler } from './talk.ts';
 
-export type { Discv5DropReason, Discv5Stats } from './service.ts';
+export type { Discv5DropReason, Discv5Stats } from './stats.ts';
 export type { TalkHandler, TalkRequestInfo } from './talk.ts';
 
 /**

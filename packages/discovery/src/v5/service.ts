@@ -22,72 +22,12 @@ import type { Table } from '../table/table.ts';
 import { type CallRequest, Calls, type ResponseType } from './calls.ts';
 import { type CodecResult, Discv5Codec, type ReceivedChallenge } from './codec.ts';
 import { REQUEST_ID_SIZE, TOTAL_NODES_RESPONSE_LIMIT } from './constants.ts';
-import { Discv5MessageError, Discv5PacketError, type Discv5PacketErrorReason } from './errors.ts';
+import { Discv5MessageError, Discv5PacketError } from './errors.ts';
 import type { Discv5Message, Discv5Pong } from './messages.ts';
 import { collectTableNodes, packNodes, verifyResponseRecord } from './nodes.ts';
 import { SessionCache } from './session.ts';
+import { type Discv5DropReason, type Discv5Stats, newDropCounters } from './stats.ts';
 import { type TalkHandler, TalkSystem } from './talk.ts';
-
-/**
- * Why a received datagram was dropped: a packet or message that breaks the protocol, or a valid one we must not
- * act on.
- * @example discv5.stats.dropped['rate-limited']
- */
-export type Discv5DropReason =
-  | Discv5PacketErrorReason
-  | 'bad-message'
-  | 'restricted'
-  | 'self'
-  | 'unsolicited'
-  | 'second-challenge'
-  | 'unexpected-handshake'
-  | 'rate-limited'
-  | 'talk-overload'
-  | 'handler-error';
-
-/**
- * Packet counters.
- * @example console.log(discv5.stats.received, discv5.stats.dropped['decrypt-failed'])
- */
-export interface Discv5Stats {
-  /** Datagrams received. */
-  received: number;
-  /** Packets sent. */
-  sent: number;
-  /** WHOAREYOU challenges sent (repeats included). */
-  challenges: number;
-  /** Handshakes made: ours answering a WHOAREYOU, and theirs verified. */
-  handshakes: number;
-  /** Datagrams dropped, by reason. */
-  readonly dropped: Record<Discv5DropReason, number>;
-}
-
-const DROP_REASONS: readonly Discv5DropReason[] = [
-  'too-small',
-  'too-large',
-  'bad-protocol-id',
-  'bad-version',
-  'unknown-flag',
-  'bad-authdata-size',
-  'bad-signature-size',
-  'bad-key-size',
-  'bad-record',
-  'missing-record',
-  'bad-ephemeral-key',
-  'bad-id-signature',
-  'message-too-short',
-  'trailing-bytes',
-  'decrypt-failed',
-  'bad-message',
-  'restricted',
-  'self',
-  'unsolicited',
-  'second-challenge',
-  'unexpected-handshake',
-  'rate-limited',
-  'talk-overload',
-  'handler-error',
-];
 
 /**
  * Options of {@link Discv5Service}: what the `Discv5` assembling it shares with it.
@@ -142,7 +82,7 @@ export class Discv5Service {
       sent: 0,
       challenges: 0,
       handshakes: 0,
-      dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<Discv5DropReason, number>,
+      dropped: newDropCounters(),
     };
     this.sessions = new SessionCache({ now: options.now });
     this.#codec = new Discv5Codec({
