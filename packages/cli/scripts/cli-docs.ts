@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { ATTACH_USAGE } from '../src/commands/attach.ts';
 import { DEVNET_USAGE } from '../src/commands/devnet.ts';
 import { DISCV4_USAGE } from '../src/commands/discv4.ts';
+import { DISCV5_USAGE } from '../src/commands/discv5.ts';
 import { DNS_USAGE } from '../src/commands/dns.ts';
 import { ENR_USAGE } from '../src/commands/enr.ts';
 import { ETH_USAGE } from '../src/commands/eth.ts';
@@ -19,6 +20,7 @@ const SECTIONS: readonly [string, string][] = [
   ['devp2p enr', ENR_USAGE],
   ['devp2p rlpx', RLPX_USAGE],
   ['devp2p discv4', DISCV4_USAGE],
+  ['devp2p discv5', DISCV5_USAGE],
   ['devp2p dns', DNS_USAGE],
   ['devp2p eth', ETH_USAGE],
   ['devp2p devnet', DEVNET_USAGE],

@@ -4,6 +4,7 @@ import { runAttach } from './commands/attach.ts';
 import type { ToolCommand } from './commands/common.ts';
 import { runDevnet } from './commands/devnet.ts';
 import { runDiscv4 } from './commands/discv4.ts';
+import { runDiscv5 } from './commands/discv5.ts';
 import { runDns } from './commands/dns.ts';
 import { runEnr } from './commands/enr.ts';
 import { runEth } from './commands/eth.ts';
@@ -18,6 +19,7 @@ const TOOLS: Readonly<Record<string, ToolCommand>> = {
   enr: runEnr,
   rlpx: runRlpx,
   discv4: runDiscv4,
+  discv5: runDiscv5,
   dns: runDns,
   eth: runEth,
   devnet: runDevnet,
@@ -32,6 +34,7 @@ Commands:
   enr      decode a node record (enr decode)
   rlpx     RLPx probes (rlpx ping)
   discv4   discovery v4 queries and crawler (ping, resolve, requestenr, crawl)
+  discv5   discovery v5 queries (ping, resolve, requestenr, findnode, talk)
   dns      EIP-1459 DNS discovery trees (sync, sign, to-txt)
   eth      one eth request to one node (status, headers, bodies, receipts)
   devnet   run N local nodes in one process with a live peer table

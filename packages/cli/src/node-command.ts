@@ -61,7 +61,7 @@ export const NODE_USAGE: string = `devp2p node [flags]
 
 Runs a devp2p node: listens on TCP, keeps its node key and node database in the data directory, and connects to
 the static and trusted nodes listed there (static-nodes.json, trusted-nodes.json: JSON arrays of enode URLs), and
-finds more peers through discv4 discovery unless --nodiscover. It runs eth/68 to eth/72 for the chosen network
+finds more peers through discv4 and discv5 discovery (both on one UDP port) unless --nodiscover. It runs eth/68 to eth/72 for the chosen network
 (without chain data: it reports the genesis block as its head and answers requests empty) and png/1; with each peer
 the newest eth version both sides run wins.
 
@@ -85,6 +85,9 @@ the newest eth version both sides run wins.
                          network's, as geth's; '' for none)
   --discovery.dns.resolver <ip:port> DNS server the trees are read from (default: the system's resolver)
   --discovery.port <n>   UDP discovery port (default: the --port value; 0 picks a free one)
+  --discovery.v4         run discv4 (default true; --discovery.v4=false turns it off)
+  --discovery.v5         run discv5, on the same UDP port as discv4 (default true; --discovery.v5=false turns
+                         it off)
   --nat <mode>           none; extip:<IP> to announce that IP in the node record; upnp to map our ports on the
                          UPnP gateway an SSDP search finds; pmp:<IP> to map them on that NAT-PMP gateway (pmp: the
                          gateways guessed from this machine's private networks); any for whichever of UPnP and
@@ -139,6 +142,10 @@ export interface NodeOptions {
         readonly dnsTrees: readonly string[];
         /** The DNS server they are read from (`--discovery.dns.resolver`); the system's when undefined. */
         readonly dnsResolver: string | undefined;
+        /** `--discovery.v4` (default true). */
+        readonly v4: boolean;
+        /** `--discovery.v5` (default true). */
+        readonly v5: boolean;
       }
     | undefined;
   /** Where Prometheus metrics are served (`--metrics`); undefined without it. */
@@ -407,16 +414,42 @@ export function parseNetwork(value: string | undefined): ChainConfig {
   return readGenesisFile(resolve(value));
 }
 
+/** geth's boolean discovery switches, which take an optional `=true` / `=false`. */
+const DISCOVERY_SWITCHES = ['discovery.v4', 'discovery.v5'] as const;
+
+/**
+ * Takes `--discovery.v4` and `--discovery.v5` out of `args` (as geth writes them: `--discovery.v5`,
+ * `--discovery.v5=true`, `--discovery.v5=false`), which `parseArgs` cannot read, and returns their values.
+ */
+function takeDiscoverySwitches(args: readonly string[]): { rest: string[]; v4: boolean; v5: boolean } {
+  const values: Record<(typeof DISCOVERY_SWITCHES)[number], boolean> = { 'discovery.v4': true, 'discovery.v5': true };
+  const rest: string[] = [];
+  for (const arg of args) {
+    const name = DISCOVERY_SWITCHES.find((n) => arg === `--${n}` || arg.startsWith(`--${n}=`));
+    if (name === undefined) {
+      rest.push(arg);
+      continue;
+    }
+    const value = arg.slice(name.length + 2);
+    if (value !== '' && value !== '=true' && value !== '=false') {
+      throw new UsageError(`--${name}: expected --${name}, --${name}=true or --${name}=false, got ${arg}`);
+    }
+    values[name] = value !== '=false';
+  }
+  return { rest, v4: values['discovery.v4'], v5: values['discovery.v5'] };
+}
+
 /**
  * Parses `devp2p node` flags (geth's names) into {@link NodeOptions}; throws a UsageError naming the bad flag.
  * Creates the data directory and the node key file when missing.
  * @example parseNodeOptions(['--port', '0', '--datadir', '/tmp/node1'])
  */
 export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' {
+  const switches = takeDiscoverySwitches(args);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: [...args],
+      args: switches.rest,
       strict: true,
       allowPositionals: false,
       options: {
@@ -550,6 +583,8 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
           bootnodes,
           dnsTrees,
           dnsResolver: dnsServerFlag(str('discovery.dns.resolver'), '--discovery.dns.resolver'),
+          v4: switches.v4,
+          v5: switches.v5,
         },
     metrics: values.metrics ? { host: metricsAddr, port: metricsPort } : undefined,
     ws: values.ws ? { host: wsAddr, port: wsPort, origins: wsOrigins } : undefined,
@@ -572,7 +607,7 @@ export interface RunningNode {
  * Starts a node from parsed options with `createNode` from `@devp2p/node`: the node database in `<datadir>/nodes`,
  * the server listening on all interfaces with eth/72 to eth/68, or `options.ethVersions` (for `options.chain`, no chain
  * data) and the ping
- * plugin, discv4 on UDP sharing the server's record, and the admin JSON-RPC. Logs `Started P2P networking` with our
+ * plugin, discv4 and discv5 on one UDP port sharing the server's record, and the admin JSON-RPC. Logs `Started P2P networking` with our
  * enode.
  * @example const node = await startNode(options); process.on('SIGINT', () => node.close())
  */
@@ -592,6 +627,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     discovery: discovery
       ? {
           port: discovery.port,
+          v4: discovery.v4,
+          v5: discovery.v5,
           dnsTrees: discovery.dnsTrees,
           ...(discovery.dnsResolver ? { txtResolver: createTxtResolver({ server: discovery.dnsResolver }) } : {}),
         }

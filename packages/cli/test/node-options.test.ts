@@ -138,3 +138,19 @@ describe('devp2p node flags: --eth.versions', () => {
     }
   });
 });
+
+describe('devp2p node flags: discovery', () => {
+  it('runs discv4 and discv5 by default; --discovery.v4 and --discovery.v5 take geth forms', () => {
+    assert.deepEqual({ v4: parse().discovery?.v4, v5: parse().discovery?.v5 }, { v4: true, v5: true });
+    const noV5 = parse('--discovery.v5=false');
+    assert.equal(noV5.discovery?.v4, true);
+    assert.equal(noV5.discovery?.v5, false);
+    const noV4 = parse('--discovery.v4=false', '--discovery.v5');
+    assert.equal(noV4.discovery?.v4, false);
+    assert.equal(noV4.discovery?.v5, true);
+    assert.equal(parse('--discovery.v5=true').discovery?.v5, true);
+    assert.equal(parse('--nodiscover', '--discovery.v5').discovery, undefined);
+    assert.throws(() => parse('--discovery.v5=no'), UsageError);
+    assert.throws(() => parse('--discovery.v6'), UsageError);
+  });
+});

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createLogger } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
-import { Discv4 } from '@devp2p/discovery';
-import { parseNode } from '@devp2p/enode';
+import { Discv4, Discv5 } from '@devp2p/discovery';
+import { Enr, logDistance, parseNode } from '@devp2p/enode';
 import { ping } from '@devp2p/plugin-ping';
 import { createServer } from '@devp2p/server';
 import { readVectorJson, until } from '@devp2p/test-utils';
@@ -102,6 +102,64 @@ describe('devp2p rlpx ping', () => {
       assert.match(result.stdout + result.stderr, /too many peers/);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('devp2p discv5', () => {
+  it('ping, requestenr, resolve, findnode and talk against an in-test discv5 node', async () => {
+    const disc = await Discv5.start({ privateKey: generatePrivateKey(), transport: udpTransport, host: '127.0.0.1' });
+    disc.registerTalkProtocol('echo', (request) => Uint8Array.of(...request, 0xff));
+    const neighbour = await Discv5.start({
+      privateKey: generatePrivateKey(),
+      transport: udpTransport,
+      host: '127.0.0.1',
+    });
+    try {
+      await neighbour.ping(disc.self); // the handshake puts it in disc's table, live
+      const distance = logDistance(disc.self.id, neighbour.self.id);
+      const target = disc.self.record.toText();
+      const run = (...args: string[]) => devp2p(['discv5', args[0]!, '--addr', '127.0.0.1:0', ...args.slice(1)]);
+      const pinged = await run('ping', target);
+      assert.equal(pinged.code, 0, pinged.stderr);
+      assert.match(
+        pinged.stdout,
+        new RegExp(
+          `responded to ping \\(RTT [\\d.]+ ms, record seq ${disc.self.seq}, saw us at 127\\.0\\.0\\.1:\\d+\\)`,
+        ),
+      );
+      const requested = await run('requestenr', target);
+      assert.equal(requested.code, 0, requested.stderr);
+      assert.equal(requested.stdout.trim(), target);
+      const resolved = await run('resolve', disc.self.toEnodeUrl());
+      assert.equal(resolved.code, 0, resolved.stderr);
+      assert.equal(resolved.stdout.trim(), target, 'the record, found from the enode URL alone');
+      const found = await run('findnode', target, `${distance},0`);
+      assert.equal(found.code, 0, found.stderr);
+      // Itself for distance 0, and the neighbour (the CLI's own earlier instances may be there too).
+      const lines = found.stdout.trim().split('\n');
+      assert.ok(lines.includes(target), found.stdout);
+      assert.ok(lines.includes(neighbour.self.record.toText()), found.stdout);
+      const echoed = await run('talk', target, 'echo', '0x0102');
+      assert.equal(echoed.stdout.trim(), '0x0102ff', echoed.stderr);
+      const unknown = await run('talk', target, 'nobody');
+      assert.equal(unknown.stdout.trim(), '0x');
+      const bad = await run('findnode', target, '257');
+      assert.equal(bad.code, 2, 'a usage error');
+    } finally {
+      await Promise.all([disc.close(), neighbour.close()]);
+    }
+  });
+
+  it('says when nothing answers within --timeout', async () => {
+    const silent = await udpTransport.bind({ host: '127.0.0.1', port: 0 }, () => undefined);
+    try {
+      const node = Enr.create({ ip: '127.0.0.1', udp: silent.address.port }, 1n).sign(generatePrivateKey());
+      const result = await devp2p(['discv5', 'ping', '--addr', '127.0.0.1:0', '--timeout', '300ms', node.toText()]);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /no answer from .* within --timeout 300 ms/);
+    } finally {
+      await silent.close();
     }
   });
 });

@@ -3,8 +3,12 @@ export {
   ERR_DISCV4_ENR,
   ERR_DISCV4_PACKET,
   ERR_DISCV4_RESTRICTED,
+  ERR_DISCV5_BUSY,
+  ERR_DISCV5_ENR,
+  ERR_DISCV5_HANDSHAKE,
   ERR_DISCV5_MESSAGE,
   ERR_DISCV5_PACKET,
+  ERR_DISCV5_RESTRICTED,
 } from './codes.ts';
 export {
   ALPHA,
@@ -34,7 +38,7 @@ export {
   TABLE_IP_LIMIT,
   TABLE_SUBNET,
 } from './constants.ts';
-export { checkRelayIp, DistinctNetSet, isLoopback } from './netutil.ts';
+export { canonicalHost, checkRelayIp, DistinctNetSet, isLoopback } from './netutil.ts';
 export { type RevalidationResult, Table, type TableEntry, type TableOptions } from './table/table.ts';
 export {
   Discv4,
@@ -64,24 +68,37 @@ export {
   DISCV5_MAX_PACKET_SIZE,
   DISCV5_MIN_PACKET_SIZE,
   DISCV5_PROTOCOL_ID,
+  DISCV5_RESP_TIMEOUT_MS,
   DISCV5_VERSION,
   EPHEMERAL_KEY_SIZE,
+  FINDNODE_RESULT_LIMIT,
   HANDSHAKE_AUTHDATA_HEAD_SIZE,
+  HANDSHAKE_TIMEOUT_MS,
   ID_NONCE_SIZE,
   ID_SIGNATURE_SIZE,
   ID_SIGNATURE_TEXT,
   KEY_AGREEMENT_TEXT,
+  LOOKUP_REQUEST_LIMIT,
   MASKING_IV_SIZE,
   MASKING_KEY_SIZE,
+  MAX_ACTIVE_CHALLENGES,
+  MAX_ACTIVE_TALK_REQUESTS,
+  MAX_CHALLENGES_PER_IP,
   MAX_FINDNODE_DISTANCE,
+  MAX_HANDSHAKES_PER_CALL,
   MAX_NODES_TOTAL,
+  MAX_PENDING_CALLS,
   MAX_REQUEST_ID_SIZE,
   MESSAGE_AUTHDATA_SIZE,
   MIN_MESSAGE_CIPHERTEXT_SIZE,
+  NODES_RESPONSE_SIZE_LIMIT,
   NONCE_SIZE,
   RANDOM_MESSAGE_SIZE,
+  REQUEST_ID_SIZE,
+  SESSION_CACHE_SIZE,
   SESSION_KEY_SIZE,
   STATIC_HEADER_SIZE,
+  TOTAL_NODES_RESPONSE_LIMIT,
   WHOAREYOU_AUTHDATA_SIZE,
 } from './v5/constants.ts';
 export {
@@ -91,6 +108,15 @@ export {
   makeDiscv5IdSignature,
   verifyDiscv5IdSignature,
 } from './v5/crypto.ts';
+export {
+  Discv5,
+  type Discv5CallOptions,
+  type Discv5DropReason,
+  type Discv5Options,
+  type Discv5Stats,
+  type TalkHandler,
+  type TalkRequestInfo,
+} from './v5/discv5.ts';
 export {
   Discv5MessageError,
   type Discv5MessageErrorReason,
@@ -109,6 +135,7 @@ export {
   decodeDiscv5Message,
   encodeDiscv5Message,
 } from './v5/messages.ts';
+export { collectTableNodes, lookupDistances, packNodes, type ResponseCheck, verifyResponseRecord } from './v5/nodes.ts';
 export {
   DISCV5_FLAG,
   type Discv5EncodedHandshake,
@@ -132,3 +159,10 @@ export {
   encodeDiscv5WhoareyouPacket,
   openDiscv5Handshake,
 } from './v5/packet.ts';
+export {
+  type Discv5Challenge,
+  type Discv5Session,
+  SessionCache,
+  type SessionCacheOptions,
+  sessionKey,
+} from './v5/session.ts';

@@ -2,7 +2,16 @@
  * Address rules of geth's p2p/netutil that discovery alone needs: special networks, the relay rule for nodes in
  * Neighbors and per-subnet counting for the table's IP limits (CIDR lists and the LAN test are `@devp2p/enode`'s).
  */
-import { isIPv4MappedIp, isLan, isLoopbackIp, isMulticastIp, isUnspecifiedIp, NetList, parseIp } from '@devp2p/enode';
+import {
+  formatIp,
+  isIPv4MappedIp,
+  isLan,
+  isLoopbackIp,
+  isMulticastIp,
+  isUnspecifiedIp,
+  NetList,
+  parseIp,
+} from '@devp2p/enode';
 
 /** 4 bytes for IPv4 (also IPv4-mapped IPv6), 16 for IPv6: one subnet key per address. */
 function toCanonicalBytes(text: string): Uint8Array | undefined {
@@ -37,6 +46,17 @@ const SPECIAL = new NetList([
   '2001:db8::/32',
   '2002::/16',
 ]);
+
+/**
+ * Canonical text of a datagram's source address, IPv4-mapped IPv6 written as IPv4 (geth unwraps 4-in-6 sources
+ * the same way); undefined for text that is not an address.
+ * @example canonicalHost('::ffff:10.0.0.1') // '10.0.0.1'
+ */
+export function canonicalHost(host: string): string | undefined {
+  const bytes = parseIp(host);
+  if (!bytes) return undefined;
+  return formatIp(isIPv4MappedIp(bytes) ? bytes.subarray(12) : bytes);
+}
 
 /**
  * True for loopback addresses.

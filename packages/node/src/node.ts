@@ -2,6 +2,7 @@ import {
   AbortError,
   type AnyProtocol,
   type Clock,
+  type DatagramAddress,
   type DatagramTransport,
   type DisconnectError,
   type DisconnectInitiator,
@@ -16,7 +17,7 @@ import {
 } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
 import { checkNodes, Dialer, type DialOutcome, filterNodes, type NodeSource } from '@devp2p/dial';
-import { Discv4, N_BUCKETS } from '@devp2p/discovery';
+import { Discv4, Discv5, N_BUCKETS } from '@devp2p/discovery';
 import { DnsDiscovery } from '@devp2p/dnsdisc';
 import {
   LocalNode,
@@ -47,13 +48,19 @@ export const MAX_PARALLEL_ENR_REQUESTS = 16;
 /** A node as the config takes it: an `enode://` URL, `enr:` text, or a parsed {@link Node}. */
 export type NodeInput = string | Node;
 
-/** Where discovery runs; `false` in {@link NodeConfig.discovery} turns it off (geth's `--nodiscover`). */
+/**
+ * Where discovery runs; `false` in {@link NodeConfig.discovery} turns it off (geth's `--nodiscover`). With both
+ * discv4 and discv5 on, they share one UDP socket and one record, as in geth: datagrams discv4 cannot decode go
+ * to discv5.
+ */
 export interface DiscoveryConfig {
-  /** Run discv4 on UDP (default true). */
+  /** Run discv4 on UDP (default true; geth's `--discovery.v4`). */
   readonly v4?: boolean;
-  /** UDP port for discv4 (default: the TCP listening port; 0 picks a free one). */
+  /** Run discv5 on UDP (default true; geth's `--discovery.v5`). */
+  readonly v5?: boolean;
+  /** UDP port for discovery (default: the TCP listening port; 0 picks a free one). */
   readonly port?: number;
-  /** More sources of candidates (a plugin's, your own), mixed fairly with discv4 by the dialer. */
+  /** More sources of candidates (a plugin's, your own), mixed fairly with discv4 and discv5 by the dialer. */
   readonly sources?: readonly NodeDiscovery[];
   /**
    * EIP-1459 DNS trees (`enrtree://` URLs) to take nodes from (default: the network's; an empty list turns DNS
@@ -108,11 +115,17 @@ export interface NodeConfig {
   readonly listenAddr?: string | null;
   /** Subprotocols (plugins) to run on every peer. */
   readonly protocols?: readonly AnyProtocol[];
-  /** Discovery: discv4 and any other sources (default: discv4 on the TCP port); `false` turns it off. */
+  /**
+   * Discovery: discv4, discv5 and any other sources (default: discv4 and discv5 on one UDP socket at the TCP port);
+   * `false` turns it off.
+   */
   readonly discovery?: DiscoveryConfig | false;
   /** The network whose bootnodes discovery starts from, unless `bootnodes` is given. */
   readonly network?: NetworkPreset;
-  /** Nodes discovery starts from when its table is empty (default: the network's; an empty list means none, as geth). */
+  /**
+   * Nodes discovery (discv4 and discv5) starts from when its table is empty (default: the network's; an empty list
+   * means none, as geth).
+   */
   readonly bootnodes?: readonly NodeInput[];
   /** Kept connected: dialed, and redialed when they drop. */
   readonly staticNodes?: readonly NodeInput[];
@@ -237,6 +250,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
   readonly #clock: Clock;
   readonly #sources: NodeDiscovery[];
   #discv4: Discv4 | undefined;
+  #discv5: Discv5 | undefined;
   #state: 'idle' | 'starting' | 'running' | 'closed' = 'idle';
   #closing: Promise<void> | undefined;
   #natStarted: Promise<void> | undefined;
@@ -292,14 +306,17 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
         return false;
       };
     const discv4Nodes: NodeSource = (signal) => this.#announced(() => this.#discv4, signal);
+    const discv5Nodes: NodeSource = (signal) => this.#announced(() => this.#discv5, signal);
     const fetchRecord = (node: Node, signal: AbortSignal): Promise<Node | undefined> =>
       this.#discv4 ? this.#discv4.requestENR(node, { signal }) : Promise.resolve(undefined);
-    // One dialer source per discovery source (the dialer mixes them fairly); discv4 exists only once started.
+    // One dialer source per discovery source (the dialer mixes them fairly); discv4 and discv5 exist only once
+    // started. discv5 nodes come with their records, so they are judged at once (geth's Filter).
     this.dialer = new Dialer({
       nodeSources: [
         filters.length === 0
           ? discv4Nodes
           : filterNodes(checkNodes(discv4Nodes, fetchRecord, MAX_PARALLEL_ENR_REQUESTS), accept('discv4')),
+        filters.length === 0 ? discv5Nodes : filterNodes(discv5Nodes, accept('discv5')),
         ...this.#sources.map((source) => {
           const nodes: NodeSource = (signal) => this.#announced(() => source, signal);
           return filters.length === 0 ? nodes : filterNodes(nodes, accept(source.name));
@@ -351,14 +368,19 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     }
   }
 
-  /** The running discovery sources (discv4 first when on); empty before `start()` and after `close()`. */
+  /** The running discovery sources (discv4, then discv5, when on); empty before `start()` and after `close()`. */
   get discovery(): readonly NodeDiscovery[] {
-    return this.#discv4 ? [this.#discv4, ...this.#sources] : [...this.#sources];
+    return [...(this.#discv4 ? [this.#discv4] : []), ...(this.#discv5 ? [this.#discv5] : []), ...this.#sources];
   }
 
   /** The discv4 service once started; undefined when off. */
   get discv4(): Discv4 | undefined {
     return this.#discv4;
+  }
+
+  /** The discv5 service once started; undefined when off. */
+  get discv5(): Discv5 | undefined {
+    return this.#discv5;
   }
 
   /** Connected peers. */
@@ -426,6 +448,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     if (wasStarted) await this.server.close();
     const sources = this.discovery;
     this.#discv4 = undefined;
+    this.#discv5 = undefined;
     this.#sources.length = 0;
     await Promise.all(sources.map((source) => source.close()));
     await this.#db.close();
@@ -470,22 +493,37 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
 
   async #startDiscovery(): Promise<void> {
     const discovery = this.#config.discovery === false ? undefined : this.#config.discovery;
-    if (discovery?.v4 === false) return;
+    const v4 = discovery?.v4 !== false;
+    const v5 = discovery?.v5 !== false;
+    if (!v4 && !v5) return;
     const listen = this.#config.listenAddr === undefined ? '0.0.0.0:30303' : this.#config.listenAddr;
     const port = discovery?.port ?? this.server.listenAddress?.port ?? listenPort(listen) ?? 0;
-    this.#discv4 = await Discv4.start({
+    const raw = this.#config.datagramTransport ?? udpTransport;
+    const transport = this.metrics ? this.metrics.meterDatagrams(raw) : raw;
+    const common = {
       privateKey: this.#privateKey,
-      transport: this.metrics
-        ? this.metrics.meterDatagrams(this.#config.datagramTransport ?? udpTransport)
-        : (this.#config.datagramTransport ?? udpTransport),
-      host: listenHost(listen),
-      port,
       localNode: this.localNode,
       bootnodes: this.#bootnodes(),
       ...(this.#config.netRestrict ? { netRestrict: new NetList(this.#config.netRestrict) } : {}),
       clock: this.#clock,
       logger: this.#log,
-    });
+    };
+    if (v4) {
+      this.#discv4 = await Discv4.start({
+        ...common,
+        transport,
+        host: listenHost(listen),
+        port,
+        // One socket for both, as geth: what is not a discv4 packet goes to discv5.
+        ...(v5 ? { unhandled: (data: Uint8Array, from: DatagramAddress) => this.#discv5?.receive(data, from) } : {}),
+      });
+    }
+    if (v5) {
+      this.#discv5 = await Discv5.start({
+        ...common,
+        ...(this.#discv4 ? { socket: this.#discv4.socket } : { transport, host: listenHost(listen), port }),
+      });
+    }
   }
 
   /** The bootnodes given, else the network's (geth: `--bootnodes` replaces the preset's, even when empty). */
@@ -536,7 +574,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
 
 /**
  * Assembles a devp2p node from one config: node key and database (from `datadir`, or in memory), our record, the
- * server with its protocols and limits, the dial scheduler, and discv4 plus any other discovery sources. Nothing
+ * server with its protocols and limits, the dial scheduler, and discv4, discv5 and any other discovery sources. Nothing
  * is bound until `start()`.
  *
  * @example

@@ -98,13 +98,41 @@ describe('createNode', () => {
       assert.ok(candidates.includes(`discv4:${a.localNode.id.hex}`), 'discv4 offered A to the dialer');
       await until(() => a.peers().length === 1, 5_000, 'A to list B');
       const info = b.nodeInfo();
-      // discv4 takes the TCP port by default, as geth does: one port in the enode, no discport.
+      // discv4 and discv5 share the TCP port by default, as geth does: one port in the enode, no discport.
       assert.equal(info.ports.discovery, info.ports.listener);
       assert.equal(b.discv4?.address.port, info.ports.listener);
+      assert.equal(b.discv5?.address.port, info.ports.listener);
+      assert.equal(b.discv5?.self, b.discv4?.self, 'one record for both');
       assert.match(info.enode, /@127\.0\.0\.1:\d+$/);
       assert.ok(info.protocols.eth, 'eth node info');
-      assert.equal(b.discovery.length, 1);
-      assert.equal(b.discovery[0]!.name, 'discv4');
+      assert.deepEqual(
+        b.discovery.map((d) => d.name),
+        ['discv4', 'discv5'],
+      );
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('two nodes find each other through discv5 alone, or through discv5 on the port shared with discv4', async () => {
+    const a = await started({ protocols: [ping] });
+    const b = createNode({ ...loopback, protocols: [ping], bootnodes: [a.localNode.node], discovery: { v4: false } });
+    const candidates: string[] = [];
+    b.on('discovery:candidate', ({ source, node }) => candidates.push(`${source}:${node.id.hex}`));
+    const added = b.once('peer:added');
+    await b.start();
+    try {
+      assert.equal((await added).peer.id, a.localNode.id.hex);
+      assert.ok(candidates.includes(`discv5:${a.localNode.id.hex}`), 'discv5 offered A to the dialer');
+      assert.equal(b.discv4, undefined);
+      assert.deepEqual(
+        b.discovery.map((d) => d.name),
+        ['discv5'],
+      );
+      // A learned B through its handshake on the shared port.
+      await until(() => a.discv5?.table.get(b.localNode.id) !== undefined, 5_000, 'A to add B to its v5 table');
+      assert.ok((a.discv4?.stats.unhandled ?? 0) > 0, 'discv4 handed the discv5 packets over');
     } finally {
       await b.close();
       await a.close();
@@ -273,7 +301,7 @@ describe('createNode', () => {
         closed = true;
       },
     };
-    const b = createNode({ ...loopback, protocols: [ping], discovery: { v4: false, sources: [list] } });
+    const b = createNode({ ...loopback, protocols: [ping], discovery: { v4: false, v5: false, sources: [list] } });
     const candidates: string[] = [];
     b.on('discovery:candidate', ({ source }) => candidates.push(source));
     try {

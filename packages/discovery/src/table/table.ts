@@ -9,6 +9,7 @@ import {
   BUCKET_IP_LIMIT,
   BUCKET_MIN_DISTANCE,
   BUCKET_SIZE,
+  HASH_BITS,
   MAX_FINDNODE_FAILURES,
   MAX_REPLACEMENTS,
   N_BUCKETS,
@@ -346,6 +347,25 @@ export class Table {
       .map((e) => e.node)
       .sort((a, b) => compareDistance(target, a.id, b.id))
       .slice(0, n);
+  }
+
+  /**
+   * The nodes at log distance `distance` (1..256) from us, in random order; with `liveOnly`, only validated ones.
+   * What a discv5 FINDNODE answers (geth `appendBucketNodes`, which returns the whole first bucket for any distance
+   * up to 240: here the distance is exact, so the asker does not drop the answer as off-distance).
+   * @example table.nodesAtDistance(256, true)
+   */
+  nodesAtDistance(distance: number, liveOnly = false): Node[] {
+    if (!Number.isInteger(distance) || distance < 1 || distance > HASH_BITS) return [];
+    const index = distance <= BUCKET_MIN_DISTANCE ? 0 : distance - BUCKET_MIN_DISTANCE - 1;
+    const out = this.#buckets[index]!.entries.filter(
+      (e) => (!liveOnly || e.isValidatedLive) && logDistance(this.self, e.node.id) === distance,
+    ).map((e) => e.node);
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.#random() * (i + 1));
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
   }
 
   /**

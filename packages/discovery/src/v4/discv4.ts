@@ -7,6 +7,7 @@ import {
   AbortError,
   type Clock,
   type DatagramAddress,
+  type DatagramSocket,
   type DatagramTransport,
   defaultLogger,
   type Logger,
@@ -14,7 +15,6 @@ import {
 } from '@devp2p/core';
 import { randomBytes } from '@devp2p/crypto';
 import {
-  isUnspecifiedIp,
   LocalNode,
   MemoryNodeDatabase,
   type NetList,
@@ -22,7 +22,6 @@ import {
   type NodeDatabase,
   type NodeDiscovery,
   NodeId,
-  parseIp,
 } from '@devp2p/enode';
 import {
   type ALPHA,
@@ -32,12 +31,12 @@ import {
   REFRESH_INTERVAL_MS,
   REFRESH_RANDOM_LOOKUPS,
   RESP_TIMEOUT_MS,
-  SEED_COUNT,
-  SEED_MAX_AGE_MS,
 } from '../constants.ts';
 import { Lifecycle } from '../lifecycle.ts';
+import { announceBoundEndpoint } from '../local-endpoint.ts';
 import { lookupIterator } from '../table/iterator.ts';
 import { runLookup, type TableContext } from '../table/lookup.ts';
+import { Refresh } from '../table/refresh.ts';
 import { Revalidation } from '../table/revalidation.ts';
 import { Table } from '../table/table.ts';
 import { PendingReplies } from './pending.ts';
@@ -83,6 +82,11 @@ export interface Discv4Options {
   refreshRandomLookups?: number;
   /** Fast revalidation interval (default {@link PING_INTERVAL_MS}). */
   pingIntervalMs?: number;
+  /**
+   * Receives every datagram that is not a discv4 packet, instead of dropping it (geth `Config.Unhandled`): with
+   * discv5 on the same socket, `(data, from) => discv5.receive(data, from)`.
+   */
+  unhandled?: (data: Uint8Array, from: DatagramAddress) => void;
 }
 
 /**
@@ -113,29 +117,22 @@ export class Discv4 implements NodeDiscovery {
   readonly stats: Discv4Stats;
   readonly #db: NodeDatabase;
   readonly #ownsDb: boolean;
-  readonly #bootnodes: readonly Node[];
   readonly #log: Logger;
-  readonly #refreshInterval: number;
-  readonly #refreshRandomLookups: number;
   readonly #lifecycle: Lifecycle;
   readonly #ctx: TableContext;
   readonly #replies: PendingReplies;
   readonly #service: PacketService;
   readonly #revalidation: Revalidation;
-  #initDone = false;
-  #refreshing: Promise<void> | undefined;
+  readonly #refresh: Refresh;
 
   private constructor(options: Discv4Options, localNode: LocalNode, ownsDb: boolean) {
     this.localNode = localNode;
     this.#db = options.db ?? localNode.db;
     this.#ownsDb = ownsDb;
-    this.#bootnodes = options.bootnodes ?? [];
     const clock = options.clock ?? systemClock;
     const now = (): number => clock.now();
     this.#log = (options.logger ?? defaultLogger()).child('discovery:v4');
     const respTimeout = options.respTimeoutMs ?? RESP_TIMEOUT_MS;
-    this.#refreshInterval = options.refreshIntervalMs ?? REFRESH_INTERVAL_MS;
-    this.#refreshRandomLookups = options.refreshRandomLookups ?? REFRESH_RANDOM_LOOKUPS;
     this.#lifecycle = new Lifecycle(clock);
     this.table = new Table(localNode.id, {
       clock,
@@ -156,10 +153,20 @@ export class Discv4 implements NodeDiscovery {
       log: this.#log,
       respTimeout,
       replies: this.#replies,
-      initDone: () => this.#initDone,
+      initDone: () => this.#refresh.initDone,
+      unhandled: options.unhandled,
     });
     this.stats = this.#service.stats;
     this.#revalidation = new Revalidation(this.#ctx, this);
+    this.#refresh = new Refresh({
+      ctx: this.#ctx,
+      bootnodes: options.bootnodes ?? [],
+      intervalMs: options.refreshIntervalMs ?? REFRESH_INTERVAL_MS,
+      randomLookups: options.refreshRandomLookups ?? REFRESH_RANDOM_LOOKUPS,
+      log: this.#log,
+      lookupSelf: (signal) => this.#lookup(localNode.publicKey, signal),
+      lookupRandom: (signal) => this.#lookup(randomBytes(64), signal),
+    });
   }
 
   /**
@@ -175,19 +182,22 @@ export class Discv4 implements NodeDiscovery {
     const discv4 = new Discv4(options, localNode, ownsDb);
     const host = options.host ?? '0.0.0.0';
     const bound = await discv4.#service.bind(options.transport, host, options.port ?? 0);
-    localNode.setFallbackUdp(bound.port);
-    const hostBytes = parseIp(host);
-    if (hostBytes && !isUnspecifiedIp(hostBytes)) localNode.setFallbackIp(host);
-    // Bound to every interface with no address known yet: announce loopback, as geth's LocalNode does, so our
-    // Ping's `from` never carries an empty IP.
-    else if (localNode.node.ip === undefined) localNode.setFallbackIp(hostBytes?.length === 16 ? '::1' : '127.0.0.1');
-    discv4.#startRefresh();
+    announceBoundEndpoint(localNode, host, bound.port);
+    discv4.#refresh.start();
     return discv4;
   }
 
   /** The bound socket address. */
   get address(): DatagramAddress {
     return this.#service.address;
+  }
+
+  /**
+   * The bound UDP socket, for discv5 to send on when both share one port (`Discv5Options.socket`); it closes with
+   * this service.
+   */
+  get socket(): DatagramSocket {
+    return this.#service.socket;
   }
 
   /** Our node as others should see it (signed record). */
@@ -299,41 +309,13 @@ export class Discv4 implements NodeDiscovery {
   // -------------------------------------------------------------------------------------------------------
   // Table upkeep
 
-  #startRefresh(): void {
-    const run = (): void => {
-      if (this.#lifecycle.closed) return;
-      this.refresh().then(
-        () => undefined,
-        () => undefined,
-      );
-      this.#lifecycle.setTimeout(run, this.#refreshInterval);
-    };
-    run();
-  }
-
   /**
    * Refills the table: adds database seeds and bootnodes, then runs a self lookup and random lookups. Returns
    * the running refresh when one is under way.
    * @example await discv4.refresh()
    */
   refresh(): Promise<void> {
-    this.#refreshing ??= (async () => {
-      try {
-        for (const seed of this.#db.seeds(SEED_COUNT, SEED_MAX_AGE_MS)) this.table.addFoundNode(seed);
-        for (const boot of this.#bootnodes) this.table.addFoundNode(boot);
-        await this.#lookup(this.localNode.publicKey, this.#lifecycle.signal);
-        this.#initDone = true;
-        for (let i = 0; i < this.#refreshRandomLookups; i++) {
-          await this.#lookup(randomBytes(64), this.#lifecycle.signal);
-        }
-      } catch (err) {
-        if (!this.#lifecycle.closed) this.#log.debug('refresh failed', { error: String(err) });
-      } finally {
-        this.#initDone = true;
-        this.#refreshing = undefined;
-      }
-    })();
-    return this.#refreshing;
+    return this.#refresh.refresh();
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -349,7 +331,7 @@ export class Discv4 implements NodeDiscovery {
     this.#replies.closeAll();
     this.#lifecycle.cancelAll();
     await this.#service.close();
-    if (this.#refreshing) await this.#refreshing;
+    await this.#refresh.running;
     this.#lifecycle.clearTimers();
     if (this.#ownsDb) this.#db.close();
   }

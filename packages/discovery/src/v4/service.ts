@@ -6,6 +6,7 @@
 import {
   bytesToHex,
   type DatagramAddress,
+  type DatagramSocket,
   type DatagramTransport,
   Devp2pError,
   type Logger,
@@ -55,6 +56,8 @@ export interface PacketServiceOptions {
   readonly replies: PendingReplies;
   /** Whether the first refresh is over: nodes that ping us join the table only after it. */
   readonly initDone: () => boolean;
+  /** Datagrams that are not discv4 packets (see `Discv4Options.unhandled`). */
+  readonly unhandled?: ((data: Uint8Array, from: DatagramAddress) => void) | undefined;
 }
 
 /**
@@ -92,6 +95,7 @@ export class PacketService {
       lifecycle: options.lifecycle,
       log: options.log,
       handle: (d, from) => this.#handle(d, from),
+      unhandled: options.unhandled,
     });
     this.#bonds = new Bonds({
       db: options.db,
@@ -115,6 +119,11 @@ export class PacketService {
   /** The bound socket address. */
   get address(): DatagramAddress {
     return this.#socket.address;
+  }
+
+  /** The bound socket. */
+  get socket(): DatagramSocket {
+    return this.#socket.socket;
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ import {
   formatHostPort,
   type Logger,
 } from '@devp2p/core';
-import { isIPv4MappedIp, type NetList, type NodeId, parseIp } from '@devp2p/enode';
+import type { NetList, NodeId } from '@devp2p/enode';
 import { EXPIRATION_MS } from '../constants.ts';
 import { closedError, type Lifecycle } from '../lifecycle.ts';
+import { canonicalHost } from '../netutil.ts';
 import {
   type DecodedPacket,
   Discv4PacketError,
@@ -43,15 +44,10 @@ export interface Discv4Stats {
   received: number;
   /** Packets sent. */
   sent: number;
+  /** Datagrams that were not discv4 packets, handed to `Discv4Options.unhandled` (discv5 on the same socket). */
+  unhandled: number;
   /** Datagrams dropped, by reason. */
   readonly dropped: Record<DropReason, number>;
-}
-
-/** Canonical text of a datagram source; IPv4-mapped IPv6 becomes IPv4. */
-function canonicalHost(host: string): string | undefined {
-  const bytes = parseIp(host);
-  if (!bytes) return undefined;
-  return isIPv4MappedIp(bytes) ? bytes.subarray(12).join('.') : host;
 }
 
 function newDropCounters(): Record<DropReason, number> {
@@ -93,6 +89,8 @@ export interface PacketSocketOptions {
   readonly log: Logger;
   /** Receives each packet that decodes and verifies. */
   readonly handle: PacketHandler;
+  /** Receives each datagram that is not a discv4 packet, instead of dropping it (see `Discv4Options.unhandled`). */
+  readonly unhandled?: ((data: Uint8Array, from: DatagramAddress) => void) | undefined;
 }
 
 /**
@@ -101,7 +99,7 @@ export interface PacketSocketOptions {
  */
 export class PacketSocket {
   /** Packet counters. */
-  readonly stats: Discv4Stats = { received: 0, sent: 0, dropped: newDropCounters() };
+  readonly stats: Discv4Stats = { received: 0, sent: 0, unhandled: 0, dropped: newDropCounters() };
   readonly #privateKey: Uint8Array;
   readonly #self: NodeId;
   readonly #netRestrict: NetList | undefined;
@@ -109,6 +107,7 @@ export class PacketSocket {
   readonly #lifecycle: Lifecycle;
   readonly #log: Logger;
   readonly #handle: PacketHandler;
+  readonly #unhandled: PacketSocketOptions['unhandled'];
   #socket: DatagramSocket | undefined;
 
   constructor(options: PacketSocketOptions) {
@@ -119,6 +118,7 @@ export class PacketSocket {
     this.#lifecycle = options.lifecycle;
     this.#log = options.log;
     this.#handle = options.handle;
+    this.#unhandled = options.unhandled;
   }
 
   /** Binds the socket; resolves with its address. */
@@ -129,8 +129,13 @@ export class PacketSocket {
 
   /** The bound socket address. */
   get address(): DatagramAddress {
+    return this.socket.address;
+  }
+
+  /** The bound socket. */
+  get socket(): DatagramSocket {
     if (!this.#socket) throw closedError();
-    return this.#socket.address;
+    return this.#socket;
   }
 
   /** The expiration (unix seconds) of a packet sent now. */
@@ -160,6 +165,12 @@ export class PacketSocket {
     try {
       decoded = decodePacket(data);
     } catch (err) {
+      if (this.#unhandled) {
+        // Not discv4: the next protocol on this socket gets it (geth's `Unhandled` channel).
+        this.stats.unhandled++;
+        this.#unhandled(data, { host, port: from.port });
+        return;
+      }
       const reason: DropReason = err instanceof Discv4PacketError ? err.reason : 'malformed';
       this.stats.dropped[reason]++;
       if (this.#log.enabled('trace')) this.#log.trace('bad packet', { from: formatHostPort(host, from.port), reason });

@@ -89,3 +89,69 @@ export const ID_SIGNATURE_TEXT: string = 'discovery v5 identity proof';
 
 /** Prefix of the HKDF info: "discovery v5 key agreement" ‖ node-id-A ‖ node-id-B. */
 export const KEY_AGREEMENT_TEXT: string = 'discovery v5 key agreement';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Protocol timing and limits (geth p2p/discover/v5_udp.go, v5_talk.go, v5wire/session.go)
+
+/**
+ * How long a request waits for a response, reset by each response packet (geth `Config.V5RespTimeout` default):
+ * longer than discv4's 500 ms because the first request to a node may need a handshake round trip.
+ */
+export const DISCV5_RESP_TIMEOUT_MS: number = 700;
+
+/**
+ * How long a WHOAREYOU challenge we sent stays answerable (geth v5wire `handshakeTimeout`): a handshake arriving
+ * later finds no challenge and is dropped before any cryptography.
+ */
+export const HANDSHAKE_TIMEOUT_MS: number = 1_000;
+
+/** Sessions (keys per node id and address) kept, least recently used forgotten first (geth `NewSessionCache(1024)`). */
+export const SESSION_CACHE_SIZE: number = 1_024;
+
+/**
+ * WHOAREYOU challenges awaiting a handshake at once. Each costs us a future ECDH and signature check, so an
+ * unsolicited packet finding the pool full gets no challenge (dropped as `rate-limited`). geth bounds them by time
+ * only; the pool is as large as the session cache, which is all the handshakes that could ever be kept.
+ */
+export const MAX_ACTIVE_CHALLENGES: number = 1_024;
+
+/**
+ * Challenges awaiting a handshake from one IP address at once. A host runs a handful of nodes; with the
+ * {@link HANDSHAKE_TIMEOUT_MS} lifetime this caps one address at this many WHOAREYOUs a second, so one address cannot
+ * take the whole {@link MAX_ACTIVE_CHALLENGES} pool (geth has no such limit).
+ */
+export const MAX_CHALLENGES_PER_IP: number = 16;
+
+/** Handshakes one request may go through (geth `errChallengeTwice`): a second WHOAREYOU for it is ignored. */
+export const MAX_HANDSHAKES_PER_CALL: number = 1;
+
+/** Length of the request ids we choose (geth `initCall`: 8 random bytes, the most the spec allows). */
+export const REQUEST_ID_SIZE: number = 8;
+
+/**
+ * Requests waiting for a response or queued behind another to the same node, in all. Each inbound handshake may
+ * cause a revalidation ping, so this bounds what remote input can make us hold; requests beyond it fail at once
+ * with `ERR_DISCV5_BUSY`. Same bound as discv4's pending replies.
+ */
+export const MAX_PENDING_CALLS: number = 2_048;
+
+/** Distances asked per FINDNODE during a lookup (geth `lookupRequestLimit`): the target's and its two neighbours. */
+export const LOOKUP_REQUEST_LIMIT: number = 3;
+
+/** Nodes a FINDNODE answer carries at most (geth `findnodeResultLimit`), also what a lookup keeps per answer. */
+export const FINDNODE_RESULT_LIMIT: number = 16;
+
+/**
+ * NODES packets of one answer we read at most (geth `totalNodesResponseLimit`): a `total` above it is cut to it,
+ * so a remote cannot keep a request open with an endless answer.
+ */
+export const TOTAL_NODES_RESPONSE_LIMIT: number = 5;
+
+/**
+ * Bytes of records per NODES packet we send (geth `packNodes` `sizeLimit`): 1280 minus about 80 bytes of packet
+ * framing leaves 1200; 1000 leaves room for the rest of the message.
+ */
+export const NODES_RESPONSE_SIZE_LIMIT: number = 1_000;
+
+/** TALKREQ handlers running at once (geth `maxActiveTalkRequests`); requests beyond it are dropped. */
+export const MAX_ACTIVE_TALK_REQUESTS: number = 1_024;
