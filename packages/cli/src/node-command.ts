@@ -138,6 +138,8 @@ export interface NodeOptions {
     | {
         readonly port: number;
         readonly bootnodes: readonly Node[];
+        /** Where discv5 starts (`--bootnodes` when given, else the network's discv5 bootnodes). */
+        readonly bootnodesV5: readonly Node[];
         /** EIP-1459 trees (`--discovery.dns`; default: the network's). */
         readonly dnsTrees: readonly string[];
         /** The DNS server they are read from (`--discovery.dns.resolver`); the system's when undefined. */
@@ -537,6 +539,17 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
         throw new UsageError(`--bootnodes: ${(cause as Error).message}`);
       }
     });
+  // discv5 starts from --bootnodes when given, else from the network's discv5 bootnodes (geth's V5Bootnodes).
+  const bootnodesV5 =
+    bootnodesFlag !== undefined
+      ? bootnodes
+      : chain.discovery.bootnodesV5.map((record) => {
+          try {
+            return parseNode(record);
+          } catch (cause) {
+            throw new UsageError(`--network: discv5 bootnode: ${(cause as Error).message}`);
+          }
+        });
   const discoveryPort = integer(str('discovery.port'), port, '--discovery.port', 65535);
   const nat = natFlag(str('nat') ?? 'none');
   // As geth: --discovery.dns replaces the network's DNS trees, and '' turns DNS discovery off.
@@ -581,6 +594,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
       : {
           port: discoveryPort,
           bootnodes,
+          bootnodesV5,
           dnsTrees,
           dnsResolver: dnsServerFlag(str('discovery.dns.resolver'), '--discovery.dns.resolver'),
           v4: switches.v4,
@@ -637,6 +651,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     // Subscribers of admin_peerEvents over WebSocket or IPC see every message, as geth's EnableMsgEvents.
     messageEvents: options.ws !== undefined || options.ipcPath !== undefined,
     bootnodes: discovery?.bootnodes ?? [],
+    bootnodesV5: discovery?.bootnodesV5 ?? [],
     nat: options.nat,
     logger: options.logger,
   });

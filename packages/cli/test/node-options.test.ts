@@ -73,6 +73,13 @@ describe('devp2p node flags: where discovery starts', () => {
       [parseNode(own).id.hex],
     );
     assert.equal(parse('--network', 'sepolia', '--nodiscover').discovery, undefined);
+    // discv5 starts from geth's V5Bootnodes, or from --bootnodes when given (geth's rule).
+    assert.equal(parse('--network', 'sepolia').discovery?.bootnodesV5.length, sepolia.discovery.bootnodesV5.length);
+    assert.ok(parse().discovery?.bootnodesV5.every((n) => n.record.signed));
+    assert.deepEqual(
+      given?.map((n) => n.id.hex),
+      parse('--network', 'sepolia', '--bootnodes', own).discovery?.bootnodesV5.map((n) => n.id.hex),
+    );
   });
 });
 

@@ -98,6 +98,8 @@ export interface NetworkPreset {
   readonly discovery: {
     /** discv4 bootnodes (`enode://` URLs). */
     readonly bootnodes: readonly string[];
+    /** discv5 bootnodes (`enr:` records; geth's `V5Bootnodes`). */
+    readonly bootnodesV5?: readonly string[];
     /** EIP-1459 DNS trees (`enrtree://` URLs). */
     readonly dnsTrees?: readonly string[];
   };
@@ -127,6 +129,11 @@ export interface NodeConfig {
    * means none, as geth).
    */
   readonly bootnodes?: readonly NodeInput[];
+  /**
+   * Nodes discv5 starts from (default, as geth: `bootnodes` when given, else the network's discv5 bootnodes, else
+   * none).
+   */
+  readonly bootnodesV5?: readonly NodeInput[];
   /** Kept connected: dialed, and redialed when they drop. */
   readonly staticNodes?: readonly NodeInput[];
   /** Always admitted, even above the peer limits. */
@@ -521,6 +528,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     if (v5) {
       this.#discv5 = await Discv5.start({
         ...common,
+        bootnodes: this.#bootnodesV5(),
         ...(this.#discv4 ? { socket: this.#discv4.socket } : { transport, host: listenHost(listen), port }),
       });
     }
@@ -532,6 +540,15 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     if (given !== undefined) return given.map((n, i) => toNode(n, `bootnodes[${i}]`));
     const preset = this.#config.network?.discovery.bootnodes ?? [];
     return preset.map((n, i) => toNode(n, `network ${this.#config.network?.name} bootnodes[${i}]`));
+  }
+
+  /** discv5's bootnodes: its own list, else the bootnodes given, else the network's discv5 list (geth's order). */
+  #bootnodesV5(): Node[] {
+    const config = this.#config;
+    if (config.bootnodesV5 !== undefined) return config.bootnodesV5.map((n, i) => toNode(n, `bootnodesV5[${i}]`));
+    if (config.bootnodes !== undefined) return this.#bootnodes();
+    const preset = config.network?.discovery.bootnodesV5 ?? [];
+    return preset.map((n, i) => toNode(n, `network ${config.network?.name} bootnodesV5[${i}]`));
   }
 
   /** Says once at start why the node may find no peers, with what would fix it. */
