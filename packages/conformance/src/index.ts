@@ -18,3 +18,5 @@ export {
 } from './case.ts';
 export * from './constants.ts';
 export { discv4Cases } from './discv4/cases.ts';
+export { rlpxCases, snappyRun } from './rlpx/cases.ts';
+export { SUITES } from './suites.ts';

@@ -37,8 +37,6 @@ const JUNK_BYTES: Uint8Array = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2, 1);
 const TRAILING_BYTES: Uint8Array = Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0x01, 0x02);
 /** Bytes beyond the 1280-byte limit the oversize packet carries. */
 const OVERSIZE_EXCESS = 120;
-/** Length of a FindNode target (a public key). */
-const TARGET_LENGTH = 64;
 /** Length of a reply token (a packet hash). */
 const TOKEN_LENGTH = 32;
 /** Address the fake node of the unsolicited Neighbors has when we send from an unspecified address (geth's). */
@@ -97,7 +95,9 @@ async function collectNeighbors(t: Tester): Promise<Arrival[]> {
 }
 
 function neighborKeys(packets: readonly Arrival[]): Uint8Array[] {
-  return packets.flatMap((a) => (a.decoded?.packet.type === 'neighbors' ? a.decoded.packet.nodes : [])).map((n) => n.publicKey);
+  return packets
+    .flatMap((a) => (a.decoded?.packet.type === 'neighbors' ? a.decoded.packet.nodes : []))
+    .map((n) => n.publicKey);
 }
 
 const pingBasic = discv4Case(
@@ -418,7 +418,8 @@ const findnodeSizeLimit = discv4Case(
       if (p.size > MAX_PACKET_SIZE) ctx.fail(`a Neighbors packet of ${p.size} bytes exceeds ${MAX_PACKET_SIZE}`);
     }
     const keys = neighborKeys(packets);
-    if (keys.length > MAX_FINDNODE_RESULTS) ctx.fail(`${keys.length} nodes returned, more than ${MAX_FINDNODE_RESULTS}`);
+    if (keys.length > MAX_FINDNODE_RESULTS)
+      ctx.fail(`${keys.length} nodes returned, more than ${MAX_FINDNODE_RESULTS}`);
     if (keys.length === 0) {
       ctx.fail(`no nodes returned although ${NEIGHBOR_HELPERS} nodes completed the endpoint proof with the target`);
     }

@@ -56,7 +56,11 @@ export function unixSeconds(ctx: CaseContext): number {
 }
 
 /** Hashes and signs `type ‖ data` as it is: `hash ‖ signature ‖ type ‖ data`, whatever `data` holds. */
-export function signPacket(type: number, data: Uint8Array, privateKey: Uint8Array): { bytes: Uint8Array; hash: Uint8Array } {
+export function signPacket(
+  type: number,
+  data: Uint8Array,
+  privateKey: Uint8Array,
+): { bytes: Uint8Array; hash: Uint8Array } {
   const body = concatBytes(Uint8Array.of(type), data);
   const signature = sign(keccak256(body), privateKey);
   const hash = keccak256(concatBytes(signature, body));
@@ -96,7 +100,13 @@ export class Tester {
   readonly to: DatagramAddress;
   readonly #inbox: Inbox<Arrival>;
 
-  private constructor(ctx: CaseContext, key: Uint8Array, socket: DatagramSocket, to: DatagramAddress, inbox: Inbox<Arrival>) {
+  private constructor(
+    ctx: CaseContext,
+    key: Uint8Array,
+    socket: DatagramSocket,
+    to: DatagramAddress,
+    inbox: Inbox<Arrival>,
+  ) {
     this.ctx = ctx;
     this.key = key;
     this.publicKey = publicKeyFromPrivate(key);
@@ -106,7 +116,11 @@ export class Tester {
   }
 
   /** Opens a tester on `host` (the case's first local address by default) with a fresh key. */
-  static async open(ctx: CaseContext, host: string = ctx.listen, key: Uint8Array = generatePrivateKey()): Promise<Tester> {
+  static async open(
+    ctx: CaseContext,
+    host: string = ctx.listen,
+    key: Uint8Array = generatePrivateKey(),
+  ): Promise<Tester> {
     const endpoint = ctx.target.udpEndpoint();
     if (!endpoint) ctx.fail('the target has no IP address and UDP port');
     const to = { host: endpoint.ip, port: endpoint.port };
