@@ -215,7 +215,7 @@ export class Tester {
     for (;;) {
       const left = deadline - this.ctx.clock.now();
       const arrival = left > 0 ? await this.next(left) : undefined;
-      if (!arrival) this.ctx.fail(`no ${what} within ${ms} ms`);
+      if (!arrival) this.ctx.fail(`nothing within ${ms} ms: expected ${what}`);
       const decoded = arrival.decoded;
       if (decoded?.packet.type === type) {
         this.checkSigner(decoded, what);

@@ -269,7 +269,7 @@ export class Probe {
     this.ctx.step = `waiting for ${what}`;
     for (;;) {
       const result = await this.read(Math.max(0, deadline - this.ctx.clock.now()));
-      if (result.kind === 'timeout') this.ctx.fail(`no ${what} within ${ms} ms`);
+      if (result.kind === 'timeout') this.ctx.fail(`nothing within ${ms} ms: expected ${what}`);
       if (result.kind === 'closed') this.ctx.fail(`the node closed the connection before ${what}${why(result.error)}`);
       const m = result.message;
       if (m.code === code) return m;
