@@ -93,8 +93,10 @@ export class RpcSession {
       if (response) this.#reply(response);
       return;
     }
-    if (parsed.length === 0) return this.#reply(error(null, RPC_ERROR.invalidRequest, 'empty batch'));
-    if (parsed.length > MAX_BATCH_ITEMS) return this.#reply(error(null, RPC_ERROR.invalidRequest, 'batch too large'));
+    if (parsed.length === 0 || parsed.length > MAX_BATCH_ITEMS) {
+      this.#reply(error(null, RPC_ERROR.invalidRequest, parsed.length === 0 ? 'empty batch' : 'batch too large'));
+      return;
+    }
     const responses = parsed.map((request) => this.#request(request)).filter((r) => r !== undefined);
     if (responses.length > 0) this.#reply(responses);
   }
