@@ -9,6 +9,7 @@ import { DISCV4_USAGE } from '../src/commands/discv4.ts';
 import { ENR_USAGE } from '../src/commands/enr.ts';
 import { KEY_USAGE } from '../src/commands/key.ts';
 import { RLPX_USAGE } from '../src/commands/rlpx.ts';
+import { TEST_USAGE } from '../src/commands/test.ts';
 import { NODE_USAGE } from '../src/node-command.ts';
 
 const SECTIONS: readonly [string, string][] = [
@@ -17,6 +18,7 @@ const SECTIONS: readonly [string, string][] = [
   ['devp2p enr', ENR_USAGE],
   ['devp2p rlpx', RLPX_USAGE],
   ['devp2p discv4', DISCV4_USAGE],
+  ['devp2p test', TEST_USAGE],
   ['devp2p devnet', DEVNET_USAGE],
   ['devp2p attach', ATTACH_USAGE],
 ];

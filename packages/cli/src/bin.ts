@@ -7,6 +7,7 @@ import { runDiscv4 } from './commands/discv4.ts';
 import { runEnr } from './commands/enr.ts';
 import { runKey } from './commands/key.ts';
 import { runRlpx } from './commands/rlpx.ts';
+import { runTest } from './commands/test.ts';
 import { NODE_USAGE, parseNodeOptions, startNode, UsageError } from './node-command.ts';
 import { CLI_VERSION } from './version.ts';
 
@@ -16,6 +17,7 @@ const TOOLS: Readonly<Record<string, ToolCommand>> = {
   enr: runEnr,
   rlpx: runRlpx,
   discv4: runDiscv4,
+  test: runTest,
   devnet: runDevnet,
   attach: runAttach,
 };
@@ -28,6 +30,7 @@ Commands:
   enr      decode a node record (enr decode)
   rlpx     RLPx probes (rlpx ping)
   discv4   discovery v4 queries and crawler (ping, resolve, requestenr, crawl)
+  test     conformance suites against any node (test discv4, test rlpx)
   devnet   run N local nodes in one process with a live peer table
   attach   call a running node's JSON-RPC over IPC, HTTP or WebSocket`;
 

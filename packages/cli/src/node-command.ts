@@ -368,7 +368,7 @@ function natFlag(value: string): NatConfig {
 }
 
 /** `--network`: a preset name or a genesis file. */
-function parseNetwork(value: string | undefined): ChainConfig {
+export function parseNetwork(value: string | undefined): ChainConfig {
   if (value === undefined) return mainnet;
   const preset = Object.hasOwn(NETWORKS, value) ? NETWORKS[value] : undefined;
   if (preset) return preset;
