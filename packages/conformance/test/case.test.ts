@@ -3,11 +3,13 @@
  * opens is released, and no case passes against a node that is not there.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ByteStream, DatagramSocket, DatagramTransport, Transport } from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { Node } from '@devp2p/enode';
-import { countingClock } from '@devp2p/test-utils';
+import { countingClock, repoRoot } from '@devp2p/test-utils';
 import { tcpTransport, udpTransport } from '@devp2p/transport-node';
 import {
   type CaseContext,
@@ -158,9 +160,15 @@ describe('running cases', () => {
     assert.deepEqual(seen, results);
   });
 
-  it('SUITES lists every case once', () => {
+  it('SUITES lists every case once, and docs/conformance.md has a row for each', () => {
     assert.deepEqual(SUITES.discv4, discv4Cases);
     assert.deepEqual(SUITES.rlpx, rlpxCases);
+    const doc = readFileSync(join(repoRoot, 'docs', 'conformance.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(
+      rows,
+      [...discv4Cases, ...rlpxCases].map((c) => c.name),
+    );
   });
 
   it('snappyRun builds a valid block of the asked length', async () => {
