@@ -19,6 +19,8 @@ import {
 import {
   type Arrival,
   encodeRawPacket,
+  PACKET_TYPE_OFFSET,
+  PING_VERSION,
   rawEndpoint,
   signPacket,
   TARGET_REQUESTS,
@@ -44,7 +46,9 @@ const FAKE_NODE_IP = '1.2.3.4';
 /** Its UDP and TCP port. */
 const FAKE_NODE_PORT = 30303;
 /** hash ‖ signature ‖ type: where the RLP data of a packet starts. */
-const PACKET_HEAD = 32 + 65 + 1;
+const PACKET_HEAD = PACKET_TYPE_OFFSET + 1;
+/** Bytes cut from the end of a valid Ping's data to make a truncated list. */
+const TRUNCATED_BYTES = 4;
 
 const DISCV4_MD = 'discv4.md';
 
@@ -141,7 +145,7 @@ const pingExtraData = discv4Case(
     const t = await Tester.open(ctx);
     const to = t.targetEndpoint;
     const data: RlpInput = [
-      4,
+      PING_VERSION,
       rawEndpoint(ipBytes(t.endpoint.ip), t.endpoint.udp, 0),
       rawEndpoint(ipBytes(to.ip), to.udp, 0),
       t.expiration(),
@@ -163,7 +167,7 @@ const pingExtraDataWrongFrom = discv4Case(
     const t = await Tester.open(ctx);
     const to = t.targetEndpoint;
     const data: RlpInput = [
-      4,
+      PING_VERSION,
       rawEndpoint(ipBytes(WRONG_ENDPOINT.ip), WRONG_ENDPOINT.udp, WRONG_ENDPOINT.tcp),
       rawEndpoint(ipBytes(to.ip), to.udp, 0),
       t.expiration(),
@@ -192,13 +196,13 @@ const pingPastExpiration = discv4Case(
 
 const pingWrongPacketType = discv4Case(
   'Ping/WrongPacketType',
-  'A packet of an undefined type (66) gets no reply.',
+  `A packet of an undefined type (${UNKNOWN_PACKET_TYPE}) gets no reply.`,
   `${DISCV4_MD} Wire Protocol ("valid packet types are listed below"); geth v4test WrongPacketType`,
   async (ctx: CaseContext) => {
     const t = await Tester.open(ctx);
     const to = t.targetEndpoint;
     const data: RlpInput = [
-      4,
+      PING_VERSION,
       rawEndpoint(ipBytes(t.endpoint.ip), t.endpoint.udp, 0),
       rawEndpoint(ipBytes(to.ip), to.udp, 0),
       t.expiration(),
@@ -206,7 +210,7 @@ const pingWrongPacketType = discv4Case(
     t.sendRaw(encodeRawPacket(UNKNOWN_PACKET_TYPE, data, t.key).bytes);
     await t.silence('no reply to a packet of unknown type', { allow: [] });
     await t.checkAlive();
-    return 'no reply to packet type 66; a valid Ping is answered';
+    return `no reply to packet type ${UNKNOWN_PACKET_TYPE}; a valid Ping is answered`;
   },
 );
 
@@ -485,7 +489,7 @@ const oversizePacket = discv4Case(
     const t = await Tester.open(ctx);
     const to = t.targetEndpoint;
     const data: RlpInput = [
-      4,
+      PING_VERSION,
       rawEndpoint(ipBytes(t.endpoint.ip), t.endpoint.udp, 0),
       rawEndpoint(ipBytes(to.ip), to.udp, 0),
       t.expiration(),
@@ -509,16 +513,16 @@ const malformedPackets = discv4Case(
     const to = t.targetEndpoint;
     const from = rawEndpoint(ipBytes(t.endpoint.ip), t.endpoint.udp, 0);
     const target = rawEndpoint(ipBytes(to.ip), to.udp, 0);
-    const good = encodeRawPacket(PACKET_TYPE.ping, [4, from, target, t.expiration()], t.key).bytes;
+    const good = encodeRawPacket(PACKET_TYPE.ping, [PING_VERSION, from, target, t.expiration()], t.key).bytes;
     const badHash = good.slice();
     badHash[0] = badHash[0]! ^ 0xff;
-    const truncatedBody = good.subarray(PACKET_HEAD, good.length - 4);
+    const truncatedBody = good.subarray(PACKET_HEAD, good.length - TRUNCATED_BYTES);
     const variants: Uint8Array[] = [
       badHash,
       rawWithBody(t, Uint8Array.of(0xff, 0x01)),
       rawWithBody(t, truncatedBody),
-      encodeRawPacket(PACKET_TYPE.ping, [4, 'not an endpoint', target, t.expiration()], t.key).bytes,
-      encodeRawPacket(PACKET_TYPE.ping, [4, from], t.key).bytes,
+      encodeRawPacket(PACKET_TYPE.ping, [PING_VERSION, 'not an endpoint', target, t.expiration()], t.key).bytes,
+      encodeRawPacket(PACKET_TYPE.ping, [PING_VERSION, from], t.key).bytes,
       rawWithBody(t, new Uint8Array(0)),
       randomBytes(PACKET_HEAD - 1),
     ];

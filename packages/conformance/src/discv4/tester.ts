@@ -26,7 +26,10 @@ import { type CaseContext, Inbox } from '../case.ts';
 import { EXPIRATION_S, REPLY_TIMEOUT_MS, SILENCE_MS } from '../constants.ts';
 
 /** discv4's Ping version. */
-const PING_VERSION = 4;
+export const PING_VERSION: number = 4;
+/** Where a packet's type byte sits: after the 32-byte hash and the 65-byte signature. */
+export const PACKET_TYPE_OFFSET: number = 32 + 65;
+const MS_PER_SECOND = 1000;
 
 /** One datagram from anywhere, decoded when it is a valid discv4 packet. */
 export interface Arrival {
@@ -52,7 +55,7 @@ export type DecodedOf<T extends PacketName> = DecodedPacket & { readonly packet:
 
 /** Unix time in seconds by the case's clock. */
 export function unixSeconds(ctx: CaseContext): number {
-  return Math.floor(ctx.clock.now() / 1000);
+  return Math.floor(ctx.clock.now() / MS_PER_SECOND);
 }
 
 /** Hashes and signs `type ‖ data` as it is: `hash ‖ signature ‖ type ‖ data`, whatever `data` holds. */
@@ -173,7 +176,11 @@ export class Tester {
 
   /** Sends bytes as they are to the target. */
   sendRaw(bytes: Uint8Array): void {
-    this.ctx.log.debug('send', { to: `${this.to.host}:${this.to.port}`, bytes: bytes.length, type: bytes[97] });
+    this.ctx.log.debug('send', {
+      to: `${this.to.host}:${this.to.port}`,
+      bytes: bytes.length,
+      type: bytes[PACKET_TYPE_OFFSET],
+    });
     this.socket.send(bytes, this.to.host, this.to.port);
   }
 
@@ -233,7 +240,7 @@ export class Tester {
   checkSigner(decoded: DecodedPacket, what: string): void {
     const key = this.ctx.target.publicKey;
     if (key && !equalBytes(decoded.publicKey, key)) {
-      this.ctx.fail(`${what} is signed by ${decoded.id.hex.slice(0, 16)}…, not by the target's key`);
+      this.ctx.fail(`${what} is signed by ${decoded.id.short()}, not by the target's key`);
     }
   }
 

@@ -55,6 +55,10 @@ const FUTURE_HELLO_EXTRA: readonly RlpInput[] = [[1, 2, 3], 'future field'];
 const HASH_LENGTH = 32;
 /** Flips every bit of a byte: corrupts a MAC. */
 const FLIP = 0xff;
+/** Every bit of a 4-byte fork hash: XOR with it gives a hash of no fork of the node's chain. */
+const FORK_HASH_BITS = 0xffffffff;
+/** Hex digits of a key shown in a reason. */
+const KEY_PREFIX_HEX = 16;
 /** Length of a frame MAC (the last bytes of every frame). */
 const MAC_LENGTH = 16;
 
@@ -89,7 +93,7 @@ async function openSession(
 function checkHelloId(ctx: CaseContext, hello: Hello): void {
   const key = ctx.target.publicKey;
   if (key && !equalBytes(hello.nodeId, key)) {
-    ctx.fail(`the node's Hello id ${bytesToHex(hello.nodeId).slice(0, 16)}… is not its handshake key`);
+    ctx.fail(`the node's Hello id ${bytesToHex(hello.nodeId).slice(0, KEY_PREFIX_HEX)}… is not its handshake key`);
   }
 }
 
@@ -381,7 +385,7 @@ const statusMatching = rlpxCase(
 
 /** The node's Status with another fork hash (every bit flipped: not a fork of its chain). */
 function foreignFork(s: EthStatus): EthStatus {
-  const forkId = { hash: (s.status.forkId.hash ^ 0xffffffff) >>> 0, next: 0n };
+  const forkId = { hash: (s.status.forkId.hash ^ FORK_HASH_BITS) >>> 0, next: 0n };
   return s.version === 68
     ? { version: 68, status: { ...s.status, forkId } }
     : { version: 69, status: { ...s.status, forkId } };
