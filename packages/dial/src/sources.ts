@@ -44,10 +44,17 @@ export function checkNodes(
     let pulling = false;
     let ended = false;
     let wake: (() => void) | undefined;
+    // Each check gets its own signal, all aborted by one listener on `signal`: sixteen checks each listening on
+    // `signal` itself would trip Node's limit of ten listeners per event target (a warning, not a leak).
+    const checks = new Set<AbortController>();
     const notify = (): void => {
       const resolve = wake;
       wake = undefined;
       resolve?.();
+    };
+    const abortChecks = (): void => {
+      for (const controller of checks) controller.abort(signal.reason);
+      notify();
     };
     const pump = (): void => {
       if (ended || pulling || signal.aborted || checking + passed.length >= concurrency) return;
@@ -58,7 +65,9 @@ export function checkNodes(
           if (result.done) ended = true;
           else {
             checking++;
-            check(result.value, signal)
+            const controller = new AbortController();
+            checks.add(controller);
+            check(result.value, controller.signal)
               .then(
                 (node) => {
                   if (node !== undefined && !signal.aborted) passed.push(node);
@@ -66,6 +75,7 @@ export function checkNodes(
                 () => undefined,
               )
               .finally(() => {
+                checks.delete(controller);
                 checking--;
                 notify();
                 pump();
@@ -81,7 +91,7 @@ export function checkNodes(
         },
       );
     };
-    signal.addEventListener('abort', notify);
+    signal.addEventListener('abort', abortChecks);
     try {
       for (;;) {
         if (signal.aborted) return;
@@ -97,7 +107,9 @@ export function checkNodes(
         });
       }
     } finally {
-      signal.removeEventListener('abort', notify);
+      signal.removeEventListener('abort', abortChecks);
+      // The consumer is gone: checks still running are of no use.
+      for (const controller of checks) controller.abort(new Error('node source closed'));
       if (!ended) iterator.return?.()?.catch(() => undefined);
     }
   };
