@@ -13,7 +13,7 @@ import {
   type Transport,
 } from '@devp2p/core';
 import type { DialOutcome } from '@devp2p/dial';
-import { N_BUCKETS } from '@devp2p/discovery';
+import { type Discv5Stats, N_BUCKETS } from '@devp2p/discovery';
 import { ERR_BAD_MAC, ERR_HANDSHAKE } from '@devp2p/rlpx';
 import { type ConnectionEvent, ERR_HELLO, type PeerMessageEvent } from '@devp2p/server';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -93,6 +93,8 @@ export interface MetricsSources {
   peers(): readonly { readonly inbound: boolean; readonly queuedBytes: number }[];
   /** Nodes per discovery table bucket, nearest first; empty without discovery. */
   tableBuckets(): readonly number[];
+  /** discv5's counters, when it runs. */
+  discv5Stats(): Discv5Stats | undefined;
 }
 
 /** `name` as geth's exporter writes it: slashes to underscores. */
@@ -143,6 +145,26 @@ export class NodeMetrics {
       registers: [registry],
       collect() {
         this.set(Math.max(0, ...queued()));
+      },
+    });
+    const v5 = (name: string, help: string, read: (stats: Discv5Stats) => number): void =>
+      gauge(name, help, () => {
+        const stats = sources.discv5Stats();
+        return stats ? read(stats) : 0;
+      });
+    v5('devp2p/discv5/received', 'discv5 datagrams received (a total)', (st) => st.received);
+    v5('devp2p/discv5/sent', 'discv5 packets sent (a total)', (st) => st.sent);
+    v5('devp2p/discv5/handshakes', 'discv5 handshakes completed (a total)', (st) => st.handshakes);
+    v5('devp2p/discv5/talkreq', 'TALKREQs received (a total)', (st) => st.talkRequests);
+    new Gauge({
+      name: 'devp2p_discv5_dropped',
+      help: 'discv5 datagrams dropped, by reason (a total)',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        const stats = sources.discv5Stats();
+        if (!stats) return;
+        for (const [reason, count] of Object.entries(stats.dropped)) if (count > 0) this.set({ reason }, count);
       },
     });
     for (let i = 0; i < N_BUCKETS; i++) {

@@ -174,7 +174,7 @@ describe('createNode', () => {
     // reach the real ones: the loopback guard would end the process).
     const network = {
       ...sepolia,
-      discovery: { ...sepolia.discovery, bootnodes: [ours.localNode.node.toEnodeUrl()], dnsTrees: [] },
+      discovery: { ...sepolia.discovery, bootnodes: [ours.localNode.node.toEnodeUrl()], bootnodesV5: [], dnsTrees: [] },
     };
     const node = createNode({ ...loopback, network, protocols: eth({ chain: sepolia }).protocols });
     const warnings: string[] = [];

@@ -37,12 +37,13 @@ describe('createNode: DNS discovery (EIP-1459)', () => {
     const domain = 'all.sepolia.test';
     const tree = signTree(buildTree([ours.localNode.node, foreign.localNode.node], [], 1), key);
     for (const [name, text] of Object.entries(treeToTxt(tree, domain))) dns.setRecords(name, [text]);
-    // Sepolia as the eth plugin ships it, with loopback stand-ins for its bootnodes and its DNS tree.
+    // Sepolia as the eth plugin ships it, with loopback stand-ins for its bootnodes (v4, v5) and its DNS tree.
     const network = {
       ...sepolia,
       discovery: {
         ...sepolia.discovery,
         bootnodes: [],
+        bootnodesV5: [],
         dnsTrees: [formatEnrTreeUrl(publicKeyFromPrivate(key), domain)],
       },
     };
@@ -134,6 +135,22 @@ describe('createNode({ metrics: true })', () => {
       assert.equal(sample(await holesky.metrics!.prometheus(), 'eth_protocols_eth_egress_handshake_error_genesis'), 0);
     } finally {
       await Promise.all([sepoliaNode.close(), holesky.close()]);
+    }
+  });
+
+  it('counts discv5 traffic and TALKREQs', async () => {
+    const a = await started({ protocols: [ping], metrics: true, bootnodes: [] });
+    const b = await started({ protocols: [ping], bootnodes: [] });
+    try {
+      a.discv5!.registerTalkProtocol('echo', (request) => request);
+      const reply = await b.discv5!.talkRequest(a.localNode.node, 'echo', Uint8Array.of(1, 2, 3));
+      assert.deepEqual(reply, Uint8Array.of(1, 2, 3));
+      const text = await a.metrics!.prometheus();
+      assert.equal(sample(text, 'devp2p_discv5_talkreq'), 1);
+      assert.ok(sample(text, 'devp2p_discv5_handshakes') >= 1);
+      assert.ok(sample(text, 'devp2p_discv5_received') >= 2);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 

@@ -82,6 +82,7 @@ export class Discv5Service {
       sent: 0,
       challenges: 0,
       handshakes: 0,
+      talkRequests: 0,
       dropped: newDropCounters(),
     };
     this.sessions = new SessionCache({ now: options.now });
@@ -324,6 +325,7 @@ export class Discv5Service {
         return undefined;
       }
       case 'talkreq':
+        this.stats.talkRequests++;
         return this.#talk.handle(message, node, from);
       default:
         return this.#calls.handleResponse(srcId, from, message) ? undefined : 'unsolicited';

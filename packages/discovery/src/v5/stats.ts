@@ -33,6 +33,8 @@ export interface Discv5Stats {
   challenges: number;
   /** Handshakes made: ours answering a WHOAREYOU, and theirs verified. */
   handshakes: number;
+  /** TALKREQs received (answered by a handler, answered empty, or dropped as `talk-overload`). */
+  talkRequests: number;
   /** Datagrams dropped, by reason. */
   readonly dropped: Record<Discv5DropReason, number>;
 }
