@@ -13,7 +13,7 @@ import {
   type Transport,
 } from '@devp2p/core';
 import type { DialOutcome } from '@devp2p/dial';
-import { type Discv5Stats, N_BUCKETS } from '@devp2p/discovery';
+import { type Discv4Stats, type Discv5Stats, N_BUCKETS } from '@devp2p/discovery';
 import { ERR_BAD_MAC, ERR_HANDSHAKE } from '@devp2p/rlpx';
 import { type ConnectionEvent, ERR_HELLO, type PeerMessageEvent } from '@devp2p/server';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -95,6 +95,8 @@ export interface MetricsSources {
   tableBuckets(): readonly number[];
   /** discv5's counters, when it runs. */
   discv5Stats(): Discv5Stats | undefined;
+  /** discv4's counters, when it runs. */
+  discv4Stats(): Discv4Stats | undefined;
 }
 
 /** `name` as geth's exporter writes it: slashes to underscores. */
@@ -152,6 +154,13 @@ export class NodeMetrics {
         const stats = sources.discv5Stats();
         return stats ? read(stats) : 0;
       });
+    const v4 = (name: string, help: string, read: (stats: Discv4Stats) => number): void =>
+      gauge(name, help, () => {
+        const stats = sources.discv4Stats();
+        return stats ? read(stats) : 0;
+      });
+    v4('devp2p/discv4/lookups', 'discv4 lookups run (a total)', (st) => st.lookups);
+    v4('devp2p/discv4/bond/failures', 'discv4 endpoint proofs that failed (a total)', (st) => st.bondFailures);
     v5('devp2p/discv5/received', 'discv5 datagrams received (a total)', (st) => st.received);
     v5('devp2p/discv5/sent', 'discv5 packets sent (a total)', (st) => st.sent);
     v5('devp2p/discv5/handshakes', 'discv5 handshakes completed (a total)', (st) => st.handshakes);

@@ -290,6 +290,7 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
     this.metrics = config.metrics
       ? new NodeMetrics({
           peers: () => this.server.peers(),
+          discv4Stats: () => this.#discv4?.stats,
           discv5Stats: () => this.#discv5?.stats,
           tableBuckets: () => {
             const table = this.#discv4?.table;

@@ -102,6 +102,7 @@ describe('createNode({ metrics: true })', () => {
       assert.ok(textA.includes('\ndevp2p_peers_queued_bytes_max '), 'the write queues are watched');
       assert.equal(sample(textA, 'devp2p_rlpx_handshake_seconds_count'), 1, 'devp2p_rlpx_handshake_seconds_count');
       assert.ok(textA.includes('discover_bucket_16_count'), 'the table buckets are exported');
+      assert.ok(sample(textA, 'devp2p_discv4_lookups') >= 1, 'the start-up refresh ran a lookup');
       assert.equal(sample(textB, 'discover_egress'), 0, 'B has no discovery');
     } finally {
       await b.close();

@@ -20,6 +20,8 @@ export interface BondsOptions {
   readonly respTimeout: number;
   /** Sends a Ping and resolves when the matching Pong came. */
   readonly ping: (id: NodeId, to: Endpoint, signal?: AbortSignal) => Promise<unknown>;
+  /** Told when an endpoint proof fails (for the stats). */
+  readonly onFailure?: () => void;
 }
 
 /**
@@ -32,12 +34,14 @@ export class Bonds {
   readonly #lifecycle: Lifecycle;
   readonly #respTimeout: number;
   readonly #ping: (id: NodeId, to: Endpoint, signal?: AbortSignal) => Promise<unknown>;
+  readonly #onFailure: (() => void) | undefined;
   readonly #lastPing = new BoundedMap<number>(MAX_PING_RECORDS);
   readonly #pingWaiters = new Map<string, Set<() => void>>();
 
   constructor(options: BondsOptions) {
     this.#db = options.db;
     this.#now = options.now;
+    this.#onFailure = options.onFailure;
     this.#lifecycle = options.lifecycle;
     this.#respTimeout = options.respTimeout;
     this.#ping = options.ping;
@@ -66,6 +70,7 @@ export class Bonds {
       await this.#ping(node.id, to, signal);
     } catch (err) {
       if (err instanceof AbortError || this.#lifecycle.closed) throw err;
+      this.#onFailure?.();
       return;
     }
     // Wait (at most a reply timeout) for them to ping us back, and so to get our pong.

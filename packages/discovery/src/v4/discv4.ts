@@ -297,6 +297,7 @@ export class Discv4 implements NodeDiscovery {
 
   /** A lookup for the node id of the public key `target`, asking each node with FindNode. */
   #lookup(target: Uint8Array, signal?: AbortSignal, onNode?: (node: Node) => void): Promise<Node[]> {
+    this.stats.lookups++;
     return runLookup(
       this.#ctx,
       NodeId.fromPublicKey(target),

@@ -103,6 +103,9 @@ export class PacketService {
       lifecycle: options.lifecycle,
       respTimeout: options.respTimeout,
       ping: (id, to, signal) => this.ping(id, to, signal),
+      onFailure: () => {
+        this.#socket.stats.bondFailures++;
+      },
     });
   }
 

@@ -48,6 +48,10 @@ export interface Discv4Stats {
   unhandled: number;
   /** Datagrams dropped, by reason. */
   readonly dropped: Record<DropReason, number>;
+  /** Lookups run (self, random and asked for). */
+  lookups: number;
+  /** Endpoint proofs that failed: a node we had to bond with did not answer our Ping. */
+  bondFailures: number;
 }
 
 function newDropCounters(): Record<DropReason, number> {
@@ -99,7 +103,14 @@ export interface PacketSocketOptions {
  */
 export class PacketSocket {
   /** Packet counters. */
-  readonly stats: Discv4Stats = { received: 0, sent: 0, unhandled: 0, dropped: newDropCounters() };
+  readonly stats: Discv4Stats = {
+    received: 0,
+    sent: 0,
+    unhandled: 0,
+    dropped: newDropCounters(),
+    lookups: 0,
+    bondFailures: 0,
+  };
   readonly #privateKey: Uint8Array;
   readonly #self: NodeId;
   readonly #netRestrict: NetList | undefined;
