@@ -100,6 +100,9 @@ interface Deadline {
   clear(): void;
 }
 
+/** The settle callbacks of a frame sent without a promise (`sendMessage`). */
+function ignore(): void {}
+
 function timeout(value: number | undefined, fallback: number, label: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`RLPxConnection: ${label} must be positive`);
@@ -516,9 +519,33 @@ export class RLPxConnection {
    * ProtocolError ERR_WRITE_QUEUE_FULL.
    */
   writeMessage(code: number, payload: Uint8Array): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure);
+    let frame: Uint8Array;
+    try {
+      frame = this.#frameFor(code, payload, 'writeMessage');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<void>((resolve, reject) => this.#enqueue({ frame, resolve, reject }));
+  }
+
+  /**
+   * Sends one message as `writeMessage` does, without a promise for its outcome: for a reply nobody waits on, such
+   * as a Pong, which under a flood of Pings would otherwise cost a promise and its callbacks each. `onFailure`, when
+   * given, is called with the error if the message's write fails (one function can serve every message: nothing is
+   * allocated per call). Throws at once what `writeMessage` would reject with at once: TooLargeError (nothing was
+   * queued, the connection stays open), the connection's failure once it is closed, ERR_WRITE_QUEUE_FULL (which
+   * closes it).
+   * @example conn.sendMessage(0x03, Uint8Array.of(0xc0), onWriteFailure) // a Pong
+   */
+  sendMessage(code: number, payload: Uint8Array, onFailure: (error: unknown) => void = ignore): void {
+    this.#enqueue({ frame: this.#frameFor(code, payload, 'sendMessage'), resolve: ignore, reject: onFailure });
+  }
+
+  /** One encoded frame for the write queue, after the checks both write methods make; throws what they reject with. */
+  #frameFor(code: number, payload: Uint8Array, caller: string): Uint8Array {
+    if (this.#failure) throw this.#failure;
     const encoder = this.#encoder;
-    if (!encoder) return Promise.reject(new Error('RLPxConnection: writeMessage() before the handshake completed'));
+    if (!encoder) throw new Error(`RLPxConnection: ${caller}() before the handshake completed`);
     if (this.#queuedBytes >= this.#maxQueuedBytes) {
       this.#fail(
         new ProtocolError(
@@ -527,9 +554,8 @@ export class RLPxConnection {
           this.#context(),
         ),
       );
-      return Promise.reject(this.#failure);
+      throw this.#failure;
     }
-    let frame: Uint8Array;
     try {
       let data = payload;
       if (this.#snappy) {
@@ -538,26 +564,27 @@ export class RLPxConnection {
         }
         data = snappyCompress(payload);
       }
-      frame = encoder.encodeFrame(code, data);
+      return encoder.encodeFrame(code, data);
     } catch (err) {
       if (err instanceof TooLargeError && err.remoteAddress === undefined) {
-        return Promise.reject(new TooLargeError('frame', err.size, err.limit, this.#context()));
+        throw new TooLargeError('frame', err.size, err.limit, this.#context());
       }
-      return Promise.reject(err);
+      throw err;
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#writeQueue.push({ frame, resolve, reject });
-      this.#queuedBytes += frame.length + QUEUED_FRAME_OVERHEAD;
-      // Written at the end of the current turn rather than at once, so that the frames queued in one turn (a burst of
-      // replies) go to the stream in one write: one system call and one write request instead of one per frame.
-      if (!this.#writing && !this.#pumpScheduled) {
-        this.#pumpScheduled = true;
-        queueMicrotask(() => {
-          this.#pumpScheduled = false;
-          this.#pumpWrites();
-        });
-      }
-    });
+  }
+
+  #enqueue(item: PendingWrite): void {
+    this.#writeQueue.push(item);
+    this.#queuedBytes += item.frame.length + QUEUED_FRAME_OVERHEAD;
+    // Written at the end of the current turn rather than at once, so that the frames queued in one turn (a burst of
+    // replies) go to the stream in one write: one system call and one write request instead of one per frame.
+    if (!this.#writing && !this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(() => {
+        this.#pumpScheduled = false;
+        this.#pumpWrites();
+      });
+    }
   }
 
   /**

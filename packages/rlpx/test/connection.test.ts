@@ -434,6 +434,27 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
     assert.ok(listener.closed);
   });
 
+  it('sendMessage() queues like writeMessage() without a promise, and reports a failed write to onFailure', async () => {
+    const { dialer, listener } = memoryPair({ writeTimeoutMs: SHORT }, 1024);
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    dialer.sendMessage(0x02, Uint8Array.of(0xc0));
+    await dialer.writeMessage(0x10, Uint8Array.of(1));
+    assert.deepEqual([(await listener.readMessage()).code, (await listener.readMessage()).code], [0x02, 0x10]);
+    assert.throws(() => dialer.sendMessage(0x10, new Uint8Array(MAX_FRAME_SIZE)), TooLargeError);
+    assert.equal(dialer.closed, false, 'a message too large leaves the connection open');
+    // The listener stops reading: a write the stream does not take fails at the write deadline, and says so.
+    const failures: unknown[] = [];
+    const onFailure = (error: unknown): void => {
+      failures.push(error);
+    };
+    for (let i = 0; i < 3; i++) dialer.sendMessage(0x10, new Uint8Array(2_000), onFailure);
+    await sleep(SHORT + 100);
+    assert.ok(failures.length > 0 && failures.every((e) => e instanceof TimeoutError), String(failures));
+    assert.ok(dialer.closed);
+    assert.throws(() => dialer.sendMessage(0x02, Uint8Array.of(0xc0)), TimeoutError);
+    listener.close();
+  });
+
   it('setMaxFrameSize refuses a larger frame from its header', async () => {
     const { dialer, listener } = memoryPair();
     await Promise.all([dialer.handshake(), listener.handshake()]);

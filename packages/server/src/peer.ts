@@ -397,8 +397,15 @@ export class Peer extends TypedEventTarget<PeerEvents> {
 
   #sendBase(code: number, payload: Uint8Array): void {
     this.#emitMessage('sent', 'p2p', code, payload.length);
-    this.#conn.writeMessage(code, payload).catch((error: unknown) => this.#fail(error, undefined));
+    // No promise per Pong: one bound handler hears of a failed write.
+    try {
+      this.#conn.sendMessage(code, payload, this.#onSendFailure);
+    } catch (error) {
+      this.#fail(error, undefined);
+    }
   }
+
+  readonly #onSendFailure = (error: unknown): void => this.#fail(error, undefined);
 
   #emitMessage(direction: 'sent' | 'received', protocol: string, code: number, size: number): void {
     if (this.#messageEvents) this.emit('message', { direction, protocol, code, size });
