@@ -18,11 +18,23 @@ export interface Keccak256Hasher {
   update(data: Uint8Array): Keccak256Hasher;
   /** The digest of everything absorbed so far, leaving the state usable for further updates. */
   digest(): Uint8Array;
+  /**
+   * The same digest written into `out` (at least 32 bytes) instead of a new array: for a caller that reads a
+   * digest per message (an RLPx MAC, four per frame) and would otherwise allocate one each time. Both hashers made
+   * here have it; optional so that a hand-made hasher (a test's stand-in) need not, and callers fall back to
+   * `digest()` without it.
+   */
+  digestInto?(out: Uint8Array): void;
   /** An independent copy of the current state. */
   copy(): Keccak256Hasher;
 }
 
 type NobleKeccak = ReturnType<typeof keccak_256.create>;
+
+/** `digestInto`'s output check, the same on both paths. */
+export function checkDigestOut(out: Uint8Array): void {
+  if (!(out instanceof Uint8Array) || out.length < 32) throw new RangeError('keccak-256: digestInto needs 32 bytes');
+}
 
 class NobleKeccak256 implements Keccak256Hasher {
   readonly #state: NobleKeccak;
@@ -35,6 +47,10 @@ class NobleKeccak256 implements Keccak256Hasher {
   }
   digest(): Uint8Array {
     return this.#state.clone().digest();
+  }
+  digestInto(out: Uint8Array): void {
+    checkDigestOut(out);
+    this.#state.clone().digestInto(out);
   }
   copy(): Keccak256Hasher {
     return new NobleKeccak256(this.#state.clone());

@@ -1,4 +1,4 @@
-import type { Keccak256Hasher } from './hash.ts';
+import { checkDigestOut, type Keccak256Hasher } from './hash.ts';
 import {
   KECCAK_WASM_INPUT_OFFSET as INPUT,
   KECCAK_WASM_BASE64,
@@ -134,30 +134,35 @@ function sharedEngine(): KeccakWasmEngine | null {
  * A keccak-256 state kept in JS, so any number of hashers can coexist: the 200-byte state as plain numbers
  * and the bytes after the last whole block. The one WebAssembly instance holds a state only during a call.
  * Plain arrays rather than typed arrays because V8 allocates typed arrays over 64 bytes off-heap (and Deno
- * all of them), which made `copy()` and `createKeccak256()` cost microseconds.
+ * all of them), which made `copy()` and `createKeccak256()` cost microseconds. The pending bytes live in an array
+ * of a fixed RATE slots with a count beside it, so that updates (an RLPx MAC takes four per frame) allocate nothing.
  */
 class WasmKeccak256 implements Keccak256Hasher {
   readonly #engine: KeccakWasmEngine;
   readonly #state: number[];
-  /** Input bytes not yet absorbed: always fewer than RATE. */
+  /** Input bytes not yet absorbed: the first #pendingLength (always fewer than RATE) of RATE slots. */
   readonly #pending: number[];
+  #pendingLength: number;
 
   constructor(
     engine: KeccakWasmEngine,
     state: number[] = new Array<number>(STATE_WORDS).fill(0),
-    pending: number[] = [],
+    pending: number[] = new Array<number>(RATE).fill(0),
+    pendingLength = 0,
   ) {
     this.#engine = engine;
     this.#state = state;
     this.#pending = pending;
+    this.#pendingLength = pendingLength;
   }
 
   update(data: Uint8Array): Keccak256Hasher {
     assertBytes(data);
     const pending = this.#pending;
-    const length = pending.length;
+    const length = this.#pendingLength;
     if (length + data.length < RATE) {
-      for (let i = 0; i < data.length; i++) pending.push(data[i]!);
+      for (let i = 0; i < data.length; i++) pending[length + i] = data[i]!;
+      this.#pendingLength = length + data.length;
       return this;
     }
     const engine = this.#engine;
@@ -169,29 +174,42 @@ class WasmKeccak256 implements Keccak256Hasher {
     if (length > 0) {
       for (let i = 0; i < length; i++) memory[INPUT + i] = pending[i]!;
       offset = RATE - length;
-      memory.set(data.subarray(0, offset), INPUT + length);
+      for (let i = 0; i < offset; i++) memory[INPUT + length + i] = data[i]!;
       staged = 1;
     }
     offset = absorbBlocks(engine, data, offset, staged);
     for (let i = 0; i < STATE_WORDS; i++) state[i] = words[i]!;
-    pending.length = 0;
-    for (let i = offset; i < data.length; i++) pending.push(data[i]!);
+    const tail = data.length - offset;
+    for (let i = 0; i < tail; i++) pending[i] = data[offset + i]!;
+    this.#pendingLength = tail;
     return this;
   }
 
-  digest(): Uint8Array {
+  /** Absorbs the padded pending bytes into a copy of the state in the engine; the digest is then at STATE. */
+  #finish(): Uint8Array {
     const { absorb, memory, words } = this.#engine;
     const state = this.#state;
     const pending = this.#pending;
+    const length = this.#pendingLength;
     for (let i = 0; i < STATE_WORDS; i++) words[i] = state[i]!;
-    for (let i = 0; i < pending.length; i++) memory[INPUT + i] = pending[i]!;
-    padFinalBlock(memory, pending.length);
+    for (let i = 0; i < length; i++) memory[INPUT + i] = pending[i]!;
+    padFinalBlock(memory, length);
     absorb(1);
-    return memory.slice(STATE, STATE + DIGEST_LENGTH);
+    return memory;
+  }
+
+  digest(): Uint8Array {
+    return this.#finish().slice(STATE, STATE + DIGEST_LENGTH);
+  }
+
+  digestInto(out: Uint8Array): void {
+    checkDigestOut(out);
+    const memory = this.#finish();
+    for (let i = 0; i < DIGEST_LENGTH; i++) out[i] = memory[STATE + i]!;
   }
 
   copy(): Keccak256Hasher {
-    return new WasmKeccak256(this.#engine, this.#state.slice(), this.#pending.slice());
+    return new WasmKeccak256(this.#engine, this.#state.slice(), this.#pending.slice(), this.#pendingLength);
   }
 }
 

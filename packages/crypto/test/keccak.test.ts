@@ -152,6 +152,24 @@ describe('keccak-256: WebAssembly and @noble/hashes give identical bytes', () =>
     for (let i = 0; i < wasm.length; i++) assert.equal(hex(wasm[i]!.digest()), hex(noble[i]!.digest()));
   });
 
+  it('digestInto() writes the digest() bytes into a given array, on both paths, leaving the state usable', () => {
+    const next = prng(0xd16e58);
+    const stream = randomBytes(5_000);
+    for (const create of [createKeccak256, createKeccak256Portable]) {
+      const hasher = create();
+      const out = new Uint8Array(40).fill(0xee);
+      for (let step = 0; step < 200; step++) {
+        const at = next(stream.length - 200);
+        hasher.update(stream.subarray(at, at + next(200)));
+        hasher.digestInto?.(out);
+        assert.equal(hex(out.subarray(0, 32)), hex(hasher.digest()), `step ${step}`);
+        assert.deepEqual([...out.subarray(32)], new Array(8).fill(0xee), 'nothing written past 32 bytes');
+      }
+      assert.ok(hasher.digestInto, 'both hashers made here have digestInto');
+      assert.throws(() => hasher.digestInto?.(new Uint8Array(31)), RangeError);
+    }
+  });
+
   it('keeps many interleaved hashers independent (one shared WebAssembly instance)', () => {
     const next = prng(0x5eed);
     const count = 64;

@@ -38,6 +38,7 @@ import {
   MAX_MESSAGE_SIZE,
   MAX_WRITE_QUEUE_BYTES,
   QUEUED_FRAME_OVERHEAD,
+  WRITE_BATCH_BYTES,
 } from './limits.ts';
 import { snappyCompress, snappyUncompress } from './snappy.ts';
 
@@ -52,11 +53,17 @@ export interface RLPxConnectionOptions {
   readonly remotePublicKey?: Uint8Array;
   /** Deadline for the whole handshake; {@link HANDSHAKE_TIMEOUT_MS} (5 s) by default. */
   readonly handshakeTimeoutMs?: number;
-  /** Deadline for each `readMessage()` once called; {@link FRAME_READ_TIMEOUT_MS} (30 s) by default. */
+  /**
+   * Deadline for the bytes of each message `readMessage()` waits for (a message already received needs none);
+   * {@link FRAME_READ_TIMEOUT_MS} (30 s) by default.
+   */
   readonly readTimeoutMs?: number;
-  /** Deadline for each frame to be taken by the stream; {@link FRAME_WRITE_TIMEOUT_MS} (20 s) by default. */
+  /**
+   * Deadline for each write of queued frames to be taken by the stream; {@link FRAME_WRITE_TIMEOUT_MS} (20 s) by
+   * default.
+   */
   readonly writeTimeoutMs?: number;
-  /** Most bytes of frames queued for a slow reader; {@link MAX_WRITE_QUEUE_BYTES} (4 MiB) by default. */
+  /** Most bytes of frames queued for a slow reader; {@link MAX_WRITE_QUEUE_BYTES} (1 MiB) by default. */
   readonly maxWriteQueueBytes?: number;
   /** Clock for deadlines and timers (tests inject counting ones); {@link systemClock} by default. */
   readonly clock?: Clock;
@@ -92,6 +99,9 @@ interface PendingWrite {
 interface Deadline {
   clear(): void;
 }
+
+/** The settle callbacks of a frame sent without a promise (`sendMessage`). */
+function ignore(): void {}
 
 function timeout(value: number | undefined, fallback: number, label: string): number {
   if (value === undefined) return fallback;
@@ -131,13 +141,18 @@ export class RLPxConnection {
   /** Rejects the in-flight stream read (settled by the stream too, but we do not depend on it). */
   #abortRead: ((reason: unknown) => void) | undefined;
   #readTail: Promise<unknown> = Promise.resolve();
+  /** `readMessage()` calls not yet settled: while any is, `readBufferedMessage()` leaves the buffer to them. */
+  #readsPending = 0;
   #writeQueue: PendingWrite[] = [];
-  #writing: PendingWrite | undefined;
+  /** The frames handed to the stream in one write and not yet taken by it. */
+  #writing: PendingWrite[] | undefined;
+  /** A write of the queued frames is scheduled for the end of the current turn (see `writeMessage`). */
+  #pumpScheduled = false;
   /** Bytes (with per-frame overhead) of the frames in #writeQueue and #writing. */
   #queuedBytes = 0;
   readonly #maxQueuedBytes: number;
-  /** Waiting in `writable()` for the queue to fall below the bound. */
-  #roomWaiters: { resolve(): void; reject(reason: unknown): void }[] = [];
+  /** Waiting in `writable()` for the queue to fall below their threshold (the bound, or lower). */
+  #roomWaiters: { below: number; resolve(): void; reject(reason: unknown): void }[] = [];
 
   constructor(stream: ByteStream, options: RLPxConnectionOptions) {
     if (!isValidPrivateKey(options.privateKey)) throw new TypeError('RLPxConnection: privateKey is not a valid key');
@@ -196,12 +211,16 @@ export class RLPxConnection {
 
   /**
    * Resolves once the write queue is below its bound (at once when it is): await it before sending what the remote
-   * did not ask to be paced, e.g. a reply generated while reading. Rejects when the connection closes.
+   * did not ask to be paced, e.g. a reply generated while reading. With `below`, waits until fewer than that many
+   * bytes are queued instead (at most the bound): a read loop waits for a nearly empty queue, so that a remote that
+   * does not read stops being read long before its replies fill the queue. Rejects when the connection closes.
+   * @example if (conn.queuedBytes >= 64 * 1024) await conn.writable(64 * 1024);
    */
-  writable(): Promise<void> {
+  writable(below: number = this.#maxQueuedBytes): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
-    if (this.#queuedBytes < this.#maxQueuedBytes) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
+    const threshold = Math.min(below, this.#maxQueuedBytes);
+    if (this.#queuedBytes < threshold) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#roomWaiters.push({ below: threshold, resolve, reject }));
   }
 
   /**
@@ -254,7 +273,7 @@ export class RLPxConnection {
     abortRead?.(error);
     const writing = this.#writing;
     this.#writing = undefined;
-    writing?.reject(error);
+    if (writing) for (const w of writing) w.reject(error);
     const queue = this.#writeQueue;
     this.#writeQueue = [];
     this.#queuedBytes = 0;
@@ -262,16 +281,19 @@ export class RLPxConnection {
     this.#releaseRoomWaiters(error);
   }
 
-  /** Settles `writable()` waiters: resolved when there is room, rejected with `error` when closed. */
+  /** Settles `writable()` waiters: resolved when the queue is below their threshold, rejected with `error` when closed. */
   #releaseRoomWaiters(error?: Devp2pError): void {
     if (this.#roomWaiters.length === 0) return;
-    if (!error && this.#queuedBytes >= this.#maxQueuedBytes) return;
     const waiters = this.#roomWaiters;
-    this.#roomWaiters = [];
-    for (const w of waiters) {
-      if (error) w.reject(error);
-      else w.resolve();
+    if (error) {
+      this.#roomWaiters = [];
+      for (const w of waiters) w.reject(error);
+      return;
     }
+    const queued = this.#queuedBytes;
+    if (waiters.every((w) => queued >= w.below)) return;
+    this.#roomWaiters = waiters.filter((w) => queued >= w.below);
+    for (const w of waiters) if (queued < w.below) w.resolve();
   }
 
   /** Any error as a typed one: Devp2pError subclasses as they are, anything else as `fallback`. */
@@ -408,24 +430,48 @@ export class RLPxConnection {
    * TooLargeError, TimeoutError or ConnectionClosedError.
    */
   readMessage(): Promise<RLPxMessage> {
+    this.#readsPending++;
     const result = this.#readTail.then(() => this.#readOne());
-    this.#readTail = result.catch(() => undefined);
+    this.#readTail = result.then(
+      () => this.#readsPending--,
+      () => this.#readsPending--,
+    );
     return result;
+  }
+
+  /**
+   * The next message when it is already complete in what has been received, without waiting: undefined when more
+   * bytes are needed, or while a `readMessage()` is pending (it comes first); then call `readMessage()`. A read loop
+   * that takes what is buffered this way handles a burst of messages without a promise or a timer for each.
+   * Throws (and closes the connection) as `readMessage()` rejects.
+   * @example const message = conn.readBufferedMessage() ?? (await conn.readMessage());
+   */
+  readBufferedMessage(): RLPxMessage | undefined {
+    if (this.#readsPending > 0) return undefined;
+    if (this.#failure) throw this.#failure;
+    const decoder = this.#decoder;
+    if (!decoder) throw new Error('RLPxConnection: readBufferedMessage() before the handshake completed');
+    if (decoder.bytesNeeded > 0) return undefined;
+    const frame = this.#nextFrame(decoder);
+    return frame && this.#toMessage(frame);
   }
 
   async #readOne(): Promise<RLPxMessage> {
     if (this.#failure) throw this.#failure;
     const decoder = this.#decoder;
     if (!decoder) throw new Error('RLPxConnection: readMessage() before the handshake completed');
+    let frame = this.#nextFrame(decoder);
+    if (frame) return this.#toMessage(frame);
+    // The deadline covers the wait for bytes; a message already buffered needs none.
     const deadline = this.#deadline(this.#readTimeoutMs, () =>
       this.#fail(new TimeoutError('RLPx frame read', this.#readTimeoutMs, this.#context())),
     );
     try {
-      for (;;) {
-        const frame = this.#nextFrame(decoder);
-        if (frame) return this.#toMessage(frame);
+      while (!frame) {
         decoder.push(await this.#readChunk('in the middle of a frame'));
+        frame = this.#nextFrame(decoder);
       }
+      return this.#toMessage(frame);
     } finally {
       deadline.clear();
     }
@@ -463,17 +509,43 @@ export class RLPxConnection {
 
   /**
    * Sends one message: rlp(code) ‖ payload (snappy-compressed when on) in one frame. The frame is encoded at
-   * once, so messages go out in call order and never interleave; the promise resolves when the stream has taken
-   * the frame and can take more (backpressure), within the write deadline (20 s by default). Rejects with
+   * once, so messages go out in call order and never interleave; frames written in the same turn reach the stream
+   * together, in one write of up to {@link WRITE_BATCH_BYTES}, at the end of the turn. The promise resolves when
+   * the stream has taken the frame and can take more (backpressure), within the write deadline (20 s by default).
+   * Rejects with
    * TooLargeError (the connection stays open: nothing was sent) when the payload or frame exceeds 16 MiB - 1,
    * and with TimeoutError or ConnectionClosedError (the connection is closed). A write that finds the queue at its
    * bound (the remote does not read and the sender did not wait for `writable()`) fails the connection with
    * ProtocolError ERR_WRITE_QUEUE_FULL.
    */
   writeMessage(code: number, payload: Uint8Array): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure);
+    let frame: Uint8Array;
+    try {
+      frame = this.#frameFor(code, payload, 'writeMessage');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<void>((resolve, reject) => this.#enqueue({ frame, resolve, reject }));
+  }
+
+  /**
+   * Sends one message as `writeMessage` does, without a promise for its outcome: for a reply nobody waits on, such
+   * as a Pong, which under a flood of Pings would otherwise cost a promise and its callbacks each. `onFailure`, when
+   * given, is called with the error if the message's write fails (one function can serve every message: nothing is
+   * allocated per call). Throws at once what `writeMessage` would reject with at once: TooLargeError (nothing was
+   * queued, the connection stays open), the connection's failure once it is closed, ERR_WRITE_QUEUE_FULL (which
+   * closes it).
+   * @example conn.sendMessage(0x03, Uint8Array.of(0xc0), onWriteFailure) // a Pong
+   */
+  sendMessage(code: number, payload: Uint8Array, onFailure: (error: unknown) => void = ignore): void {
+    this.#enqueue({ frame: this.#frameFor(code, payload, 'sendMessage'), resolve: ignore, reject: onFailure });
+  }
+
+  /** One encoded frame for the write queue, after the checks both write methods make; throws what they reject with. */
+  #frameFor(code: number, payload: Uint8Array, caller: string): Uint8Array {
+    if (this.#failure) throw this.#failure;
     const encoder = this.#encoder;
-    if (!encoder) return Promise.reject(new Error('RLPxConnection: writeMessage() before the handshake completed'));
+    if (!encoder) throw new Error(`RLPxConnection: ${caller}() before the handshake completed`);
     if (this.#queuedBytes >= this.#maxQueuedBytes) {
       this.#fail(
         new ProtocolError(
@@ -482,9 +554,8 @@ export class RLPxConnection {
           this.#context(),
         ),
       );
-      return Promise.reject(this.#failure);
+      throw this.#failure;
     }
-    let frame: Uint8Array;
     try {
       let data = payload;
       if (this.#snappy) {
@@ -493,41 +564,72 @@ export class RLPxConnection {
         }
         data = snappyCompress(payload);
       }
-      frame = encoder.encodeFrame(code, data);
+      return encoder.encodeFrame(code, data);
     } catch (err) {
       if (err instanceof TooLargeError && err.remoteAddress === undefined) {
-        return Promise.reject(new TooLargeError('frame', err.size, err.limit, this.#context()));
+        throw new TooLargeError('frame', err.size, err.limit, this.#context());
       }
-      return Promise.reject(err);
+      throw err;
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#writeQueue.push({ frame, resolve, reject });
-      this.#queuedBytes += frame.length + QUEUED_FRAME_OVERHEAD;
-      if (!this.#writing) this.#pumpWrites();
-    });
   }
 
-  /** Hands queued frames to the stream one at a time, each under the write deadline. */
+  #enqueue(item: PendingWrite): void {
+    this.#writeQueue.push(item);
+    this.#queuedBytes += item.frame.length + QUEUED_FRAME_OVERHEAD;
+    // Written at the end of the current turn rather than at once, so that the frames queued in one turn (a burst of
+    // replies) go to the stream in one write: one system call and one write request instead of one per frame.
+    if (!this.#writing && !this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(() => {
+        this.#pumpScheduled = false;
+        this.#pumpWrites();
+      });
+    }
+  }
+
+  /**
+   * Hands the queued frames to the stream, up to {@link WRITE_BATCH_BYTES} in one write (a larger frame alone), each
+   * write under the write deadline; the frames queued meanwhile go in the next one.
+   */
   #pumpWrites(): void {
-    const item = this.#writeQueue.shift();
-    if (!item || this.#failure) return;
-    this.#writing = item;
+    if (this.#writing || this.#failure || this.#writeQueue.length === 0) return;
+    const queue = this.#writeQueue;
+    let count = 1;
+    let size = queue[0]!.frame.length;
+    while (count < queue.length && size + queue[count]!.frame.length <= WRITE_BATCH_BYTES) {
+      size += queue[count]!.frame.length;
+      count++;
+    }
+    const batch = count === queue.length ? queue : queue.slice(0, count);
+    this.#writeQueue = count === queue.length ? [] : queue.slice(count);
+    let data: Uint8Array;
+    if (count === 1) data = batch[0]!.frame;
+    else {
+      data = new Uint8Array(size);
+      let offset = 0;
+      for (const item of batch) {
+        data.set(item.frame, offset);
+        offset += item.frame.length;
+      }
+    }
+    this.#writing = batch;
     const deadline = this.#deadline(this.#writeTimeoutMs, () =>
       this.#fail(new TimeoutError('RLPx frame write', this.#writeTimeoutMs, this.#context())),
     );
     const finish = (error: Devp2pError | undefined): void => {
       deadline.clear();
-      if (this.#writing !== item) return; // already rejected by #fail
+      if (this.#writing !== batch) return; // already rejected by #fail
       this.#writing = undefined;
-      this.#queuedBytes -= item.frame.length + QUEUED_FRAME_OVERHEAD;
-      if (error) item.reject(error);
-      else {
-        item.resolve();
-        this.#releaseRoomWaiters();
-        this.#pumpWrites();
+      this.#queuedBytes -= size + count * QUEUED_FRAME_OVERHEAD;
+      if (error) {
+        for (const item of batch) item.reject(error);
+        return;
       }
+      for (const item of batch) item.resolve();
+      this.#releaseRoomWaiters();
+      this.#pumpWrites();
     };
-    this.#stream.write(item.frame).then(
+    this.#stream.write(data).then(
       () => finish(this.#failure),
       (err: unknown) => {
         this.#fail(
@@ -556,7 +658,7 @@ export class RLPxConnection {
     }
     const writing = this.#writing;
     this.#writing = undefined;
-    writing?.resolve();
+    if (writing) for (const item of writing) item.resolve();
     this.#queuedBytes = 0;
     this.#stream.end();
     this.#settleAll(this.#failure);

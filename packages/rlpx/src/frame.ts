@@ -13,7 +13,7 @@
  *
  * The decoder verifies each MAC before decrypting what it covers.
  */
-import { equalBytes, ProtocolError, type RemoteContext, TooLargeError } from '@devp2p/core';
+import { ProtocolError, type RemoteContext, TooLargeError } from '@devp2p/core';
 import {
   type AesBlockCipher,
   type AesCtrStream,
@@ -46,33 +46,62 @@ export interface FrameDecoderOptions {
   readonly remoteAddress?: string;
 }
 
-/** One direction's MAC: a running keccak-256 state and the AES-256 block cipher keyed with the mac-secret. */
+/**
+ * One direction's MAC: a running keccak-256 state and the AES-256 block cipher keyed with the mac-secret. It works in
+ * two scratch arrays of its own and returns the MAC as the first 16 bytes of one of them (valid until its next call),
+ * so that a frame costs no array per digest: four digests a frame were a large share of what a flood of small
+ * messages allocated.
+ */
 class MacState {
   readonly #hash: Keccak256Hasher;
   readonly #cipher: AesBlockCipher;
+  /** The latest digest; its first 16 bytes are the MAC returned. */
+  readonly #digest = new Uint8Array(32);
+  readonly #block = new Uint8Array(16);
 
   constructor(hash: Keccak256Hasher, macSecret: Uint8Array) {
     this.#hash = hash;
     this.#cipher = createAes256Ecb(macSecret);
   }
 
-  /** Absorbs aes(first16(digest)) ^ seed and returns the first 16 bytes of the new digest. */
-  #reseed(digest: Uint8Array, seed: Uint8Array): Uint8Array {
-    const block = this.#cipher.encryptBlock(digest.subarray(0, 16));
-    for (let i = 0; i < 16; i++) block[i] = block[i]! ^ seed[i]!;
-    return this.#hash.update(block).digest().subarray(0, 16);
+  /** Absorbs aes(first16(#digest)) ^ seed[at..at+16] and returns the new digest (its first 16 bytes: the MAC). */
+  #reseed(seed: Uint8Array, at: number): Uint8Array {
+    const block = this.#block;
+    const digest = this.#digest;
+    for (let i = 0; i < 16; i++) block[i] = digest[i]!;
+    const encrypted = this.#cipher.encryptBlock(block);
+    for (let i = 0; i < 16; i++) block[i] = encrypted[i]! ^ seed[at + i]!;
+    this.#hash.update(block);
+    this.#readDigest();
+    return digest;
   }
 
-  /** The header MAC of a header ciphertext. */
-  header(headerCiphertext: Uint8Array): Uint8Array {
-    return this.#reseed(this.#hash.digest(), headerCiphertext);
+  /** The hash's digest into #digest (through `digest()` for a hasher without `digestInto`). */
+  #readDigest(): void {
+    const hash = this.#hash;
+    if (hash.digestInto) hash.digestInto(this.#digest);
+    else this.#digest.set(hash.digest());
+  }
+
+  /** The header MAC of the header ciphertext at bytes[at..at+16]. */
+  header(bytes: Uint8Array, at: number): Uint8Array {
+    this.#readDigest();
+    return this.#reseed(bytes, at);
   }
 
   /** The frame MAC of a frame ciphertext (hashed once, then reseeded with its own digest). */
   frame(frameCiphertext: Uint8Array): Uint8Array {
-    const digest = this.#hash.update(frameCiphertext).digest();
-    return this.#reseed(digest, digest);
+    this.#hash.update(frameCiphertext);
+    this.#readDigest();
+    return this.#reseed(this.#digest, 0);
   }
+}
+
+/** Whether a[aAt..aAt+16] and b[bAt..bAt+16] are equal, in time independent of where they differ. */
+function equal16(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < 16; i++) diff |= a[aAt + i]! ^ b[bAt + i]!;
+  return diff === 0;
 }
 
 /** Length of rlp(code) for a message code. */
@@ -123,20 +152,22 @@ export class FrameEncoder {
     if (size > MAX_FRAME_SIZE) throw new TooLargeError('frame', size, MAX_FRAME_SIZE);
     const bodySize = padded(size);
     const out = new Uint8Array(HEADER_SIZE + bodySize + MAC_SIZE);
-    out[0] = size >>> 16;
-    out[1] = (size >>> 8) & 0xff;
-    out[2] = size & 0xff;
-    out[3] = HEADER_DATA[0];
-    out[4] = HEADER_DATA[1];
-    out[5] = HEADER_DATA[2];
-    const headerCiphertext = this.#cipher.update(out.subarray(0, 16));
-    out.set(headerCiphertext, 0);
-    out.set(this.#mac.header(headerCiphertext), 16);
+    // The plaintext header goes where its MAC will be, right before the body, so that one keystream call encrypts
+    // both (the keystream runs on from the header into the body either way).
+    out[16] = size >>> 16;
+    out[17] = (size >>> 8) & 0xff;
+    out[18] = size & 0xff;
+    out[19] = HEADER_DATA[0];
+    out[20] = HEADER_DATA[1];
+    out[21] = HEADER_DATA[2];
     writeCode(out, HEADER_SIZE, code, codeLen);
     out.set(data, HEADER_SIZE + codeLen);
-    const ciphertext = this.#cipher.update(out.subarray(HEADER_SIZE, HEADER_SIZE + bodySize));
-    out.set(ciphertext, HEADER_SIZE);
-    out.set(this.#mac.frame(ciphertext), HEADER_SIZE + bodySize);
+    out.set(this.#cipher.update(out.subarray(16, HEADER_SIZE + bodySize)), 16);
+    for (let i = 0; i < 16; i++) out[i] = out[16 + i]!;
+    const headerMac = this.#mac.header(out, 0);
+    for (let i = 0; i < 16; i++) out[16 + i] = headerMac[i]!;
+    const frameMac = this.#mac.frame(out.subarray(HEADER_SIZE, HEADER_SIZE + bodySize));
+    for (let i = 0; i < MAC_SIZE; i++) out[HEADER_SIZE + bodySize + i] = frameMac[i]!;
     return out;
   }
 }
@@ -230,34 +261,34 @@ export class FrameDecoder {
     if (this.#frameSize < 0) {
       if (this.#buffered < HEADER_SIZE) return undefined;
       const header = this.#take(HEADER_SIZE);
-      const headerCiphertext = header.subarray(0, 16);
-      if (!equalBytes(this.#mac.header(headerCiphertext), header.subarray(16, 32))) {
+      if (!equal16(this.#mac.header(header, 0), 0, header, 16)) {
         throw new ProtocolError(ERR_BAD_MAC, 'bad frame header MAC', this.#context);
       }
-      const plain = this.#cipher.update(headerCiphertext);
+      const plain = this.#cipher.update(header.subarray(0, 16));
       const size = (plain[0]! << 16) | (plain[1]! << 8) | plain[2]!;
       if (size > this.#maxFrameSize) throw new TooLargeError('frame', size, this.#maxFrameSize, this.#context);
       this.#frameSize = size;
     }
     const bodySize = padded(this.#frameSize);
     if (this.#buffered < bodySize + MAC_SIZE) return undefined;
-    const ciphertext = this.#take(bodySize);
-    const mac = this.#take(MAC_SIZE);
-    if (!equalBytes(this.#mac.frame(ciphertext), mac)) {
+    const body = this.#take(bodySize + MAC_SIZE);
+    const ciphertext = body.subarray(0, bodySize);
+    if (!equal16(this.#mac.frame(ciphertext), 0, body, bodySize)) {
       throw new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);
     }
-    const content = this.#cipher.update(ciphertext).subarray(0, this.#frameSize);
+    const content = this.#cipher.update(ciphertext);
+    const frameSize = this.#frameSize;
     this.#frameSize = -1;
-    return this.#parse(content);
+    return this.#parse(content, frameSize);
   }
 
-  /** Splits frame content into the RLP-encoded message code (a canonical integer) and the message data. */
-  #parse(content: Uint8Array): DecodedFrame {
-    const first = content[0];
-    if (first === undefined) throw new ProtocolError(ERR_BAD_MESSAGE, 'empty frame', this.#context);
-    if (first < 0x80) return { code: first, data: content.subarray(1) };
+  /** Splits the first `size` bytes of frame content into the RLP-encoded message code (a canonical integer) and the message data. */
+  #parse(content: Uint8Array, size: number): DecodedFrame {
+    if (size === 0) throw new ProtocolError(ERR_BAD_MESSAGE, 'empty frame', this.#context);
+    const first = content[0]!;
+    if (first < 0x80) return { code: first, data: content.subarray(1, size) };
     const length = first - 0x80;
-    if (length > 7 || length >= content.length) {
+    if (length > 7 || length >= size) {
       throw new ProtocolError(ERR_BAD_MESSAGE, `frame does not start with an RLP message code`, this.#context);
     }
     if ((length === 1 && content[1]! < 0x80) || (length > 1 && content[1] === 0)) {
@@ -268,7 +299,7 @@ export class FrameDecoder {
     if (code > Number.MAX_SAFE_INTEGER) {
       throw new ProtocolError(ERR_BAD_MESSAGE, 'message code exceeds 2^53', this.#context);
     }
-    return { code, data: content.subarray(1 + length) };
+    return { code, data: content.subarray(1 + length, size) };
   }
 
   /** Removes `n` buffered bytes (n <= #buffered): a view when one chunk holds them all, else one copy. */

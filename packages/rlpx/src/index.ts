@@ -48,6 +48,7 @@ export {
   MAX_MESSAGE_SIZE,
   MAX_WRITE_QUEUE_BYTES,
   QUEUED_FRAME_OVERHEAD,
+  WRITE_BATCH_BYTES,
 } from './limits.ts';
 export {
   ERR_SNAPPY,

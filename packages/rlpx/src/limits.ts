@@ -82,6 +82,16 @@ export const MAX_WRITE_QUEUE_BYTES: number = 1024 * 1024;
 export const QUEUED_FRAME_OVERHEAD: number = 800;
 
 /**
+ * Most bytes of queued frames handed to the stream in one write. Frames queued in the same turn (a burst of replies:
+ * a read loop answering many Pings) are joined into one write instead of one per frame: a write costs a system call
+ * and a write request whatever its size, which under a flood of small frames cost more than the frames (on Deno,
+ * thousands of socket writes a second delayed the admin RPC by seconds). 64 KiB: the size of one socket read, large
+ * enough that the per-write cost vanishes, small enough that the copy is cheap; a larger frame is written alone,
+ * uncopied.
+ */
+export const WRITE_BATCH_BYTES: number = 64 * 1024;
+
+/**
  * Error code of a connection failed because a write found the write queue full: the remote does not take what we
  * send and the sender did not wait for `writable()`.
  * @example if (err instanceof ProtocolError && err.code === ERR_WRITE_QUEUE_FULL) log.debug('peer too slow');

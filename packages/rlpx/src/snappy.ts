@@ -104,9 +104,11 @@ export function snappyUncompress(input: Uint8Array, maxLength: number = SNAPPY_M
   const length = header % 2 ** 32;
   if (!(length <= maxLength)) throw new TooLargeError('snappy decoded length', length, maxLength);
   const out = new Uint8Array(length);
-  // Short moves go 4 bytes at a time through DataViews, which the engines compile to single loads and stores.
-  const outView = new DataView(out.buffer);
-  const inView = new DataView(input.buffer, input.byteOffset, input.length);
+  // Short moves go 4 bytes at a time through DataViews, which the engines compile to single loads and stores. They
+  // are made on first use: a small message (a Ping's one byte) needs none, and reading `.buffer` of a small array
+  // makes V8 move it off the heap.
+  let outView: DataView | undefined;
+  let inView: DataView | undefined;
   const n = input.length;
   let s = Math.floor(header / 2 ** 32);
   let d = 0;
@@ -133,7 +135,11 @@ export function snappyUncompress(input: Uint8Array, maxLength: number = SNAPPY_M
         if (len > length - d) throw corrupt('literal runs past the declared length');
         if (len <= SHORT_MOVE) {
           let i = 0;
-          for (; i + 4 <= len; i += 4) outView.setInt32(d + i, inView.getInt32(s + i, true), true);
+          if (len >= 4) {
+            outView ??= new DataView(out.buffer);
+            inView ??= new DataView(input.buffer, input.byteOffset, input.length);
+            for (; i + 4 <= len; i += 4) outView.setInt32(d + i, inView.getInt32(s + i, true), true);
+          }
           for (; i < len; i++) out[d + i] = input[s + i]!;
         } else {
           out.set(input.subarray(s, s + len), d);
@@ -167,6 +173,7 @@ export function snappyUncompress(input: Uint8Array, maxLength: number = SNAPPY_M
       // Forward in 4-byte words: with offset >= 4 each word read was written before, even when overlapping.
       let i = d - offset;
       const end = d + len;
+      outView ??= new DataView(out.buffer);
       for (; d + 4 <= end; i += 4, d += 4) outView.setInt32(d, outView.getInt32(i, true), true);
       for (; d < end; i++, d++) out[d] = out[i]!;
     } else if (len <= SHORT_BYTE_MOVE) {
@@ -203,6 +210,14 @@ export function snappyMaxCompressedLength(n: number): number {
 export function snappyCompress(input: Uint8Array): Uint8Array {
   const n = input.length;
   if (n > MAX_HEADER_VALUE) throw new RangeError(`snappy cannot encode ${n} bytes (limit 2^32 - 1)`);
+  // Too short to hold a match: the length and one literal, in an array of exactly their size (no copy at the end).
+  // (Under 17 bytes: a one-byte length, and a literal of one tag byte.)
+  if (n < MIN_MATCHING_BLOCK) {
+    const out = new Uint8Array(n === 0 ? 1 : 2 + n);
+    out[0] = n;
+    if (n > 0) emitLiteral(out, 1, input, 0, n);
+    return out;
+  }
   const out = new Uint8Array(snappyMaxCompressedLength(n));
   let d = 0;
   let v = n;

@@ -26,6 +26,7 @@ import {
   type RLPxConnectionOptions,
   type RLPxMessage,
   snappyCompress,
+  WRITE_BATCH_BYTES,
 } from '../src/index.ts';
 import { countingClock, encodeAuthPrefix, keyPair, rawDial, seededBytes, sleep, xorshift } from './helpers.ts';
 
@@ -325,6 +326,132 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
     assert.ok(error instanceof ProtocolError && error.code === ERR_WRITE_QUEUE_FULL, String(error));
     assert.equal(dialer.closed, true);
     await assert.rejects(dialer.writable(), ProtocolError);
+    listener.close();
+  });
+
+  it('writable(below) waits until fewer than `below` bytes are queued', async () => {
+    const { dialer, listener } = memoryPair({}, 1024);
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    // The listener does not read: what the stream's 1 KiB does not take stays queued.
+    const sent = Array.from({ length: 20 }, () => dialer.writeMessage(0x10, new Uint8Array(500)));
+    await sleep(10);
+    const below = 2 * (500 + 64 + QUEUED_FRAME_OVERHEAD);
+    assert.ok(dialer.queuedBytes >= below, `queued ${dialer.queuedBytes}`);
+    assert.equal(dialer.writeQueueFull, false);
+    let resolved = false;
+    const room = dialer.writable(below).then(() => {
+      resolved = true;
+    });
+    await sleep(20);
+    assert.equal(resolved, false, 'waits while `below` or more bytes are queued');
+    for (let i = 0; i < sent.length; i++) await listener.readMessage();
+    await room;
+    assert.ok(dialer.queuedBytes < below);
+    await Promise.all(sent);
+    dialer.close();
+  });
+
+  it('hands the frames queued in one turn to the stream in one write, up to 64 KiB each', async () => {
+    const a = keyPair();
+    const b = keyPair();
+    const [sa, sb] = createMemoryStreamPair();
+    const writes: number[] = [];
+    const counted: ByteStream = {
+      get remoteAddress() {
+        return sa.remoteAddress;
+      },
+      get localAddress() {
+        return sa.localAddress;
+      },
+      read: () => sa.read(),
+      write: (data) => {
+        writes.push(data.length);
+        return sa.write(data);
+      },
+      end: () => sa.end(),
+      destroy: () => sa.destroy(),
+    };
+    const dialer = new RLPxConnection(counted, { privateKey: a.privateKey, remotePublicKey: b.publicKey });
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    assert.equal(WRITE_BATCH_BYTES, 64 * 1024);
+    writes.length = 0;
+    // 100 Pings in one turn: one write of 100 frames (64 bytes each), not 100 writes.
+    const pings = Array.from({ length: 100 }, () => dialer.writeMessage(0x02, Uint8Array.of(0xc0)));
+    for (let i = 0; i < 100; i++) assert.equal((await listener.readMessage()).code, 0x02);
+    await Promise.all(pings);
+    assert.deepEqual(writes, [100 * 64]);
+    // Three 40 KiB messages: no two fit in 64 KiB, so three writes; one 100 KiB message goes alone, uncopied.
+    writes.length = 0;
+    const big = [40 * 1024, 40 * 1024, 40 * 1024, 100 * 1024].map((size) =>
+      dialer.writeMessage(0x10, new Uint8Array(size)),
+    );
+    for (let i = 0; i < big.length; i++) await listener.readMessage();
+    await Promise.all(big);
+    assert.equal(writes.length, 4, `writes of ${writes.join(', ')} bytes`);
+    dialer.close();
+    listener.close();
+  });
+
+  it('readBufferedMessage() takes what is already received, without waiting, and leaves it to a pending read', async () => {
+    const a = keyPair();
+    const b = keyPair();
+    const [sa, sb] = createMemoryStreamPair();
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
+    const [peer] = await Promise.all([rawDial(sa, a.privateKey, b.publicKey), listener.handshake()]);
+    assert.equal(listener.readBufferedMessage(), undefined, 'nothing received yet');
+    const frames = (codes: number[]): Uint8Array => {
+      const parts = codes.map((code) => peer.encoder.encodeFrame(code, Uint8Array.of(code)));
+      const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+      let offset = 0;
+      for (const part of parts) {
+        out.set(part, offset);
+        offset += part.length;
+      }
+      return out;
+    };
+    const pending = listener.readMessage();
+    // Five frames in one chunk.
+    await sa.write(frames([0x10, 0x11, 0x12, 0x13, 0x14]));
+    assert.equal(listener.readBufferedMessage(), undefined, 'a pending readMessage() comes first');
+    assert.equal((await pending).code, 0x10);
+    for (let code = 0x11; code <= 0x14; code++) {
+      const message = listener.readBufferedMessage();
+      assert.deepEqual([message?.code, [...(message?.payload ?? [])]], [code, [code]]);
+    }
+    assert.equal(listener.readBufferedMessage(), undefined, 'then more bytes are needed');
+    // Half a frame is not enough either; with its other half, and a corrupt frame after it, in one chunk, the whole
+    // one is read and the corrupt one fails the connection from readBufferedMessage() as it would from readMessage().
+    const next = frames([0x15, 0x16]);
+    await sa.write(next.subarray(0, 40));
+    const waiting = listener.readMessage();
+    assert.equal(await Promise.race([waiting.then(() => 'read'), sleep(20).then(() => 'waiting')]), 'waiting');
+    const rest = next.slice(40);
+    rest[rest.length - 1]! ^= 1;
+    await sa.write(rest);
+    assert.equal((await waiting).code, 0x15);
+    assert.throws(() => listener.readBufferedMessage(), ProtocolError);
+    assert.ok(listener.closed);
+  });
+
+  it('sendMessage() queues like writeMessage() without a promise, and reports a failed write to onFailure', async () => {
+    const { dialer, listener } = memoryPair({ writeTimeoutMs: SHORT }, 1024);
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    dialer.sendMessage(0x02, Uint8Array.of(0xc0));
+    await dialer.writeMessage(0x10, Uint8Array.of(1));
+    assert.deepEqual([(await listener.readMessage()).code, (await listener.readMessage()).code], [0x02, 0x10]);
+    assert.throws(() => dialer.sendMessage(0x10, new Uint8Array(MAX_FRAME_SIZE)), TooLargeError);
+    assert.equal(dialer.closed, false, 'a message too large leaves the connection open');
+    // The listener stops reading: a write the stream does not take fails at the write deadline, and says so.
+    const failures: unknown[] = [];
+    const onFailure = (error: unknown): void => {
+      failures.push(error);
+    };
+    for (let i = 0; i < 3; i++) dialer.sendMessage(0x10, new Uint8Array(2_000), onFailure);
+    await sleep(SHORT + 100);
+    assert.ok(failures.length > 0 && failures.every((e) => e instanceof TimeoutError), String(failures));
+    assert.ok(dialer.closed);
+    assert.throws(() => dialer.sendMessage(0x02, Uint8Array.of(0xc0)), TimeoutError);
     listener.close();
   });
 

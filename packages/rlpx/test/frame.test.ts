@@ -235,6 +235,55 @@ describe('frame codec', () => {
     assert.throws(() => decoder.next(), TooLargeError, 'stays failed');
   });
 
+  it('reads its MAC digests with digestInto(), allocating no array per digest, and falls back to digest()', () => {
+    const next = xorshift(91);
+    const secrets = fixedDirection(91);
+    const counting = (hash: Keccak256Hasher): Keccak256Hasher & { digests: number; into: number } => {
+      const counted = {
+        digests: 0,
+        into: 0,
+        update: (data: Uint8Array) => {
+          hash.update(data);
+          return counted;
+        },
+        digest: () => {
+          counted.digests++;
+          return hash.digest();
+        },
+        digestInto: (out: Uint8Array) => {
+          counted.into++;
+          hash.digestInto?.(out);
+        },
+        copy: () => hash.copy(),
+      };
+      return counted;
+    };
+    const egress = counting(secrets.mac.copy());
+    const ingress = counting(secrets.mac.copy());
+    const encoder = new FrameEncoder(secrets.aesSecret, secrets.macSecret, egress);
+    const decoder = new FrameDecoder(secrets.aesSecret, secrets.macSecret, ingress);
+    for (let i = 0; i < 10; i++) decoder.push(encoder.encodeFrame(0x10 + i, seededBytes(next, i * 37)));
+    assert.equal(decodeAll(decoder).length, 10);
+    // Two MACs a frame, two digests each, in both directions: none through digest().
+    assert.deepEqual([egress.into, egress.digests, ingress.into, ingress.digests], [40, 0, 40, 0]);
+    // A hasher without digestInto (a stand-in such as fakeHash) still works, through digest().
+    const plain = secrets.mac.copy();
+    const withoutInto: Keccak256Hasher = {
+      update: (data) => {
+        plain.update(data);
+        return withoutInto;
+      },
+      digest: () => plain.digest(),
+      copy: () => plain.copy(),
+    };
+    const reference = new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.mac.copy());
+    const fallback = new FrameEncoder(secrets.aesSecret, secrets.macSecret, withoutInto);
+    assert.equal(
+      bytesToHex(fallback.encodeFrame(0x10, Uint8Array.of(1))),
+      bytesToHex(reference.encodeFrame(0x10, Uint8Array.of(1))),
+    );
+  });
+
   it('refuses to encode a frame above 16 MiB - 1, and bad codes', () => {
     const encoder = encoderFor(fixedDirection(8));
     assert.throws(() => encoder.encodeFrame(1, new Uint8Array(MAX_FRAME_SIZE)), TooLargeError);

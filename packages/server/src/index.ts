@@ -27,6 +27,7 @@ export {
   MAX_WAITING_INBOUND,
   PING_INTERVAL_MS,
   PROTOCOL_HANDSHAKE_TIMEOUT_MS,
+  READ_PAUSE_QUEUED_BYTES,
 } from './limits.ts';
 export { Peer, type PeerEnd, type PeerEvents, type PeerMessageEvent, type PeerOptions } from './peer.ts';
 export { compareCaps, findProtocol, type MatchedProtocol, ProtocolRegistry } from './registry.ts';

@@ -22,6 +22,17 @@ export const MAX_QUEUED_MESSAGES_PER_PROTOCOL = 64;
  */
 export const MESSAGES_PER_TURN = 64;
 
+/**
+ * Bytes queued for a peer (frames with their per-frame overhead, as the RLPx write queue counts them) at which its
+ * read loop stops reading until the queue drains below it again. Geth's read loop waits for each Pong to be written
+ * before it reads on; we let a turn's replies go out in one write, and stop long before the write-queue bound
+ * (1 MiB): a peer that floods requests and never reads holds at most this much of our memory in replies (ten such
+ * peers about 640 KiB, where they held 10 MiB of queued Pongs, 850 bytes of heap each, before). 64 KiB is one
+ * socket write of replies, so a peer that reads what we send is not paused by it; a reply larger than this (a full
+ * eth response) pauses reading until the socket has taken it, as geth's synchronous write does.
+ */
+export const READ_PAUSE_QUEUED_BYTES: number = 64 * 1024;
+
 /** Default cap on connections in the RLPx + Hello handshakes at once (geth's `defaultMaxPendingPeers`). */
 export const DEFAULT_MAX_PENDING_PEERS = 50;
 

@@ -35,8 +35,10 @@ import {
   MESSAGES_PER_TURN,
   PING_INTERVAL_MS,
   PROTOCOL_HANDSHAKE_TIMEOUT_MS,
+  READ_PAUSE_QUEUED_BYTES,
 } from './limits.ts';
 import { findProtocol, type MatchedProtocol } from './registry.ts';
+import { nextTurn } from './turn.ts';
 
 /** How and why a peer ended. */
 export interface PeerEnd {
@@ -352,16 +354,17 @@ export class Peer extends TypedEventTarget<PeerEvents> {
       let sinceYield = 0;
       while (!this.#end) {
         // Stop reading from a peer that does not take what we send, as geth's read loop waits for its Pong write:
-        // its Pings (or requests) cannot make us queue replies past the write-queue bound; the write deadline
-        // then drops it.
-        if (this.#conn.writeQueueFull) await this.#conn.writable();
+        // its Pings (or requests) cannot make us queue more than a socket write of replies; the write deadline then
+        // drops it.
+        if (this.#conn.queuedBytes >= READ_PAUSE_QUEUED_BYTES) await this.#conn.writable(READ_PAUSE_QUEUED_BYTES);
         // A socket can hand us megabytes in one event-loop turn, all decodable without waiting: give the other
         // peers, timers and the admin RPC a turn every so often, and let the socket's read buffer push back.
         if (++sinceYield >= MESSAGES_PER_TURN) {
           sinceYield = 0;
           await nextTurn();
         }
-        const { code, payload } = await this.#conn.readMessage();
+        // What is already buffered is taken without a promise or a timer per message; only an empty buffer waits.
+        const { code, payload } = this.#conn.readBufferedMessage() ?? (await this.#conn.readMessage());
         if (code < 0x10) {
           this.#emitMessage('received', BASE_CAP, code, payload.length);
           this.#handleBase(code, payload);
@@ -406,8 +409,15 @@ export class Peer extends TypedEventTarget<PeerEvents> {
 
   #sendBase(code: number, payload: Uint8Array): void {
     this.#emitMessage('sent', BASE_CAP, code, payload.length);
-    this.#conn.writeMessage(code, payload).catch((error: unknown) => this.#fail(error, undefined));
+    // No promise per Pong: one bound handler hears of a failed write.
+    try {
+      this.#conn.sendMessage(code, payload, this.#onSendFailure);
+    } catch (error) {
+      this.#fail(error, undefined);
+    }
   }
+
+  readonly #onSendFailure = (error: unknown): void => this.#fail(error, undefined);
 
   #emitMessage(direction: 'sent' | 'received', cap: Cap, code: number, size: number): void {
     if (this.#messageEvents) this.emit('message', { direction, protocol: cap.name, version: cap.version, code, size });
@@ -476,12 +486,6 @@ export class Peer extends TypedEventTarget<PeerEvents> {
     this.emit('closed', this.#end);
     this.#resolveClosed(this.#end);
   }
-}
-
-/** Resolves on a later event-loop turn (after pending I/O and timers), on every runtime. */
-function nextTurn(): Promise<void> {
-  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
-  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** Errors about message content (as opposed to the connection): these end the peer with "breach of protocol". */

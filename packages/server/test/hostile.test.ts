@@ -6,13 +6,22 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { type ByteStream, createLogger, DisconnectReason, type LogRecord, rlpEncode, TimeoutError } from '@devp2p/core';
+import {
+  type ByteStream,
+  createLogger,
+  DisconnectReason,
+  type LogRecord,
+  rlpEncode,
+  TimeoutError,
+  type Transport,
+} from '@devp2p/core';
 import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
 import { ping } from '@devp2p/plugin-ping';
 import { MAX_WRITE_QUEUE_BYTES, QUEUED_FRAME_OVERHEAD, RLPxConnection, snappyCompress } from '@devp2p/rlpx';
 import { until } from '@devp2p/test-utils';
 import { tcpTransport } from '@devp2p/transport-node';
 import { BaseMessageCode, decodeDisconnect, encodeHello, type Hello, P2P_VERSION } from '../src/hello.ts';
+import { READ_PAUSE_QUEUED_BYTES } from '../src/limits.ts';
 import type { Server } from '../src/server.ts';
 import { rawClient, startServer } from './helpers.ts';
 
@@ -102,6 +111,90 @@ describe('Server under attack', () => {
     } finally {
       flooding = false;
       clearInterval(sampler);
+      client.conn.close();
+      await server.close();
+    }
+  });
+
+  it('a peer that floods Pings and never reads is read only while less than 64 KiB of replies wait for it', async () => {
+    const server = await startServer({ writeTimeoutMs: 1_000 });
+    const client = await rawClient(server);
+    let peakQueued = 0;
+    const sampler = setInterval(() => {
+      for (const peer of server.peers()) peakQueued = Math.max(peakQueued, peer.queuedBytes);
+    }, 2);
+    try {
+      await until(() => server.peerCount === 1, 5_000, 'the flooding peer to be added');
+      const removed = server.once('peer:removed');
+      let flooding = true;
+      const flood = (async () => {
+        const deadline = Date.now() + 20_000;
+        while (flooding && Date.now() < deadline) {
+          try {
+            await client.conn.writeMessage(BaseMessageCode.Ping, PING_FRAME_PAYLOAD);
+          } catch {
+            return;
+          }
+        }
+      })();
+      const event = await removed;
+      flooding = false;
+      await flood;
+      assert.ok(peakQueued > 0, 'Pongs were queued');
+      // The read loop stops at the threshold; the Ping it had just read and our own periodic Ping add a frame each.
+      const frame = 64 + QUEUED_FRAME_OVERHEAD;
+      assert.equal(READ_PAUSE_QUEUED_BYTES, 64 * 1024);
+      assert.ok(peakQueued < READ_PAUSE_QUEUED_BYTES + 2 * frame, `queued ${peakQueued} bytes`);
+      assert.ok(
+        event.error.cause instanceof TimeoutError,
+        `dropped by the write deadline: ${String(event.error.cause)}`,
+      );
+    } finally {
+      clearInterval(sampler);
+      client.conn.close();
+      await server.close();
+    }
+  });
+
+  it('answers a burst of Pings in a few socket writes, not one per Pong', async () => {
+    const writes = { count: 0 };
+    const counting: Transport = {
+      listen: (options, onStream) =>
+        tcpTransport.listen(options, (stream) =>
+          onStream({
+            get remoteAddress() {
+              return stream.remoteAddress;
+            },
+            get localAddress() {
+              return stream.localAddress;
+            },
+            read: () => stream.read(),
+            write: (data) => {
+              writes.count++;
+              return stream.write(data);
+            },
+            end: () => stream.end(),
+            destroy: () => stream.destroy(),
+          }),
+        ),
+      dial: (host, port, options) => tcpTransport.dial(host, port, options),
+    };
+    const server = await startServer({ transport: counting });
+    const client = await rawClient(server);
+    try {
+      await until(() => server.peerCount === 1, 5_000, 'the peer to be added');
+      const pings = 640;
+      writes.count = 0;
+      // Written in one turn: the client sends them in a few chunks, and the server reads them in bursts.
+      const sent = Array.from({ length: pings }, () =>
+        client.conn.writeMessage(BaseMessageCode.Ping, PING_FRAME_PAYLOAD),
+      );
+      let pongs = 0;
+      while (pongs < pings) if ((await client.conn.readMessage()).code === BaseMessageCode.Pong) pongs++;
+      await Promise.all(sent);
+      // A turn's Pongs go out in one write: 640 Pongs in ten turns of 64, give or take how the bytes arrived.
+      assert.ok(writes.count <= 40, `${writes.count} writes for ${pings} Pongs`);
+    } finally {
       client.conn.close();
       await server.close();
     }
