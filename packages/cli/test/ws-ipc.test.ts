@@ -102,6 +102,12 @@ describe('devp2p node --ws and IPC, devp2p attach', () => {
         'the drop event',
       );
 
+      const modules = await runCommand(['attach', ipc, '--exec', 'rpc_modules']);
+      assert.deepEqual(JSON.parse(modules.stdout), { admin: '1.0', net: '1.0', rpc: '1.0', web3: '1.0' });
+      const version = await runCommand(['attach', ipc, '--exec', 'web3_clientVersion']);
+      assert.match(JSON.parse(version.stdout), /^devp2p\.ts\/v/);
+      const count = await runCommand(['attach', `ws://${endpoint}`, '--exec', 'net_peerCount']);
+      assert.equal(JSON.parse(count.stdout), '0x0', 'B has left');
       const info = await runCommand(['attach', `ws://${endpoint}`, '--exec', 'admin_datadir']);
       assert.equal(JSON.parse(info.stdout), dirA);
       const bad = await runCommand(['attach', ipc, '--exec', 'admin_addPeer ["enode://nope"]']);
