@@ -26,6 +26,11 @@ import { ERR_BAD_MAC, ERR_BAD_MESSAGE, MAX_FRAME_SIZE } from './limits.ts';
 
 /** Header plus header MAC. */
 const HEADER_SIZE = 32;
+/**
+ * Frames whose header and padded body fit in this many bytes are laid out for encryption in one array per encoder,
+ * reused, instead of a new one each (a flood's Pongs are 16 + 16 bytes).
+ */
+const ENCODE_SCRATCH_BYTES = 1024;
 /** Length of each MAC on the wire. */
 const MAC_SIZE = 16;
 /** header-data of every frame we send: rlp([capability-id 0, context-id 0]), as geth sends it. */
@@ -134,6 +139,8 @@ function padded(size: number): number {
 export class FrameEncoder {
   readonly #cipher: AesCtrStream;
   readonly #mac: MacState;
+  /** Where a small frame's plaintext header and body are laid out for the keystream, reused frame after frame. */
+  readonly #plain = new Uint8Array(ENCODE_SCRATCH_BYTES);
 
   constructor(aesSecret: Uint8Array, macSecret: Uint8Array, egressMac: Keccak256Hasher) {
     this.#cipher = createAesCtr(aesSecret, new Uint8Array(16));
@@ -151,22 +158,27 @@ export class FrameEncoder {
     const size = codeLen + data.length;
     if (size > MAX_FRAME_SIZE) throw new TooLargeError('frame', size, MAX_FRAME_SIZE);
     const bodySize = padded(size);
+    // The plaintext header and body side by side, so that one keystream call encrypts both (the keystream runs on
+    // from the header into the body either way); a small frame's in the reused scratch array.
+    const span = 16 + bodySize;
+    const plain = span <= this.#plain.length ? this.#plain : new Uint8Array(span);
+    plain[0] = size >>> 16;
+    plain[1] = (size >>> 8) & 0xff;
+    plain[2] = size & 0xff;
+    plain[3] = HEADER_DATA[0];
+    plain[4] = HEADER_DATA[1];
+    plain[5] = HEADER_DATA[2];
+    plain.fill(0, 6, 16);
+    writeCode(plain, 16, code, codeLen);
+    plain.set(data, 16 + codeLen);
+    plain.fill(0, 16 + size, span);
+    const ciphertext = this.#cipher.update(span === plain.length ? plain : plain.subarray(0, span));
     const out = new Uint8Array(HEADER_SIZE + bodySize + MAC_SIZE);
-    // The plaintext header goes where its MAC will be, right before the body, so that one keystream call encrypts
-    // both (the keystream runs on from the header into the body either way).
-    out[16] = size >>> 16;
-    out[17] = (size >>> 8) & 0xff;
-    out[18] = size & 0xff;
-    out[19] = HEADER_DATA[0];
-    out[20] = HEADER_DATA[1];
-    out[21] = HEADER_DATA[2];
-    writeCode(out, HEADER_SIZE, code, codeLen);
-    out.set(data, HEADER_SIZE + codeLen);
-    out.set(this.#cipher.update(out.subarray(16, HEADER_SIZE + bodySize)), 16);
-    for (let i = 0; i < 16; i++) out[i] = out[16 + i]!;
-    const headerMac = this.#mac.header(out, 0);
+    out.set(ciphertext, 16);
+    for (let i = 0; i < 16; i++) out[i] = ciphertext[i]!;
+    const headerMac = this.#mac.header(ciphertext, 0);
     for (let i = 0; i < 16; i++) out[16 + i] = headerMac[i]!;
-    const frameMac = this.#mac.frame(out.subarray(HEADER_SIZE, HEADER_SIZE + bodySize));
+    const frameMac = this.#mac.frame(ciphertext.subarray(16));
     for (let i = 0; i < MAC_SIZE; i++) out[HEADER_SIZE + bodySize + i] = frameMac[i]!;
     return out;
   }
@@ -194,6 +206,9 @@ export class FrameDecoder {
   #buffered = 0;
   /** Content size of the frame whose header has been read, or -1 while waiting for a header. */
   #frameSize = -1;
+  /** The header ciphertext, the header MAC and the frame MAC as read, copied out of the chunks (no views). */
+  readonly #headerCiphertext = new Uint8Array(16);
+  readonly #receivedMac = new Uint8Array(MAC_SIZE);
   #failure: unknown;
 
   constructor(
@@ -260,20 +275,22 @@ export class FrameDecoder {
   #next(): DecodedFrame | undefined {
     if (this.#frameSize < 0) {
       if (this.#buffered < HEADER_SIZE) return undefined;
-      const header = this.#take(HEADER_SIZE);
-      if (!equal16(this.#mac.header(header, 0), 0, header, 16)) {
+      const headerCiphertext = this.#headerCiphertext;
+      this.#takeInto(headerCiphertext);
+      this.#takeInto(this.#receivedMac);
+      if (!equal16(this.#mac.header(headerCiphertext, 0), 0, this.#receivedMac, 0)) {
         throw new ProtocolError(ERR_BAD_MAC, 'bad frame header MAC', this.#context);
       }
-      const plain = this.#cipher.update(header.subarray(0, 16));
+      const plain = this.#cipher.update(headerCiphertext);
       const size = (plain[0]! << 16) | (plain[1]! << 8) | plain[2]!;
       if (size > this.#maxFrameSize) throw new TooLargeError('frame', size, this.#maxFrameSize, this.#context);
       this.#frameSize = size;
     }
     const bodySize = padded(this.#frameSize);
     if (this.#buffered < bodySize + MAC_SIZE) return undefined;
-    const body = this.#take(bodySize + MAC_SIZE);
-    const ciphertext = body.subarray(0, bodySize);
-    if (!equal16(this.#mac.frame(ciphertext), 0, body, bodySize)) {
+    const ciphertext = this.#take(bodySize);
+    this.#takeInto(this.#receivedMac);
+    if (!equal16(this.#mac.frame(ciphertext), 0, this.#receivedMac, 0)) {
       throw new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);
     }
     const content = this.#cipher.update(ciphertext);
@@ -300,6 +317,23 @@ export class FrameDecoder {
       throw new ProtocolError(ERR_BAD_MESSAGE, 'message code exceeds 2^53', this.#context);
     }
     return { code, data: content.subarray(1 + length, size) };
+  }
+
+  /** Removes `out.length` buffered bytes (at most #buffered) into `out`. */
+  #takeInto(out: Uint8Array): void {
+    const n = out.length;
+    this.#buffered -= n;
+    for (let filled = 0; filled < n; ) {
+      const chunk = this.#chunks[0]!;
+      const count = Math.min(n - filled, chunk.length - this.#offset);
+      for (let i = 0; i < count; i++) out[filled + i] = chunk[this.#offset + i]!;
+      filled += count;
+      this.#offset += count;
+      if (this.#offset === chunk.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+    }
   }
 
   /** Removes `n` buffered bytes (n <= #buffered): a view when one chunk holds them all, else one copy. */
