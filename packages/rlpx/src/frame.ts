@@ -159,21 +159,24 @@ export class FrameEncoder {
     if (size > MAX_FRAME_SIZE) throw new TooLargeError('frame', size, MAX_FRAME_SIZE);
     const bodySize = padded(size);
     // The plaintext header and body side by side, so that one keystream call encrypts both (the keystream runs on
-    // from the header into the body either way); a small frame's in the reused scratch array.
+    // from the header into the body either way): a small frame's in the reused scratch array, a larger one's in the
+    // frame itself, where its header MAC will go.
     const span = 16 + bodySize;
-    const plain = span <= this.#plain.length ? this.#plain : new Uint8Array(span);
-    plain[0] = size >>> 16;
-    plain[1] = (size >>> 8) & 0xff;
-    plain[2] = size & 0xff;
-    plain[3] = HEADER_DATA[0];
-    plain[4] = HEADER_DATA[1];
-    plain[5] = HEADER_DATA[2];
-    plain.fill(0, 6, 16);
-    writeCode(plain, 16, code, codeLen);
-    plain.set(data, 16 + codeLen);
-    plain.fill(0, 16 + size, span);
-    const ciphertext = this.#cipher.update(span === plain.length ? plain : plain.subarray(0, span));
     const out = new Uint8Array(HEADER_SIZE + bodySize + MAC_SIZE);
+    const small = span <= this.#plain.length;
+    const plain = small ? this.#plain : out;
+    const at = small ? 0 : 16;
+    plain[at] = size >>> 16;
+    plain[at + 1] = (size >>> 8) & 0xff;
+    plain[at + 2] = size & 0xff;
+    plain[at + 3] = HEADER_DATA[0];
+    plain[at + 4] = HEADER_DATA[1];
+    plain[at + 5] = HEADER_DATA[2];
+    plain.fill(0, at + 6, at + 16);
+    writeCode(plain, at + 16, code, codeLen);
+    plain.set(data, at + 16 + codeLen);
+    plain.fill(0, at + 16 + size, at + span);
+    const ciphertext = this.#cipher.update(plain.subarray(at, at + span));
     out.set(ciphertext, 16);
     for (let i = 0; i < 16; i++) out[i] = ciphertext[i]!;
     const headerMac = this.#mac.header(ciphertext, 0);
