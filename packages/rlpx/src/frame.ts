@@ -153,19 +153,32 @@ export class FrameEncoder {
    * content exceeds {@link MAX_FRAME_SIZE}.
    */
   encodeFrame(code: number, data: Uint8Array): Uint8Array {
-    if (!Number.isSafeInteger(code) || code < 0) throw new RangeError(`message code must be a non-negative integer`);
+    const out = new Uint8Array(frameLength(code, data.length));
+    this.encodeFrameInto(code, data, out, 0);
+    return out;
+  }
+
+  /**
+   * Encodes the frame of rlp(code) ‖ data into `out` at `offset`, which must have room for
+   * {@link frameLength}(code, data.length) bytes, and returns that length: frames written one after another into
+   * one buffer, as a burst of replies is. Throws as {@link FrameEncoder.encodeFrame} does, and a RangeError when
+   * `out` has no room (nothing is consumed either way).
+   */
+  encodeFrameInto(code: number, data: Uint8Array, out: Uint8Array, offset: number): number {
+    const length = frameLength(code, data.length);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > out.length) {
+      throw new RangeError(`no room for a ${length}-byte frame at ${offset} of ${out.length} bytes`);
+    }
     const codeLen = codeLength(code);
     const size = codeLen + data.length;
-    if (size > MAX_FRAME_SIZE) throw new TooLargeError('frame', size, MAX_FRAME_SIZE);
     const bodySize = padded(size);
     // The plaintext header and body side by side, so that one keystream call encrypts both (the keystream runs on
     // from the header into the body either way): a small frame's in the reused scratch array, a larger one's in the
     // frame itself, where its header MAC will go.
     const span = 16 + bodySize;
-    const out = new Uint8Array(HEADER_SIZE + bodySize + MAC_SIZE);
     const small = span <= this.#plain.length;
     const plain = small ? this.#plain : out;
-    const at = small ? 0 : 16;
+    const at = small ? 0 : offset + 16;
     plain[at] = size >>> 16;
     plain[at + 1] = (size >>> 8) & 0xff;
     plain[at + 2] = size & 0xff;
@@ -177,14 +190,28 @@ export class FrameEncoder {
     plain.set(data, at + 16 + codeLen);
     plain.fill(0, at + 16 + size, at + span);
     const ciphertext = this.#cipher.update(plain.subarray(at, at + span));
-    out.set(ciphertext, 16);
-    for (let i = 0; i < 16; i++) out[i] = ciphertext[i]!;
+    out.set(ciphertext, offset + 16);
+    for (let i = 0; i < 16; i++) out[offset + i] = ciphertext[i]!;
     const headerMac = this.#mac.header(ciphertext, 0);
-    for (let i = 0; i < 16; i++) out[16 + i] = headerMac[i]!;
+    for (let i = 0; i < 16; i++) out[offset + 16 + i] = headerMac[i]!;
     const frameMac = this.#mac.frame(ciphertext.subarray(16));
-    for (let i = 0; i < MAC_SIZE; i++) out[HEADER_SIZE + bodySize + i] = frameMac[i]!;
-    return out;
+    const macAt = offset + HEADER_SIZE + bodySize;
+    for (let i = 0; i < MAC_SIZE; i++) out[macAt + i] = frameMac[i]!;
+    return length;
   }
+}
+
+/**
+ * Bytes on the wire of the frame holding rlp(code) and `dataLength` bytes of message data: header, header MAC, the
+ * content padded to 16 bytes, frame MAC. Throws a RangeError for a code that is not a non-negative safe integer and
+ * a TooLargeError when the content exceeds {@link MAX_FRAME_SIZE}.
+ * @example frameLength(0x03, 3) // 64: a Pong
+ */
+export function frameLength(code: number, dataLength: number): number {
+  if (!Number.isSafeInteger(code) || code < 0) throw new RangeError(`message code must be a non-negative integer`);
+  const size = codeLength(code) + dataLength;
+  if (size > MAX_FRAME_SIZE) throw new TooLargeError('frame', size, MAX_FRAME_SIZE);
+  return HEADER_SIZE + padded(size) + MAC_SIZE;
 }
 
 /**
