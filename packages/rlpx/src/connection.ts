@@ -17,7 +17,7 @@ import {
   TooLargeError,
 } from '@devp2p/core';
 import { isValidPrivateKey, isValidPublicKey, PUBLIC_KEY_LENGTH } from '@devp2p/crypto';
-import { createFrameCodec, type DecodedFrame, type FrameDecoder, type FrameEncoder } from './frame.ts';
+import { createFrameCodec, type DecodedFrame, type FrameDecoder, type FrameEncoder, frameLength } from './frame.ts';
 import {
   createAckReader,
   createAuthReader,
@@ -89,11 +89,26 @@ export interface RLPxMessage {
   readonly payload: Uint8Array;
 }
 
+/**
+ * Frames waiting for the stream: one frame from `writeMessage`, or a batch of frames that `sendMessage` encoded one
+ * after another into one buffer (the first `length` bytes of `bytes`).
+ */
 interface PendingWrite {
-  readonly frame: Uint8Array;
+  readonly bytes: Uint8Array;
+  length: number;
+  /** What these frames count against the write-queue bound: their bytes plus the per-frame overhead. */
+  accounted: number;
   resolve(): void;
+  /** Called with the error when the write fails; a batch calls each of its senders' handlers once. */
   reject(reason: unknown): void;
 }
+
+/**
+ * The buffer `sendMessage` encodes a turn's frames into, one after another, so that a burst of replies holds one
+ * buffer and one queue entry, not an array, a promise and an entry per frame: 4 KiB, sixty-four 64-byte Pongs (a
+ * turn of a read loop's replies). A frame that does not fit goes to a new batch; one larger than this, alone.
+ */
+const SEND_BATCH_BYTES = 4 * 1024;
 
 /** Runs `callback` after `ms` unless cleared; every timer a connection starts is cleared on every path. */
 interface Deadline {
@@ -148,6 +163,8 @@ export class RLPxConnection {
   #writing: PendingWrite[] | undefined;
   /** A write of the queued frames is scheduled for the end of the current turn (see `writeMessage`). */
   #pumpScheduled = false;
+  /** The queued batch `sendMessage` adds its frames to, until it is full or handed to the stream. */
+  #sendBatch: PendingWrite | undefined;
   /** Bytes (with per-frame overhead) of the frames in #writeQueue and #writing. */
   #queuedBytes = 0;
   readonly #maxQueuedBytes: number;
@@ -276,6 +293,7 @@ export class RLPxConnection {
     if (writing) for (const w of writing) w.reject(error);
     const queue = this.#writeQueue;
     this.#writeQueue = [];
+    this.#sendBatch = undefined;
     this.#queuedBytes = 0;
     for (const w of queue) w.reject(error);
     this.#releaseRoomWaiters(error);
@@ -521,31 +539,74 @@ export class RLPxConnection {
   writeMessage(code: number, payload: Uint8Array): Promise<void> {
     let frame: Uint8Array;
     try {
-      frame = this.#frameFor(code, payload, 'writeMessage');
+      const data = this.#prepare(payload, 'writeMessage');
+      frame = this.#encoder!.encodeFrame(code, data);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(this.#withContext(error));
     }
-    return new Promise<void>((resolve, reject) => this.#enqueue({ frame, resolve, reject }));
+    return new Promise<void>((resolve, reject) =>
+      this.#enqueue({
+        bytes: frame,
+        length: frame.length,
+        accounted: frame.length + QUEUED_FRAME_OVERHEAD,
+        resolve,
+        reject,
+      }),
+    );
   }
 
   /**
    * Sends one message as `writeMessage` does, without a promise for its outcome: for a reply nobody waits on, such
-   * as a Pong, which under a flood of Pings would otherwise cost a promise and its callbacks each. `onFailure`, when
-   * given, is called with the error if the message's write fails (one function can serve every message: nothing is
-   * allocated per call). Throws at once what `writeMessage` would reject with at once: TooLargeError (nothing was
-   * queued, the connection stays open), the connection's failure once it is closed, ERR_WRITE_QUEUE_FULL (which
-   * closes it).
+   * as a Pong. The frames sent this way in one turn are encoded one after another into one buffer, so that a burst of
+   * replies (a flood of Pings answered) costs neither a promise nor an array per message. `onFailure`, when given, is
+   * called with the error if the write fails (one function can serve every message: nothing is allocated per call).
+   * Throws at once what `writeMessage` would reject with at once: TooLargeError (nothing was queued, the connection
+   * stays open), the connection's failure once it is closed, ERR_WRITE_QUEUE_FULL (which closes it).
    * @example conn.sendMessage(0x03, Uint8Array.of(0xc0), onWriteFailure) // a Pong
    */
   sendMessage(code: number, payload: Uint8Array, onFailure: (error: unknown) => void = ignore): void {
-    this.#enqueue({ frame: this.#frameFor(code, payload, 'sendMessage'), resolve: ignore, reject: onFailure });
+    let data: Uint8Array;
+    let length: number;
+    try {
+      data = this.#prepare(payload, 'sendMessage');
+      length = frameLength(code, data.length);
+    } catch (error) {
+      throw this.#withContext(error);
+    }
+    const encoder = this.#encoder!;
+    const accounted = length + QUEUED_FRAME_OVERHEAD;
+    if (length > SEND_BATCH_BYTES) {
+      const frame = encoder.encodeFrame(code, data);
+      this.#enqueue({ bytes: frame, length, accounted, resolve: ignore, reject: onFailure });
+      return;
+    }
+    let batch = this.#sendBatch;
+    if (!batch || batch.length + length > batch.bytes.length) {
+      batch = { bytes: new Uint8Array(SEND_BATCH_BYTES), length: 0, accounted: 0, resolve: ignore, reject: onFailure };
+      this.#enqueue(batch);
+      this.#sendBatch = batch;
+    } else if (batch.reject !== onFailure) {
+      const first = batch.reject;
+      batch.reject =
+        first === ignore
+          ? onFailure
+          : (error) => {
+              first(error);
+              onFailure(error);
+            };
+    }
+    batch.length += encoder.encodeFrameInto(code, data, batch.bytes, batch.length);
+    batch.accounted += accounted;
+    this.#queuedBytes += accounted;
   }
 
-  /** One encoded frame for the write queue, after the checks both write methods make; throws what they reject with. */
-  #frameFor(code: number, payload: Uint8Array, caller: string): Uint8Array {
+  /**
+   * The checks both write methods make (then #encoder is set), and the payload as it goes into the frame
+   * (snappy-compressed when on). Throws what they reject with.
+   */
+  #prepare(payload: Uint8Array, caller: string): Uint8Array {
     if (this.#failure) throw this.#failure;
-    const encoder = this.#encoder;
-    if (!encoder) throw new Error(`RLPxConnection: ${caller}() before the handshake completed`);
+    if (!this.#encoder) throw new Error(`RLPxConnection: ${caller}() before the handshake completed`);
     if (this.#queuedBytes >= this.#maxQueuedBytes) {
       this.#fail(
         new ProtocolError(
@@ -556,26 +617,26 @@ export class RLPxConnection {
       );
       throw this.#failure;
     }
-    try {
-      let data = payload;
-      if (this.#snappy) {
-        if (payload.length > MAX_MESSAGE_SIZE) {
-          throw new TooLargeError('message', payload.length, MAX_MESSAGE_SIZE, this.#context());
-        }
-        data = snappyCompress(payload);
-      }
-      return encoder.encodeFrame(code, data);
-    } catch (err) {
-      if (err instanceof TooLargeError && err.remoteAddress === undefined) {
-        throw new TooLargeError('frame', err.size, err.limit, this.#context());
-      }
-      throw err;
+    if (!this.#snappy) return payload;
+    if (payload.length > MAX_MESSAGE_SIZE) {
+      throw new TooLargeError('message', payload.length, MAX_MESSAGE_SIZE, this.#context());
     }
+    return snappyCompress(payload);
+  }
+
+  /** A TooLargeError from the codec (which does not know the remote) with the remote address in it. */
+  #withContext(error: unknown): unknown {
+    if (error instanceof TooLargeError && error.remoteAddress === undefined) {
+      return new TooLargeError('frame', error.size, error.limit, this.#context());
+    }
+    return error;
   }
 
   #enqueue(item: PendingWrite): void {
+    // Whatever is queued after a send batch goes out after it: the batch takes no more frames.
+    this.#sendBatch = undefined;
     this.#writeQueue.push(item);
-    this.#queuedBytes += item.frame.length + QUEUED_FRAME_OVERHEAD;
+    this.#queuedBytes += item.accounted;
     // Written at the end of the current turn rather than at once, so that the frames queued in one turn (a burst of
     // replies) go to the stream in one write: one system call and one write request instead of one per frame.
     if (!this.#writing && !this.#pumpScheduled) {
@@ -595,23 +656,29 @@ export class RLPxConnection {
     if (this.#writing || this.#failure || this.#writeQueue.length === 0) return;
     const queue = this.#writeQueue;
     let count = 1;
-    let size = queue[0]!.frame.length;
-    while (count < queue.length && size + queue[count]!.frame.length <= WRITE_BATCH_BYTES) {
-      size += queue[count]!.frame.length;
+    let size = queue[0]!.length;
+    while (count < queue.length && size + queue[count]!.length <= WRITE_BATCH_BYTES) {
+      size += queue[count]!.length;
       count++;
     }
     const batch = count === queue.length ? queue : queue.slice(0, count);
     this.#writeQueue = count === queue.length ? [] : queue.slice(count);
+    // A send batch that is being written takes no more frames.
+    if (this.#sendBatch && batch.includes(this.#sendBatch)) this.#sendBatch = undefined;
     let data: Uint8Array;
-    if (count === 1) data = batch[0]!.frame;
-    else {
+    if (count === 1) {
+      const only = batch[0]!;
+      data = only.length === only.bytes.length ? only.bytes : only.bytes.subarray(0, only.length);
+    } else {
       data = new Uint8Array(size);
       let offset = 0;
       for (const item of batch) {
-        data.set(item.frame, offset);
-        offset += item.frame.length;
+        data.set(item.length === item.bytes.length ? item.bytes : item.bytes.subarray(0, item.length), offset);
+        offset += item.length;
       }
     }
+    let accounted = 0;
+    for (const item of batch) accounted += item.accounted;
     this.#writing = batch;
     const deadline = this.#deadline(this.#writeTimeoutMs, () =>
       this.#fail(new TimeoutError('RLPx frame write', this.#writeTimeoutMs, this.#context())),
@@ -620,7 +687,7 @@ export class RLPxConnection {
       deadline.clear();
       if (this.#writing !== batch) return; // already rejected by #fail
       this.#writing = undefined;
-      this.#queuedBytes -= size + count * QUEUED_FRAME_OVERHEAD;
+      this.#queuedBytes -= accounted;
       if (error) {
         for (const item of batch) item.reject(error);
         return;
@@ -651,9 +718,10 @@ export class RLPxConnection {
     this.#log.debug('closing', { remote: this.remoteAddress });
     const queue = this.#writeQueue;
     this.#writeQueue = [];
+    this.#sendBatch = undefined;
     for (const item of queue) {
       // Best effort, like geth writing its Disconnect: the stream flushes these before closing.
-      this.#stream.write(item.frame).catch(() => undefined);
+      this.#stream.write(item.bytes.subarray(0, item.length)).catch(() => undefined);
       item.resolve();
     }
     const writing = this.#writing;

@@ -26,6 +26,11 @@ import { ERR_BAD_MAC, ERR_BAD_MESSAGE, MAX_FRAME_SIZE } from './limits.ts';
 
 /** Header plus header MAC. */
 const HEADER_SIZE = 32;
+/**
+ * Frames whose header and padded body fit in this many bytes are laid out for encryption in one array per encoder,
+ * reused, instead of a new one each (a flood's Pongs are 16 + 16 bytes).
+ */
+const ENCODE_SCRATCH_BYTES = 1024;
 /** Length of each MAC on the wire. */
 const MAC_SIZE = 16;
 /** header-data of every frame we send: rlp([capability-id 0, context-id 0]), as geth sends it. */
@@ -134,6 +139,8 @@ function padded(size: number): number {
 export class FrameEncoder {
   readonly #cipher: AesCtrStream;
   readonly #mac: MacState;
+  /** Where a small frame's plaintext header and body are laid out for the keystream, reused frame after frame. */
+  readonly #plain = new Uint8Array(ENCODE_SCRATCH_BYTES);
 
   constructor(aesSecret: Uint8Array, macSecret: Uint8Array, egressMac: Keccak256Hasher) {
     this.#cipher = createAesCtr(aesSecret, new Uint8Array(16));
@@ -146,30 +153,65 @@ export class FrameEncoder {
    * content exceeds {@link MAX_FRAME_SIZE}.
    */
   encodeFrame(code: number, data: Uint8Array): Uint8Array {
-    if (!Number.isSafeInteger(code) || code < 0) throw new RangeError(`message code must be a non-negative integer`);
-    const codeLen = codeLength(code);
-    const size = codeLen + data.length;
-    if (size > MAX_FRAME_SIZE) throw new TooLargeError('frame', size, MAX_FRAME_SIZE);
-    const bodySize = padded(size);
-    const out = new Uint8Array(HEADER_SIZE + bodySize + MAC_SIZE);
-    // The plaintext header goes where its MAC will be, right before the body, so that one keystream call encrypts
-    // both (the keystream runs on from the header into the body either way).
-    out[16] = size >>> 16;
-    out[17] = (size >>> 8) & 0xff;
-    out[18] = size & 0xff;
-    out[19] = HEADER_DATA[0];
-    out[20] = HEADER_DATA[1];
-    out[21] = HEADER_DATA[2];
-    writeCode(out, HEADER_SIZE, code, codeLen);
-    out.set(data, HEADER_SIZE + codeLen);
-    out.set(this.#cipher.update(out.subarray(16, HEADER_SIZE + bodySize)), 16);
-    for (let i = 0; i < 16; i++) out[i] = out[16 + i]!;
-    const headerMac = this.#mac.header(out, 0);
-    for (let i = 0; i < 16; i++) out[16 + i] = headerMac[i]!;
-    const frameMac = this.#mac.frame(out.subarray(HEADER_SIZE, HEADER_SIZE + bodySize));
-    for (let i = 0; i < MAC_SIZE; i++) out[HEADER_SIZE + bodySize + i] = frameMac[i]!;
+    const out = new Uint8Array(frameLength(code, data.length));
+    this.encodeFrameInto(code, data, out, 0);
     return out;
   }
+
+  /**
+   * Encodes the frame of rlp(code) ‖ data into `out` at `offset`, which must have room for
+   * {@link frameLength}(code, data.length) bytes, and returns that length: frames written one after another into
+   * one buffer, as a burst of replies is. Throws as {@link FrameEncoder.encodeFrame} does, and a RangeError when
+   * `out` has no room (nothing is consumed either way).
+   */
+  encodeFrameInto(code: number, data: Uint8Array, out: Uint8Array, offset: number): number {
+    const length = frameLength(code, data.length);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > out.length) {
+      throw new RangeError(`no room for a ${length}-byte frame at ${offset} of ${out.length} bytes`);
+    }
+    const codeLen = codeLength(code);
+    const size = codeLen + data.length;
+    const bodySize = padded(size);
+    // The plaintext header and body side by side, so that one keystream call encrypts both (the keystream runs on
+    // from the header into the body either way): a small frame's in the reused scratch array, a larger one's in the
+    // frame itself, where its header MAC will go.
+    const span = 16 + bodySize;
+    const small = span <= this.#plain.length;
+    const plain = small ? this.#plain : out;
+    const at = small ? 0 : offset + 16;
+    plain[at] = size >>> 16;
+    plain[at + 1] = (size >>> 8) & 0xff;
+    plain[at + 2] = size & 0xff;
+    plain[at + 3] = HEADER_DATA[0];
+    plain[at + 4] = HEADER_DATA[1];
+    plain[at + 5] = HEADER_DATA[2];
+    plain.fill(0, at + 6, at + 16);
+    writeCode(plain, at + 16, code, codeLen);
+    plain.set(data, at + 16 + codeLen);
+    plain.fill(0, at + 16 + size, at + span);
+    const ciphertext = this.#cipher.update(plain.subarray(at, at + span));
+    out.set(ciphertext, offset + 16);
+    for (let i = 0; i < 16; i++) out[offset + i] = ciphertext[i]!;
+    const headerMac = this.#mac.header(ciphertext, 0);
+    for (let i = 0; i < 16; i++) out[offset + 16 + i] = headerMac[i]!;
+    const frameMac = this.#mac.frame(ciphertext.subarray(16));
+    const macAt = offset + HEADER_SIZE + bodySize;
+    for (let i = 0; i < MAC_SIZE; i++) out[macAt + i] = frameMac[i]!;
+    return length;
+  }
+}
+
+/**
+ * Bytes on the wire of the frame holding rlp(code) and `dataLength` bytes of message data: header, header MAC, the
+ * content padded to 16 bytes, frame MAC. Throws a RangeError for a code that is not a non-negative safe integer and
+ * a TooLargeError when the content exceeds {@link MAX_FRAME_SIZE}.
+ * @example frameLength(0x03, 3) // 64: a Pong
+ */
+export function frameLength(code: number, dataLength: number): number {
+  if (!Number.isSafeInteger(code) || code < 0) throw new RangeError(`message code must be a non-negative integer`);
+  const size = codeLength(code) + dataLength;
+  if (size > MAX_FRAME_SIZE) throw new TooLargeError('frame', size, MAX_FRAME_SIZE);
+  return HEADER_SIZE + padded(size) + MAC_SIZE;
 }
 
 /**
@@ -194,6 +236,9 @@ export class FrameDecoder {
   #buffered = 0;
   /** Content size of the frame whose header has been read, or -1 while waiting for a header. */
   #frameSize = -1;
+  /** The header ciphertext, the header MAC and the frame MAC as read, copied out of the chunks (no views). */
+  readonly #headerCiphertext = new Uint8Array(16);
+  readonly #receivedMac = new Uint8Array(MAC_SIZE);
   #failure: unknown;
 
   constructor(
@@ -260,20 +305,22 @@ export class FrameDecoder {
   #next(): DecodedFrame | undefined {
     if (this.#frameSize < 0) {
       if (this.#buffered < HEADER_SIZE) return undefined;
-      const header = this.#take(HEADER_SIZE);
-      if (!equal16(this.#mac.header(header, 0), 0, header, 16)) {
+      const headerCiphertext = this.#headerCiphertext;
+      this.#takeInto(headerCiphertext);
+      this.#takeInto(this.#receivedMac);
+      if (!equal16(this.#mac.header(headerCiphertext, 0), 0, this.#receivedMac, 0)) {
         throw new ProtocolError(ERR_BAD_MAC, 'bad frame header MAC', this.#context);
       }
-      const plain = this.#cipher.update(header.subarray(0, 16));
+      const plain = this.#cipher.update(headerCiphertext);
       const size = (plain[0]! << 16) | (plain[1]! << 8) | plain[2]!;
       if (size > this.#maxFrameSize) throw new TooLargeError('frame', size, this.#maxFrameSize, this.#context);
       this.#frameSize = size;
     }
     const bodySize = padded(this.#frameSize);
     if (this.#buffered < bodySize + MAC_SIZE) return undefined;
-    const body = this.#take(bodySize + MAC_SIZE);
-    const ciphertext = body.subarray(0, bodySize);
-    if (!equal16(this.#mac.frame(ciphertext), 0, body, bodySize)) {
+    const ciphertext = this.#take(bodySize);
+    this.#takeInto(this.#receivedMac);
+    if (!equal16(this.#mac.frame(ciphertext), 0, this.#receivedMac, 0)) {
       throw new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);
     }
     const content = this.#cipher.update(ciphertext);
@@ -300,6 +347,23 @@ export class FrameDecoder {
       throw new ProtocolError(ERR_BAD_MESSAGE, 'message code exceeds 2^53', this.#context);
     }
     return { code, data: content.subarray(1 + length, size) };
+  }
+
+  /** Removes `out.length` buffered bytes (at most #buffered) into `out`. */
+  #takeInto(out: Uint8Array): void {
+    const n = out.length;
+    this.#buffered -= n;
+    for (let filled = 0; filled < n; ) {
+      const chunk = this.#chunks[0]!;
+      const count = Math.min(n - filled, chunk.length - this.#offset);
+      for (let i = 0; i < count; i++) out[filled + i] = chunk[this.#offset + i]!;
+      filled += count;
+      this.#offset += count;
+      if (this.#offset === chunk.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+    }
   }
 
   /** Removes `n` buffered bytes (n <= #buffered): a view when one chunk holds them all, else one copy. */

@@ -11,6 +11,7 @@ export {
   FrameDecoder,
   type FrameDecoderOptions,
   FrameEncoder,
+  frameLength,
 } from './frame.ts';
 export {
   type AckMessage,

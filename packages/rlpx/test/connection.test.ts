@@ -455,6 +455,52 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
     listener.close();
   });
 
+  it('sendMessage() keeps call order with writeMessage() while it encodes a turn of frames into one buffer', async () => {
+    const a = keyPair();
+    const b = keyPair();
+    const [sa, sb] = createMemoryStreamPair();
+    const writes: number[] = [];
+    const counted: ByteStream = {
+      get remoteAddress() {
+        return sa.remoteAddress;
+      },
+      get localAddress() {
+        return sa.localAddress;
+      },
+      read: () => sa.read(),
+      write: (data) => {
+        writes.push(data.length);
+        return sa.write(data);
+      },
+      end: () => sa.end(),
+      destroy: () => sa.destroy(),
+    };
+    const dialer = new RLPxConnection(counted, { privateKey: a.privateKey, remotePublicKey: b.publicKey });
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    writes.length = 0;
+    // 100 Pongs (more than one 4 KiB batch holds), with two promised writes among them: order kept, one stream write.
+    const codes: number[] = [];
+    const promised: Promise<void>[] = [];
+    for (let i = 0; i < 100; i++) {
+      if (i === 10 || i === 70) {
+        promised.push(dialer.writeMessage(0x10 + i, Uint8Array.of(i)));
+        codes.push(0x10 + i);
+      }
+      dialer.sendMessage(0x03, Uint8Array.of(0xc0));
+      codes.push(0x03);
+    }
+    assert.ok(dialer.queuedBytes > 0);
+    const received: number[] = [];
+    for (let i = 0; i < codes.length; i++) received.push((await listener.readMessage()).code);
+    await Promise.all(promised);
+    assert.deepEqual(received, codes);
+    assert.equal(writes.length, 1, `writes of ${writes.join(', ')} bytes`);
+    assert.equal(dialer.queuedBytes, 0);
+    dialer.close();
+    listener.close();
+  });
+
   it('setMaxFrameSize refuses a larger frame from its header', async () => {
     const { dialer, listener } = memoryPair();
     await Promise.all([dialer.handshake(), listener.handshake()]);

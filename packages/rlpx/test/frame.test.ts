@@ -13,6 +13,7 @@ import {
   ERR_BAD_MESSAGE,
   FrameDecoder,
   FrameEncoder,
+  frameLength,
   MAX_FRAME_SIZE,
 } from '../src/index.ts';
 import {
@@ -282,6 +283,35 @@ describe('frame codec', () => {
       bytesToHex(fallback.encodeFrame(0x10, Uint8Array.of(1))),
       bytesToHex(reference.encodeFrame(0x10, Uint8Array.of(1))),
     );
+  });
+
+  it('encodeFrameInto() writes the bytes encodeFrame() returns, at any offset, and frameLength() says how many', () => {
+    const next = xorshift(92);
+    const secrets = fixedDirection(92);
+    const reference = new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.mac.copy());
+    const into = new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.mac.copy());
+    const buffer = new Uint8Array(5_000);
+    let offset = 3;
+    for (const [code, size] of [
+      [0x03, 1],
+      [0x10, 0],
+      [0x80, 100],
+      [0x1234, 3_000],
+      [0x02, 15],
+    ] as const) {
+      const data = seededBytes(next, size);
+      const expected = reference.encodeFrame(code, data);
+      assert.equal(frameLength(code, size), expected.length);
+      const written = into.encodeFrameInto(code, data, buffer, offset);
+      assert.equal(written, expected.length);
+      assert.equal(bytesToHex(buffer.subarray(offset, offset + written)), bytesToHex(expected));
+      offset += written;
+    }
+    // No room: nothing is consumed (the next frame still matches the reference's).
+    assert.throws(() => into.encodeFrameInto(0x10, new Uint8Array(100), buffer, buffer.length - 10), RangeError);
+    const data = seededBytes(next, 20);
+    assert.equal(bytesToHex(into.encodeFrame(0x11, data)), bytesToHex(reference.encodeFrame(0x11, data)));
+    assert.throws(() => frameLength(0x10, MAX_FRAME_SIZE), TooLargeError);
   });
 
   it('refuses to encode a frame above 16 MiB - 1, and bad codes', () => {

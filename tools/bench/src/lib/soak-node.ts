@@ -1,0 +1,56 @@
+// The soak's node: the CLI (`packages/cli/src/bin.ts`) with a probe installed first, for figures the node's
+// /proc entries do not give. Every PROBE_MS it prints one `soak-probe {json}` line to stderr: process.memoryUsage()
+// (rss, heapUsed, heapTotal, external, arrayBuffers; bytes) and `lags`, how late each tick of a LAG_TICK_MS timer
+// fired since the last line (ms): the node's own event-loop lag. On SIGUSR2 it forces a full garbage collection
+// where the runtime allows it (Bun.gc; Node's and Deno's V8 with --expose-gc, which the soak passes) and prints a
+// `soak-probe-gc {json}` line with `forced` and the memory figures after it.
+import process from 'node:process';
+
+/** How often the probe prints its line. */
+const PROBE_MS = 250;
+/** The period of the timer whose lateness is the event-loop lag. */
+const LAG_TICK_MS = 20;
+
+function usage(): Record<string, number> {
+  const m = process.memoryUsage();
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
+}
+
+/** A full, synchronous collection; false when the runtime offers none. */
+function forceGc(): boolean {
+  const bun = (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun;
+  if (bun) {
+    bun.gc(true);
+    return true;
+  }
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return false;
+  gc();
+  return true;
+}
+
+let lags: number[] = [];
+let expected = performance.now() + LAG_TICK_MS;
+const lagTimer = setInterval(() => {
+  const now = performance.now();
+  lags.push(Math.max(0, Math.round(now - expected)));
+  expected = now + LAG_TICK_MS;
+}, LAG_TICK_MS);
+const probeTimer = setInterval(() => {
+  process.stderr.write(`soak-probe ${JSON.stringify({ ...usage(), lags })}\n`);
+  lags = [];
+}, PROBE_MS);
+// The probe never keeps the node alive: it stops when the CLI does.
+for (const timer of [lagTimer, probeTimer]) (timer as { unref?: () => void }).unref?.();
+process.on('SIGUSR2', () => {
+  const forced = forceGc();
+  process.stderr.write(`soak-probe-gc ${JSON.stringify({ forced, ...usage() })}\n`);
+});
+
+await import('../../../../packages/cli/src/bin.ts');
