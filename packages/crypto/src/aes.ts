@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { CryptoError } from '@devp2p/core';
+import { encryptAes256Block, expandAes256Key } from './aes-block.ts';
 
 /** A continuous AES-CTR keystream: successive `update` calls continue where the last one stopped. */
 export interface AesCtrStream {
@@ -39,22 +40,24 @@ export function aesCtr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8
 
 /** AES-256 in ECB mode on single 16-byte blocks: the RLPx MAC's building block. */
 export interface AesBlockCipher {
-  /** Encrypts exactly one 16-byte block. */
-  encryptBlock(block: Uint8Array): Uint8Array;
+  /** Encrypts exactly one 16-byte block, into `out` when given (it may be `block` itself), else into a new array. */
+  encryptBlock(block: Uint8Array, out?: Uint8Array): Uint8Array;
 }
 
 /**
  * A reusable AES-256-ECB single-block encryptor (ECB on one block is stateless, so one cipher serves all calls).
- * @example createAes256Ecb(macSecret).encryptBlock(digest.subarray(0, 16))
+ * In JavaScript (see aes-block.ts for why not `node:crypto`), with the same bytes on every runtime.
+ * @example createAes256Ecb(macSecret).encryptBlock(digest.subarray(0, 16), scratch)
  */
 export function createAes256Ecb(key: Uint8Array): AesBlockCipher {
   checkKey(key, [32]);
-  const cipher = createCipheriv('aes-256-ecb', key, null);
-  cipher.setAutoPadding(false);
+  const schedule = expandAes256Key(key);
   return {
-    encryptBlock(block: Uint8Array): Uint8Array {
+    encryptBlock(block: Uint8Array, out: Uint8Array = new Uint8Array(16)): Uint8Array {
       if (block.length !== 16) throw new RangeError(`AES block must be 16 bytes, got ${block.length}`);
-      return asBytes(cipher.update(block));
+      if (out.length < 16) throw new RangeError(`AES output must hold 16 bytes, got ${out.length}`);
+      encryptAes256Block(schedule, block, out);
+      return out;
     },
   };
 }

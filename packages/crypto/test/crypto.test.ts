@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createCipheriv } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { bytesToHex, CryptoError, concatBytes, hexToBytes, utf8ToBytes } from '@devp2p/core';
 import { hex, readVectorJson } from '@devp2p/test-utils';
@@ -333,6 +334,23 @@ describe('AES', () => {
     assert.equal(bytesToHex(ecb.encryptBlock(block)), '8ea2b7ca516745bfeafc49904b496089');
     assert.equal(bytesToHex(ecb.encryptBlock(block)), '8ea2b7ca516745bfeafc49904b496089');
     assert.throws(() => ecb.encryptBlock(new Uint8Array(15)), RangeError);
+  });
+
+  it("AES-256-ECB (JavaScript) gives node:crypto's bytes for random keys and blocks, also encrypting in place", () => {
+    for (let i = 0; i < 500; i++) {
+      const key = randomBytes(32);
+      const block = randomBytes(16);
+      const reference = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false).update(block);
+      const ecb = createAes256Ecb(key);
+      assert.equal(bytesToHex(ecb.encryptBlock(block)), reference.toString('hex'));
+      const scratch = block.slice();
+      assert.equal(ecb.encryptBlock(scratch, scratch), scratch);
+      assert.equal(bytesToHex(scratch), reference.toString('hex'));
+    }
+    assert.throws(
+      () => createAes256Ecb(randomBytes(32)).encryptBlock(new Uint8Array(16), new Uint8Array(8)),
+      RangeError,
+    );
   });
 
   it('AES-128-GCM matches the discv5 vector and rejects a bad tag', () => {

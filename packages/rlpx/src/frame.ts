@@ -63,6 +63,12 @@ class MacState {
   /** The latest digest; its first 16 bytes are the MAC returned. */
   readonly #digest = new Uint8Array(32);
   readonly #block = new Uint8Array(16);
+  /**
+   * Whether #digest is the hash's current digest. The hash is this state's alone once the codec has it, and every
+   * MAC ends by reading the digest, so only the first header MAC has to compute it: this saves one keccak
+   * permutation per frame.
+   */
+  #digestCurrent = false;
 
   constructor(hash: Keccak256Hasher, macSecret: Uint8Array) {
     this.#hash = hash;
@@ -74,8 +80,8 @@ class MacState {
     const block = this.#block;
     const digest = this.#digest;
     for (let i = 0; i < 16; i++) block[i] = digest[i]!;
-    const encrypted = this.#cipher.encryptBlock(block);
-    for (let i = 0; i < 16; i++) block[i] = encrypted[i]! ^ seed[at + i]!;
+    this.#cipher.encryptBlock(block, block);
+    for (let i = 0; i < 16; i++) block[i]! ^= seed[at + i]!;
     this.#hash.update(block);
     this.#readDigest();
     return digest;
@@ -86,11 +92,12 @@ class MacState {
     const hash = this.#hash;
     if (hash.digestInto) hash.digestInto(this.#digest);
     else this.#digest.set(hash.digest());
+    this.#digestCurrent = true;
   }
 
   /** The header MAC of the header ciphertext at bytes[at..at+16]. */
   header(bytes: Uint8Array, at: number): Uint8Array {
-    this.#readDigest();
+    if (!this.#digestCurrent) this.#readDigest();
     return this.#reseed(bytes, at);
   }
 

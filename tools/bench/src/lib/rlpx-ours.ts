@@ -65,7 +65,7 @@ async function connectPair(snappy: boolean): Promise<ConnectionPair> {
     async run(payload, onMessage) {
       let stopped = false;
       const received = (async () => {
-        while (onMessage((await receiver.readMessage()).payload.length));
+        while (onMessage((receiver.readBufferedMessage() ?? (await receiver.readMessage())).payload.length));
         stopped = true;
       })();
       // When the sender fails first, closing makes the pending read reject too: that outcome is not the one reported.
