@@ -12,6 +12,7 @@ import { ENR_USAGE } from '../src/commands/enr.ts';
 import { ETH_USAGE } from '../src/commands/eth.ts';
 import { KEY_USAGE } from '../src/commands/key.ts';
 import { RLPX_USAGE } from '../src/commands/rlpx.ts';
+import { SNAP_USAGE } from '../src/commands/snap.ts';
 import { TEST_USAGE } from '../src/commands/test.ts';
 import { NODE_USAGE } from '../src/node-command.ts';
 
@@ -24,6 +25,7 @@ const SECTIONS: readonly [string, string][] = [
   ['devp2p discv5', DISCV5_USAGE],
   ['devp2p dns', DNS_USAGE],
   ['devp2p eth', ETH_USAGE],
+  ['devp2p snap', SNAP_USAGE],
   ['devp2p test', TEST_USAGE],
   ['devp2p devnet', DEVNET_USAGE],
   ['devp2p attach', ATTACH_USAGE],

@@ -10,6 +10,7 @@ import { runEnr } from './commands/enr.ts';
 import { runEth } from './commands/eth.ts';
 import { runKey } from './commands/key.ts';
 import { runRlpx } from './commands/rlpx.ts';
+import { runSnap } from './commands/snap.ts';
 import { runTest } from './commands/test.ts';
 import { NODE_USAGE, parseNodeOptions, startNode, UsageError } from './node-command.ts';
 import { CLI_VERSION } from './version.ts';
@@ -23,6 +24,7 @@ const TOOLS: Readonly<Record<string, ToolCommand>> = {
   discv5: runDiscv5,
   dns: runDns,
   eth: runEth,
+  snap: runSnap,
   test: runTest,
   devnet: runDevnet,
   attach: runAttach,
@@ -39,6 +41,7 @@ Commands:
   discv5   discovery v5 queries (ping, resolve, requestenr, findnode, talk)
   dns      EIP-1459 DNS discovery trees (sync, sign, to-txt)
   eth      one eth request to one node (status, headers, bodies, receipts)
+  snap     one snap request to one node (range, codes)
   test     conformance suites against any node (test discv4, test rlpx)
   devnet   run N local nodes in one process with a live peer table
   attach   call a running node's JSON-RPC over IPC, HTTP or WebSocket`;

@@ -91,6 +91,7 @@ export {
   type MessageName,
   type MessageSpec,
   type NodeRecordEntries,
+  type NoRequests,
   type PayloadOf,
   type PeerDescription,
   type Protocol,
@@ -101,8 +102,11 @@ export {
   type ProtocolSpec,
   type RawMessage,
   type ReceiveOptions,
+  type RequestName,
   type RequestOptions,
   type RequestPairs,
+  type RequestPayload,
+  type ResponseName,
 } from './protocol.ts';
 export { type PendingRequest, RequestTracker, type RequestTrackerOptions } from './request.ts';
 export {

@@ -1,11 +1,13 @@
 import { DisconnectError, DisconnectReason } from './disconnect.ts';
 import {
+  AbortError,
   ERR_MESSAGE_DECODE,
   ERR_PROTOCOL_HANDSHAKE,
   ERR_UNEXPECTED_MESSAGE,
   ERR_UNKNOWN_MESSAGE,
   ProtocolError,
   TooLargeError,
+  throwIfAborted,
 } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { RequestTracker } from './request.ts';
@@ -96,7 +98,8 @@ export interface HandshakeContext<M extends MessageMap> extends ProtocolSender<M
 }
 
 /** What a protocol's handlers run with, once its handshake (if any) is done. */
-export interface ProtocolContext<M extends MessageMap, State> extends ProtocolSender<M> {
+export interface ProtocolContext<M extends MessageMap, State, R extends RequestPairs<M> = NoRequests>
+  extends ProtocolSender<M> {
   readonly peer: PeerDescription;
   /** The value the handshake returned (undefined without a handshake). */
   readonly state: State;
@@ -106,22 +109,29 @@ export interface ProtocolContext<M extends MessageMap, State> extends ProtocolSe
   /** Ends the peer with `reason` (default: subprotocol error). */
   disconnect(reason?: DisconnectReason): void;
   /**
-   * Sends request `name` with a fresh request id and resolves with the response `response` carrying that id (the
-   * pair must be in the spec's `requests`). Rejects with a TimeoutError after the spec's `requestTimeoutMs`, an
-   * AbortError when `signal` aborts, and when the peer goes away.
+   * Sends request `name` with a fresh request id and resolves with its declared response carrying that id. Only the
+   * pairs of the spec's `requests` type-check: the request name, its payload (without `requestId`) and the response
+   * name. Rejects with a TimeoutError after the spec's `requestTimeoutMs`, an AbortError when `signal` aborts, the
+   * error `check` throws, a failed send's error, and the peer's DisconnectError when it goes away.
    * @example const { headers } = await ctx.request('GetBlockHeaders', query, 'BlockHeaders', { signal })
    */
-  request<Req extends MessageName<M>, Res extends MessageName<M>>(
+  request<Req extends RequestName<R>>(
     name: Req,
-    payload: Omit<PayloadOf<M[Req]>, 'requestId'>,
-    response: Res,
-    options?: RequestOptions,
-  ): Promise<PayloadOf<M[Res]>>;
+    payload: RequestPayload<M, Req>,
+    response: ResponseName<M, R, Req>,
+    options?: RequestOptions<PayloadOf<M[ResponseName<M, R, Req>]>>,
+  ): Promise<PayloadOf<M[ResponseName<M, R, Req>]>>;
 }
 
 /** Options of {@link ProtocolContext.request}. */
-export interface RequestOptions {
+export interface RequestOptions<Response = unknown> {
   readonly signal?: AbortSignal;
+  /**
+   * Checks the response against its request before the request resolves (e.g. no more items than asked). What it
+   * throws rejects the request and ends the peer as a handler's error does: a DisconnectError with its own reason,
+   * a ProtocolError with "breach of protocol".
+   */
+  readonly check?: (response: Response) => void;
 }
 
 /**
@@ -129,6 +139,18 @@ export interface RequestOptions {
  * request message name → response message name.
  */
 export type RequestPairs<M extends MessageMap> = { readonly [K in MessageName<M>]?: MessageName<M> };
+
+/** The pairs of a protocol without requests: its context has no request to make. */
+export type NoRequests = Record<never, never>;
+
+/** The request names of pairs `R` (those mapped to a response). */
+export type RequestName<R> = { [K in keyof R]-?: undefined extends R[K] ? never : K }[keyof R] & string;
+
+/** The response name that pairs `R` declare for request `Req`. */
+export type ResponseName<M extends MessageMap, R, Req extends keyof R> = Extract<R[Req], MessageName<M>>;
+
+/** What `ctx.request` takes for request `Req`: its payload without the `requestId` it fills in. */
+export type RequestPayload<M extends MessageMap, Req extends MessageName<M>> = Omit<PayloadOf<M[Req]>, 'requestId'>;
 
 /** How long a request made with `ctx.request` waits for its response by default (geth's eth `requestTimeout`: 10 s). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -143,12 +165,15 @@ export const DEFAULT_MAX_PENDING_REQUESTS = 64;
 export const MAX_ABANDONED_REQUESTS = 16;
 
 /** A protocol's message handlers by message name; a message without a handler is decoded and dropped. */
-export type MessageHandlers<M extends MessageMap, State> = {
-  readonly [K in MessageName<M>]?: (payload: PayloadOf<M[K]>, ctx: ProtocolContext<M, State>) => void | Promise<void>;
+export type MessageHandlers<M extends MessageMap, State, R extends RequestPairs<M> = NoRequests> = {
+  readonly [K in MessageName<M>]?: (
+    payload: PayloadOf<M[K]>,
+    ctx: ProtocolContext<M, State, R>,
+  ) => void | Promise<void>;
 };
 
 /** What a plugin author writes: the typed form of geth's `Protocol{Name, Version, Length, Run}`. */
-export interface ProtocolSpec<M extends MessageMap, State> {
+export interface ProtocolSpec<M extends MessageMap, State, R extends RequestPairs<M> = NoRequests> {
   /** Capability name: 1 to 8 ASCII letters or digits. */
   readonly name: string;
   readonly version: number;
@@ -167,19 +192,20 @@ export interface ProtocolSpec<M extends MessageMap, State> {
    * with "subprotocol error".
    */
   readonly handshake?: (ctx: HandshakeContext<M>) => State | Promise<State>;
-  readonly handlers?: MessageHandlers<M, State>;
+  readonly handlers?: MessageHandlers<M, State, R>;
   /** Called once when the peer ends, after the handshake succeeded. */
-  readonly onClose?: (ctx: ProtocolContext<M, State>, error: DisconnectError) => void;
+  readonly onClose?: (ctx: ProtocolContext<M, State, R>, error: DisconnectError) => void;
   /** This protocol's entry in `admin_nodeInfo().protocols`. */
   readonly nodeInfo?: () => JsonValue;
   /** This protocol's entry in a peer's `admin_peers()[i].protocols`. */
-  readonly peerInfo?: (ctx: ProtocolContext<M, State>) => JsonValue;
+  readonly peerInfo?: (ctx: ProtocolContext<M, State, R>) => JsonValue;
   /**
-   * Request/response pairs for `ctx.request` (payloads carrying `requestId`). A response whose id matches a pending
-   * request resolves it and is not passed to a handler; one that matches none goes to its handler if there is one,
+   * Request/response pairs for `ctx.request` (payloads carrying `requestId`), declared `as const` or inline so that
+   * `ctx.request` accepts exactly these pairs. A response whose id matches a pending request resolves it (after the
+   * request's `check`) and is not passed to a handler; one that matches none goes to its handler if there is one,
    * and otherwise ends the peer as a breach of protocol.
    */
-  readonly requests?: RequestPairs<M>;
+  readonly requests?: R;
   /** Deadline of each `ctx.request` ({@link DEFAULT_REQUEST_TIMEOUT_MS} by default). */
   readonly requestTimeoutMs?: number;
   /** Outstanding `ctx.request`s per response kind ({@link DEFAULT_MAX_PENDING_REQUESTS} by default). */
@@ -259,8 +285,8 @@ export interface AnyProtocol {
 }
 
 /** A validated protocol, ready to hand to a server. */
-export interface Protocol<M extends MessageMap = MessageMap, State = unknown>
-  extends ProtocolSpec<M, State>,
+export interface Protocol<M extends MessageMap = MessageMap, State = unknown, R extends RequestPairs<M> = NoRequests>
+  extends ProtocolSpec<M, State, R>,
     AnyProtocol {
   /** Message name by relative code. */
   readonly messageNames: ReadonlyMap<number, MessageName<M>>;
@@ -268,7 +294,7 @@ export interface Protocol<M extends MessageMap = MessageMap, State = unknown>
    * The typed context of an instance this protocol attached, once its handshake has completed (undefined before,
    * and for another protocol's instance).
    */
-  context(instance: ProtocolInstance): ProtocolContext<M, State> | undefined;
+  context(instance: ProtocolInstance): ProtocolContext<M, State, R> | undefined;
   /** This protocol's entry in the node info (`spec.nodeInfo()`, or null without one). */
   nodeInfo(): JsonValue;
   /**
@@ -277,14 +303,16 @@ export interface Protocol<M extends MessageMap = MessageMap, State = unknown>
    * function that stops observing.
    * @example const off = eth69.on('Transactions', (txs, ctx) => console.log(ctx.peer.id, txs.length))
    */
-  on<K extends MessageName<M>>(name: K, listener: MessageListener<M, State, K>): () => void;
+  on<K extends MessageName<M>>(name: K, listener: MessageListener<M, State, K, R>): () => void;
 }
 
 /** A listener of {@link Protocol.on}. */
-export type MessageListener<M extends MessageMap, State, K extends MessageName<M>> = (
-  payload: PayloadOf<M[K]>,
-  ctx: ProtocolContext<M, State>,
-) => void;
+export type MessageListener<
+  M extends MessageMap,
+  State,
+  K extends MessageName<M>,
+  R extends RequestPairs<M> = NoRequests,
+> = (payload: PayloadOf<M[K]>, ctx: ProtocolContext<M, State, R>) => void;
 
 /** Longest capability name accepted (geth's caps are 3 letters; 8 leaves room and keeps Hello small). */
 export const MAX_CAP_NAME_LENGTH = 8;
@@ -300,9 +328,11 @@ export const MAX_CAP_NAME_LENGTH = 8;
  *   handlers: { Ping: (nonce, ctx) => ctx.send('Pong', nonce) },
  * })
  */
-export function defineProtocol<const M extends MessageMap, State = undefined>(
-  spec: ProtocolSpec<M, State>,
-): Protocol<M, State> {
+export function defineProtocol<
+  const M extends MessageMap,
+  State = undefined,
+  const R extends RequestPairs<M> = NoRequests,
+>(spec: ProtocolSpec<M, State, R>): Protocol<M, State, R> {
   const label = `protocol ${JSON.stringify(spec.name)}`;
   if (typeof spec.name !== 'string' || !/^[A-Za-z0-9]+$/.test(spec.name) || spec.name.length > MAX_CAP_NAME_LENGTH) {
     throw new TypeError(`${label}: name must be 1 to ${MAX_CAP_NAME_LENGTH} ASCII letters or digits`);
@@ -334,8 +364,8 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
     if (!(name in spec.messages)) throw new TypeError(`${label}: handler for unknown message ${name}`);
   }
   const cap = Object.freeze({ name: spec.name, version: spec.version });
-  const contexts = new WeakMap<ProtocolInstance, ProtocolContext<M, State>>();
-  const observers = new Map<string, Set<(payload: unknown, ctx: ProtocolContext<M, State>) => void>>();
+  const contexts = new WeakMap<ProtocolInstance, ProtocolContext<M, State, R>>();
+  const observers = new Map<string, Set<(payload: unknown, ctx: ProtocolContext<M, State, R>) => void>>();
   const decode = <K extends MessageName<M>>(name: K, payload: Uint8Array): PayloadOf<M[K]> => {
     if (maxMessageSize !== undefined && payload.length > maxMessageSize) {
       throw new TooLargeError(`${cap.name}/${cap.version} ${name} message`, payload.length, maxMessageSize);
@@ -366,8 +396,10 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
       return io.send(message.code, encoded);
     };
     const trackers = new Map<string, RequestTracker<unknown>>();
+    // Each pending request by `${response}:${id}`: its check, and the controller that fails it.
+    const pending = new Map<string, { check?: ((response: unknown) => void) | undefined; cancel: AbortController }>();
     const abandoned = new Set<string>();
-    for (const [requestName, responseName] of Object.entries(spec.requests ?? {})) {
+    for (const [requestName, responseName] of Object.entries<MessageName<M> | undefined>(spec.requests ?? {})) {
       if (responseName === undefined) continue;
       trackers.set(
         responseName,
@@ -378,36 +410,47 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
         }),
       );
     }
-    const request = async <Req extends MessageName<M>, Res extends MessageName<M>>(
-      name: Req,
-      payload: Omit<PayloadOf<M[Req]>, 'requestId'>,
-      responseName: Res,
-      options: RequestOptions = {},
-    ): Promise<PayloadOf<M[Res]>> => {
-      const tracker = spec.requests?.[name] === responseName ? trackers.get(responseName) : undefined;
+    const request = async (
+      name: string,
+      payload: object,
+      responseName: string,
+      options: RequestOptions<never> = {},
+    ): Promise<unknown> => {
+      const requests: Readonly<Record<string, string | undefined>> = spec.requests ?? {};
+      const tracker = requests[name] === responseName ? trackers.get(responseName) : undefined;
       if (!tracker) throw new TypeError(`${cap.name}/${cap.version}: ${name} → ${responseName} is not in requests`);
+      const { signal, check } = options;
+      throwIfAborted(signal);
       // The peer going away closes the tracker, which fails this request too. The id is known before sending: the
       // answer may arrive before send() settles. A failed send cancels the request with the send's error.
       const cancel = new AbortController();
-      const onAbort = (): void => cancel.abort(options.signal?.reason);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      if (options.signal?.aborted) onAbort();
-      const { id, response } = tracker.start(cancel.signal);
-      send(name, { ...payload, requestId: id } as unknown as PayloadOf<M[Req]>).catch((error: unknown) =>
-        cancel.abort(error),
-      );
+      const onAbort = (): void =>
+        cancel.abort(new AbortError(`${cap.name}/${cap.version} ${name} aborted`, { cause: signal?.reason }));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let key: string | undefined;
       try {
-        return (await response) as PayloadOf<M[Res]>;
-      } catch (error) {
-        // A peer may still answer a request we gave up on: its late answer is dropped, not taken for a breach.
-        abandoned.add(`${responseName}:${id}`);
-        if (abandoned.size > MAX_ABANDONED_REQUESTS) abandoned.delete(abandoned.values().next().value!);
-        throw error;
+        const { id, response } = tracker.start(cancel.signal);
+        key = `${responseName}:${id}`;
+        pending.set(key, { check: check as ((response: unknown) => void) | undefined, cancel });
+        send(name as MessageName<M>, { ...payload, requestId: id } as PayloadOf<M[MessageName<M>]>).catch(
+          (error: unknown) => cancel.abort(error),
+        );
+        try {
+          return await response;
+        } catch (error) {
+          // A peer may still answer a request we gave up on: its late answer is dropped, not taken for a breach.
+          if (pending.has(key)) {
+            abandoned.add(key);
+            if (abandoned.size > MAX_ABANDONED_REQUESTS) abandoned.delete(abandoned.values().next().value!);
+          }
+          throw error;
+        }
       } finally {
-        options.signal?.removeEventListener('abort', onAbort);
+        if (key !== undefined) pending.delete(key);
+        signal?.removeEventListener('abort', onAbort);
       }
     };
-    const context: ProtocolContext<M, State> = {
+    const context: ProtocolContext<M, State, R> = {
       peer: io.peer,
       get state(): State {
         return state as State;
@@ -416,7 +459,16 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
       log: io.log,
       send,
       disconnect: (reason = DisconnectReason.SubprotocolError) => io.disconnect(reason),
-      request,
+      request: request as ProtocolContext<M, State, R>['request'],
+    };
+    const observe = (name: MessageName<M>, payload: unknown): void => {
+      for (const listener of observers.get(name) ?? []) {
+        try {
+          listener(payload, context);
+        } catch (error) {
+          io.log.debug('message listener failed', { message: name, error: (error as Error).message });
+        }
+      }
     };
     const receive = async <K extends MessageName<M>>(
       name: K,
@@ -453,20 +505,27 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
         const tracker = trackers.get(name);
         if (tracker) {
           const requestId = (payload as { readonly requestId?: unknown }).requestId;
-          if (typeof requestId === 'bigint' && tracker.deliver(requestId, payload)) return;
-          if (typeof requestId === 'bigint' && abandoned.delete(`${name}:${requestId}`)) return;
+          const key = `${name}:${String(requestId)}`;
+          const request = typeof requestId === 'bigint' ? pending.get(key) : undefined;
+          if (request) {
+            pending.delete(key);
+            try {
+              request.check?.(payload);
+            } catch (error) {
+              request.cancel.abort(error);
+              throw error;
+            }
+            tracker.deliver(requestId as bigint, payload);
+            observe(name, payload);
+            return;
+          }
+          if (abandoned.delete(key)) return;
           if (!handler) {
             throw new ProtocolError(ERR_UNEXPECTED_MESSAGE, `${cap.name}/${cap.version} ${name} answers no request`);
           }
         }
         if (handler) await handler(payload, context);
-        for (const listener of observers.get(name) ?? []) {
-          try {
-            listener(payload, context);
-          } catch (error) {
-            io.log.debug('message listener failed', { message: name, error: (error as Error).message });
-          }
-        }
+        observe(name, payload);
       },
       close(error: DisconnectError): void {
         for (const tracker of trackers.values()) tracker.close(error);
@@ -487,11 +546,11 @@ export function defineProtocol<const M extends MessageMap, State = undefined>(
     attach,
     context: (instance: ProtocolInstance) => contexts.get(instance),
     nodeInfo: (): JsonValue => spec.nodeInfo?.() ?? null,
-    on: <K extends MessageName<M>>(name: K, listener: MessageListener<M, State, K>): (() => void) => {
+    on: <K extends MessageName<M>>(name: K, listener: MessageListener<M, State, K, R>): (() => void) => {
       if (!(name in spec.messages)) throw new TypeError(`${label}: no message ${name}`);
       const set = observers.get(name) ?? new Set();
       observers.set(name, set);
-      const entry = listener as (payload: unknown, ctx: ProtocolContext<M, State>) => void;
+      const entry = listener as (payload: unknown, ctx: ProtocolContext<M, State, R>) => void;
       set.add(entry);
       return () => void set.delete(entry);
     },

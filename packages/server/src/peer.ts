@@ -17,6 +17,7 @@ import {
   ProtocolError,
   type ProtocolInstance,
   type RawMessage,
+  type RequestPairs,
   systemClock,
   TimeoutError,
   TypedEventTarget,
@@ -186,7 +187,9 @@ export class Peer extends TypedEventTarget<PeerEvents> {
    * The typed context of a protocol running on this peer (undefined when the protocol is not shared).
    * @example const rtt = await measureRtt(peer.protocol(ping)!)
    */
-  protocol<M extends MessageMap, State>(protocol: Protocol<M, State>): ProtocolContext<M, State> | undefined {
+  protocol<M extends MessageMap, State, R extends RequestPairs<M>>(
+    protocol: Protocol<M, State, R>,
+  ): ProtocolContext<M, State, R> | undefined {
     for (const running of this.#running) {
       if (running.matched.protocol === protocol) return protocol.context(running.instance);
     }
@@ -198,9 +201,9 @@ export class Peer extends TypedEventTarget<PeerEvents> {
    * or the peer ends first. Use it right after `peer:added`, when handshakes may still be running.
    * @example const ctx = await peer.protocolReady(ping); if (ctx) await measureRtt(ctx)
    */
-  async protocolReady<M extends MessageMap, State>(
-    protocol: Protocol<M, State>,
-  ): Promise<ProtocolContext<M, State> | undefined> {
+  async protocolReady<M extends MessageMap, State, R extends RequestPairs<M>>(
+    protocol: Protocol<M, State, R>,
+  ): Promise<ProtocolContext<M, State, R> | undefined> {
     const running = this.#running.find((r) => r.matched.protocol === protocol);
     if (!running || !(await running.ready)) return undefined;
     return protocol.context(running.instance);

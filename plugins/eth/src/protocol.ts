@@ -4,7 +4,6 @@
  * helpers.
  */
 import {
-  AbortError,
   bytesToHex,
   Devp2pError,
   DisconnectError,
@@ -21,12 +20,10 @@ import {
   type PayloadOf,
   type Protocol,
   type ProtocolContext,
-  RequestTracker,
-  type RequestTrackerOptions,
+  type RequestPairs,
   type RlpInput,
   rlpEncodeRawList,
   TimeoutError,
-  throwIfAborted,
 } from '@devp2p/core';
 import type { ChainConfig } from './chains.ts';
 import { type ForkIdCheck, forkId, validateForkId } from './forkid.ts';
@@ -103,11 +100,37 @@ export const ETH_HANDSHAKE_TIMEOUT_MS: number = 5_000;
 export const ETH_REQUEST_TIMEOUT_MS: number = 10_000;
 /** Requests of one kind (headers, bodies, receipts, transactions, ...) outstanding per peer: 16. */
 export const MAX_PENDING_REQUESTS: number = 16;
-/**
- * Timed-out or aborted requests remembered per peer and kind, so that their late replies are dropped rather
- * than taken for unsolicited ones (which end the peer): 64, four times as many as can be pending.
- */
-export const MAX_ABANDONED_REQUESTS: number = 64;
+
+/** The request/response pairs of eth/68 to eth/70, for `ctx.request`. */
+export const ETH68_REQUESTS = {
+  GetBlockHeaders: 'BlockHeaders',
+  GetBlockBodies: 'BlockBodies',
+  GetPooledTransactions: 'PooledTransactions',
+  GetReceipts: 'Receipts',
+} as const;
+/** The request/response pairs of eth/71: eth/68's and GetBlockAccessLists. */
+export const ETH71_REQUESTS = {
+  GetBlockHeaders: 'BlockHeaders',
+  GetBlockBodies: 'BlockBodies',
+  GetPooledTransactions: 'PooledTransactions',
+  GetReceipts: 'Receipts',
+  GetBlockAccessLists: 'BlockAccessLists',
+} as const;
+/** The request/response pairs of eth/72: eth/71's and GetCells. */
+export const ETH72_REQUESTS = {
+  GetBlockHeaders: 'BlockHeaders',
+  GetBlockBodies: 'BlockBodies',
+  GetPooledTransactions: 'PooledTransactions',
+  GetReceipts: 'Receipts',
+  GetBlockAccessLists: 'BlockAccessLists',
+  GetCells: 'Cells',
+} as const;
+/** The request/response pairs of eth/68 to eth/70. */
+export type Eth68Requests = typeof ETH68_REQUESTS;
+/** The request/response pairs of eth/71. */
+export type Eth71Requests = typeof ETH71_REQUESTS;
+/** The request/response pairs of eth/72. */
+export type Eth72Requests = typeof ETH72_REQUESTS;
 
 /**
  * Bytes kept free for the rest of a Receipts message when filling it with receipt lists up to 10 MiB: the request id
@@ -221,75 +244,6 @@ export interface CellsRequest {
   readonly mask: Uint8Array;
 }
 
-/**
- * The requests of one kind a peer has outstanding: a {@link RequestTracker} plus what each request asked for (its
- * `expectation`, against which the reply is checked) and the ids recently given up on (timed out or aborted), whose
- * late replies are dropped.
- * @example const { id, response } = state.requests.headers.start(3)
- */
-export class PendingRequests<T, E> {
-  readonly #tracker: RequestTracker<T>;
-  readonly #expected = new Map<bigint, E>();
-  readonly #abandoned = new Set<bigint>();
-
-  constructor(options: RequestTrackerOptions) {
-    this.#tracker = new RequestTracker<T>(options);
-  }
-
-  /** Requests waiting for a reply. */
-  get pending(): number {
-    return this.#tracker.pending;
-  }
-
-  /** Starts a request that expects `expectation`; throws when `maxPending` are outstanding or the peer is gone. */
-  start(expectation: E, signal?: AbortSignal): { readonly id: bigint; readonly response: Promise<T> } {
-    const { id, response } = this.#tracker.start(signal);
-    this.#expected.set(id, expectation);
-    response.then(
-      () => this.#expected.delete(id),
-      () => {
-        if (this.#expected.delete(id)) {
-          this.#abandoned.add(id);
-          if (this.#abandoned.size > MAX_ABANDONED_REQUESTS)
-            this.#abandoned.delete(this.#abandoned.values().next().value!);
-        }
-      },
-    );
-    return { id, response };
-  }
-
-  /** What the pending request `id` asked for; undefined when no such request is pending. */
-  expectation(id: bigint): E | undefined {
-    return this.#expected.get(id);
-  }
-
-  /** Hands the reply to its request; false when it is no longer pending. */
-  deliver(id: bigint, value: T): boolean {
-    this.#expected.delete(id);
-    return this.#tracker.deliver(id, value);
-  }
-
-  /** Whether `id` is a request we gave up on (forgetting it: one late reply is dropped per request). */
-  late(id: bigint): boolean {
-    return this.#abandoned.delete(id);
-  }
-
-  /** Rejects every pending request with `error` (the peer is gone). */
-  close(error: Error): void {
-    this.#tracker.close(error);
-  }
-}
-
-/** Outstanding requests of one peer, by kind; each expectation is the most items a reply may hold. */
-export interface EthRequests {
-  readonly headers: PendingRequests<Raw, number>;
-  readonly bodies: PendingRequests<Raw, number>;
-  readonly receipts: PendingRequests<ReceiptsPage, number>;
-  readonly transactions: PendingRequests<Raw, number>;
-  readonly accessLists: PendingRequests<readonly (Uint8Array | null)[], number>;
-  readonly cells: PendingRequests<CellsReply, CellsRequest>;
-}
-
 /** Per-peer state of an eth protocol (the handshake's result). */
 export interface EthState<V extends EthVersion = EthVersion> {
   readonly version: V;
@@ -298,31 +252,30 @@ export interface EthState<V extends EthVersion = EthVersion> {
   head: RemoteHead;
   /** The remote's served block range (eth/69 and later), as of its Status or last BlockRangeUpdate. */
   range: BlockRangeUpdateMessage | null;
-  readonly requests: EthRequests;
 }
 
 /** An eth/68 protocol object. */
-export type Eth68Protocol = Protocol<Eth68Messages, EthState<68>>;
+export type Eth68Protocol = Protocol<Eth68Messages, EthState<68>, Eth68Requests>;
 /** An eth/69 protocol object. */
-export type Eth69Protocol = Protocol<Eth69Messages, EthState<69>>;
+export type Eth69Protocol = Protocol<Eth69Messages, EthState<69>, Eth68Requests>;
 /** An eth/70 protocol object. */
-export type Eth70Protocol = Protocol<Eth70Messages, EthState<70>>;
+export type Eth70Protocol = Protocol<Eth70Messages, EthState<70>, Eth68Requests>;
 /** An eth/71 protocol object. */
-export type Eth71Protocol = Protocol<Eth71Messages, EthState<71>>;
+export type Eth71Protocol = Protocol<Eth71Messages, EthState<71>, Eth71Requests>;
 /** An eth/72 protocol object. */
-export type Eth72Protocol = Protocol<Eth72Messages, EthState<72>>;
+export type Eth72Protocol = Protocol<Eth72Messages, EthState<72>, Eth72Requests>;
 /** Any of the eth protocol objects. */
 export type EthProtocol = Eth68Protocol | Eth69Protocol | Eth70Protocol | Eth71Protocol | Eth72Protocol;
 /** The typed context of an eth/68 peer. */
-export type Eth68Context = ProtocolContext<Eth68Messages, EthState<68>>;
+export type Eth68Context = ProtocolContext<Eth68Messages, EthState<68>, Eth68Requests>;
 /** The typed context of an eth/69 peer. */
-export type Eth69Context = ProtocolContext<Eth69Messages, EthState<69>>;
+export type Eth69Context = ProtocolContext<Eth69Messages, EthState<69>, Eth68Requests>;
 /** The typed context of an eth/70 peer. */
-export type Eth70Context = ProtocolContext<Eth70Messages, EthState<70>>;
+export type Eth70Context = ProtocolContext<Eth70Messages, EthState<70>, Eth68Requests>;
 /** The typed context of an eth/71 peer. */
-export type Eth71Context = ProtocolContext<Eth71Messages, EthState<71>>;
+export type Eth71Context = ProtocolContext<Eth71Messages, EthState<71>, Eth71Requests>;
 /** The typed context of an eth/72 peer. */
-export type Eth72Context = ProtocolContext<Eth72Messages, EthState<72>>;
+export type Eth72Context = ProtocolContext<Eth72Messages, EthState<72>, Eth72Requests>;
 /** The context of a peer on any version: what the version-independent request helpers take. */
 export type EthContext = Eth68Context | Eth69Context | Eth70Context | Eth71Context | Eth72Context;
 /** A peer on eth/69 or later (BlockRangeUpdate). */
@@ -344,11 +297,26 @@ export type CommonMessages = Pick<
   | 'PooledTransactions'
 >;
 type CommonContext = ProtocolContext<CommonMessages, EthState>;
-type Receipts68Context = ProtocolContext<Pick<Eth69Messages, 'GetReceipts' | 'Receipts'>, EthState>;
-type Receipts70Context = ProtocolContext<Pick<Eth70Messages, 'GetReceipts' | 'Receipts'>, EthState>;
+/** The requests every version makes alike. */
+type CommonRequester = ProtocolContext<
+  CommonMessages,
+  EthState,
+  Pick<Eth68Requests, 'GetBlockHeaders' | 'GetBlockBodies' | 'GetPooledTransactions'>
+>;
+type ReceiptsRequest = Pick<Eth68Requests, 'GetReceipts'>;
+type Receipts68Context = ProtocolContext<Pick<Eth69Messages, 'GetReceipts' | 'Receipts'>, EthState, ReceiptsRequest>;
+type Receipts70Context = ProtocolContext<Pick<Eth70Messages, 'GetReceipts' | 'Receipts'>, EthState, ReceiptsRequest>;
 type RangeContext = ProtocolContext<Pick<Eth69Messages, 'BlockRangeUpdate'>, EthState>;
-type AccessListsContext = ProtocolContext<Pick<Eth71Messages, 'GetBlockAccessLists' | 'BlockAccessLists'>, EthState>;
-type CellsContext = ProtocolContext<Pick<Eth72Messages, 'GetCells' | 'Cells'>, EthState>;
+type AccessListsContext = ProtocolContext<
+  Pick<Eth71Messages, 'GetBlockAccessLists' | 'BlockAccessLists'>,
+  EthState,
+  Pick<Eth71Requests, 'GetBlockAccessLists'>
+>;
+type CellsContext = ProtocolContext<
+  Pick<Eth72Messages, 'GetCells' | 'Cells'>,
+  EthState,
+  Pick<Eth72Requests, 'GetCells'>
+>;
 type Status69Messages = { readonly Status: MessageSpec<Status69> };
 
 /** Options of {@link eth}. */
@@ -402,8 +370,12 @@ export interface EthProtocols {
 
 /** What {@link EthProtocols.contextOf} needs of a peer (a `Peer` of `@devp2p/server` has it). */
 export interface PeerProtocols {
-  protocol<M extends MessageMap, S>(protocol: Protocol<M, S>): ProtocolContext<M, S> | undefined;
-  protocolReady<M extends MessageMap, S>(protocol: Protocol<M, S>): Promise<ProtocolContext<M, S> | undefined>;
+  protocol<M extends MessageMap, S, R extends RequestPairs<M>>(
+    protocol: Protocol<M, S, R>,
+  ): ProtocolContext<M, S, R> | undefined;
+  protocolReady<M extends MessageMap, S, R extends RequestPairs<M>>(
+    protocol: Protocol<M, S, R>,
+  ): Promise<ProtocolContext<M, S, R> | undefined>;
 }
 
 /**
@@ -565,8 +537,6 @@ export function eth(options: EthOptions): EthProtocols {
   };
 
   const newState = <V extends EthVersion>(version: V, status: Status68 | Status69, head: RemoteHead): EthState<V> => {
-    const pending = <T, E>(what: string): PendingRequests<T, E> =>
-      new PendingRequests<T, E>({ timeoutMs: requestTimeoutMs, maxPending, what });
     return {
       version,
       status,
@@ -579,14 +549,6 @@ export function eth(options: EthOptions): EthProtocols {
               latestBlockHash: status.latestBlockHash,
             }
           : null,
-      requests: {
-        headers: pending('GetBlockHeaders'),
-        bodies: pending('GetBlockBodies'),
-        receipts: pending('GetReceipts'),
-        transactions: pending('GetPooledTransactions'),
-        accessLists: pending('GetBlockAccessLists'),
-        cells: pending('GetCells'),
-      },
     };
   };
 
@@ -684,29 +646,6 @@ export function eth(options: EthOptions): EthProtocols {
     return out;
   };
 
-  /**
-   * Hands a reply to its request after `check` (which throws an EthLimitError or EthResponseError for a reply that
-   * breaks it). A late reply to a request we gave up on is dropped; a reply to no request is a breach of protocol.
-   */
-  const settle = <T, E>(
-    ctx: { readonly log: CommonContext['log']; disconnect(reason?: DisconnectReason): void },
-    pending: PendingRequests<T, E>,
-    name: string,
-    requestId: bigint,
-    value: T,
-    check: (expectation: E) => void,
-  ): void => {
-    const expectation = pending.expectation(requestId);
-    if (expectation === undefined) {
-      if (pending.late(requestId)) return;
-      ctx.log.debug('unsolicited eth reply', { message: name, requestId: requestId.toString() });
-      ctx.disconnect(DisconnectReason.ProtocolError);
-      return;
-    }
-    check(expectation);
-    pending.deliver(requestId, value);
-  };
-
   const commonHandlers = {
     GetBlockHeaders: async (query: GetBlockHeadersMessage, ctx: CommonContext) => {
       const limit = Number(query.amount < BigInt(MAX_HEADERS_SERVE) ? query.amount : BigInt(MAX_HEADERS_SERVE));
@@ -730,21 +669,9 @@ export function eth(options: EthOptions): EthProtocols {
       );
       await ctx.send('PooledTransactions', { requestId, transactions: trim(txs, hashes.length) });
     },
-    BlockHeaders: ({ requestId, headers }: { requestId: bigint; headers: Raw }, ctx: CommonContext) =>
-      settle(ctx, ctx.state.requests.headers, 'BlockHeaders', requestId, headers, (asked) =>
-        checkReplyItems('BlockHeaders', headers.length, asked),
-      ),
-    BlockBodies: ({ requestId, bodies }: { requestId: bigint; bodies: Raw }, ctx: CommonContext) =>
-      settle(ctx, ctx.state.requests.bodies, 'BlockBodies', requestId, bodies, (asked) =>
-        checkReplyItems('BlockBodies', bodies.length, asked),
-      ),
-    PooledTransactions: ({ requestId, transactions }: { requestId: bigint; transactions: Raw }, ctx: CommonContext) =>
-      settle(ctx, ctx.state.requests.transactions, 'PooledTransactions', requestId, transactions, (asked) =>
-        checkReplyItems('PooledTransactions', transactions.length, asked),
-      ),
   };
 
-  /** GetReceipts and Receipts of eth/68 and eth/69: whole lists. */
+  /** GetReceipts of eth/68 and eth/69: whole lists. */
   const receipts68Handlers = {
     GetReceipts: async ({ requestId, hashes }: HashesRequestMessage, ctx: Receipts68Context) => {
       const wanted = hashes.slice(0, MAX_RECEIPTS_SERVE);
@@ -756,18 +683,9 @@ export function eth(options: EthOptions): EthProtocols {
       );
       await ctx.send('Receipts', { requestId, receipts: trim(receipts, wanted.length) });
     },
-    Receipts: ({ requestId, receipts }: ReceiptsMessage, ctx: Receipts68Context) =>
-      settle(
-        ctx,
-        ctx.state.requests.receipts,
-        'Receipts',
-        requestId,
-        { receipts, lastBlockIncomplete: false },
-        (asked) => checkReplyItems('Receipts', receipts.length, asked),
-      ),
   };
 
-  /** GetReceipts and Receipts of eth/70 and later (EIP-7975): lists cut at an index, and at 10 MiB. */
+  /** GetReceipts of eth/70 and later (EIP-7975): lists cut at an index, and at 10 MiB. */
   const receipts70Handlers = {
     GetReceipts: async (
       { requestId, firstBlockReceiptIndex, hashes }: GetReceipts70Message,
@@ -782,18 +700,6 @@ export function eth(options: EthOptions): EthProtocols {
       );
       await ctx.send('Receipts', { requestId, ...pageReceipts(lists, firstBlockReceiptIndex, wanted.length) });
     },
-    Receipts: ({ requestId, lastBlockIncomplete, receipts }: Receipts70Message, ctx: Receipts70Context) =>
-      settle(ctx, ctx.state.requests.receipts, 'Receipts', requestId, { receipts, lastBlockIncomplete }, (asked) => {
-        checkReplyItems('Receipts', receipts.length, asked);
-        // Geth: "invalid empty receipt response with incomplete flag". A server flags a list incomplete only after at
-        // least one of its receipts, so an empty last list is as invalid.
-        if (lastBlockIncomplete && (receipts.length === 0 || receipts.at(-1)!.length === 1)) {
-          throw new EthResponseError(
-            'incomplete-receipts',
-            'Receipts flagged incomplete without a receipt to continue',
-          );
-        }
-      }),
   };
 
   const rangeHandlers = {
@@ -808,7 +714,7 @@ export function eth(options: EthOptions): EthProtocols {
     },
   };
 
-  /** GetBlockAccessLists and BlockAccessLists (eth/71 and later, EIP-8159). */
+  /** GetBlockAccessLists (eth/71 and later, EIP-8159). */
   const accessListHandlers = {
     GetBlockAccessLists: async ({ requestId, hashes }: HashesRequestMessage, ctx: AccessListsContext) => {
       const wanted = hashes.slice(0, MAX_BALS_SERVE);
@@ -829,16 +735,9 @@ export function eth(options: EthOptions): EthProtocols {
       }
       await ctx.send('BlockAccessLists', { requestId, accessLists });
     },
-    BlockAccessLists: (
-      { requestId, accessLists }: { requestId: bigint; accessLists: readonly (Uint8Array | null)[] },
-      ctx: AccessListsContext,
-    ) =>
-      settle(ctx, ctx.state.requests.accessLists, 'BlockAccessLists', requestId, accessLists, (asked) =>
-        checkReplyItems('BlockAccessLists', accessLists.length, asked),
-      ),
   };
 
-  /** GetCells and Cells (eth/72, EIP-8070). */
+  /** GetCells (eth/72, EIP-8070). */
   const cellHandlers = {
     GetCells: async ({ requestId, hashes, mask }: GetCellsMessage, ctx: CellsContext) => {
       const perIndex = indexCount(mask);
@@ -869,16 +768,6 @@ export function eth(options: EthOptions): EthProtocols {
       }
       await ctx.send('Cells', { requestId, ...reply, mask });
     },
-    Cells: ({ requestId, hashes, cells, mask }: CellsMessage, ctx: CellsContext) =>
-      settle(ctx, ctx.state.requests.cells, 'Cells', requestId, { hashes, cells, mask }, (request) =>
-        checkCells({ hashes, cells, mask }, request),
-      ),
-  };
-
-  const onClose = (ctx: CommonContext, error: DisconnectError): void => {
-    for (const pending of Object.values(ctx.state.requests) as PendingRequests<unknown, unknown>[]) {
-      pending.close(error);
-    }
   };
 
   const peerInfo = (ctx: CommonContext): JsonValue => {
@@ -918,10 +807,18 @@ export function eth(options: EthOptions): EthProtocols {
 
   // Every version checks the 10 MiB limit in its message table's codecs (an EthLimitError, "subprotocol error" as
   // geth), not through `maxMessageSize` (a TooLargeError, "breach of protocol").
-  const shared = { name: ETH_PROTOCOL_NAME, onClose, peerInfo, enrEntries, acceptsNode };
+  const shared = {
+    name: ETH_PROTOCOL_NAME,
+    peerInfo,
+    enrEntries,
+    acceptsNode,
+    requestTimeoutMs,
+    maxPendingRequests: maxPending,
+  };
 
-  const eth68: Eth68Protocol = defineProtocol<Eth68Messages, EthState<68>>({
+  const eth68: Eth68Protocol = defineProtocol<Eth68Messages, EthState<68>, Eth68Requests>({
     ...shared,
+    requests: ETH68_REQUESTS,
     version: 68,
     length: ETH68_LENGTH,
     messages: eth68Messages,
@@ -942,8 +839,9 @@ export function eth(options: EthOptions): EthProtocols {
     nodeInfo: nodeInfo(68),
   });
 
-  const eth69: Eth69Protocol = defineProtocol<Eth69Messages, EthState<69>>({
+  const eth69: Eth69Protocol = defineProtocol<Eth69Messages, EthState<69>, Eth68Requests>({
     ...shared,
+    requests: ETH68_REQUESTS,
     version: 69,
     length: ETH69_LENGTH,
     messages: eth69Messages,
@@ -952,8 +850,9 @@ export function eth(options: EthOptions): EthProtocols {
     nodeInfo: nodeInfo(69),
   });
 
-  const eth70: Eth70Protocol = defineProtocol<Eth70Messages, EthState<70>>({
+  const eth70: Eth70Protocol = defineProtocol<Eth70Messages, EthState<70>, Eth68Requests>({
     ...shared,
+    requests: ETH68_REQUESTS,
     version: 70,
     length: ETH70_LENGTH,
     messages: eth70Messages,
@@ -962,8 +861,9 @@ export function eth(options: EthOptions): EthProtocols {
     nodeInfo: nodeInfo(70),
   });
 
-  const eth71: Eth71Protocol = defineProtocol<Eth71Messages, EthState<71>>({
+  const eth71: Eth71Protocol = defineProtocol<Eth71Messages, EthState<71>, Eth71Requests>({
     ...shared,
+    requests: ETH71_REQUESTS,
     version: 71,
     length: ETH71_LENGTH,
     messages: eth71Messages,
@@ -972,8 +872,9 @@ export function eth(options: EthOptions): EthProtocols {
     nodeInfo: nodeInfo(71),
   });
 
-  const eth72: Eth72Protocol = defineProtocol<Eth72Messages, EthState<72>>({
+  const eth72: Eth72Protocol = defineProtocol<Eth72Messages, EthState<72>, Eth72Requests>({
     ...shared,
+    requests: ETH72_REQUESTS,
     version: 72,
     length: ETH72_LENGTH,
     messages: eth72Messages,
@@ -1039,43 +940,14 @@ function stateOf(ctx: EthContext): EthState {
   return state;
 }
 
-/**
- * Runs one request: starts it on `pending` (expecting `expectation`), sends it with its id, and waits for the reply,
- * the deadline, the caller's signal or the peer's end. A reply that breaks its request ends the peer in the handler.
- */
-async function request<T, E>(
-  context: EthContext,
-  pick: (requests: EthRequests) => PendingRequests<T, E>,
-  expectation: E,
-  send: (requestId: bigint) => Promise<void>,
-  options: EthRequestOptions,
-): Promise<T> {
-  const { signal } = options;
-  throwIfAborted(signal);
-  const pending = pick(stateOf(context).requests);
-  const cancel = new AbortController();
-  const onAbort = (): void => cancel.abort(new AbortError('eth request aborted', { cause: signal?.reason }));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const { id, response } = pending.start(expectation, cancel.signal);
-    new Promise<void>((resolve) => resolve(send(id))).catch((error: unknown) => cancel.abort(error));
-    return await response;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-}
-
 function checkRequestHashes(hashes: readonly Uint8Array[], max: number, what: string): void {
   if (hashes.length === 0 || hashes.length > max) throw new RangeError(`${what}: between 1 and ${max} hashes`);
 }
 
-/** Runs `start` unless `check` throws; its error then rejects the returned promise. */
-function guarded<T>(check: () => void, start: () => Promise<T>): Promise<T> {
-  try {
-    check();
-  } catch (error) {
-    return Promise.reject(error);
-  }
+/** Runs `start` once the context is ready and `check` passes; their errors reject the returned promise. */
+async function guarded<T>(ctx: EthContext, check: () => void, start: () => Promise<T>): Promise<T> {
+  stateOf(ctx);
+  check();
   return start();
 }
 
@@ -1089,8 +961,8 @@ export function sendTransactions(ctx: EthContext, transactions: readonly Uint8Ar
 
 /**
  * Asks the peer for block headers; resolves with raw RLP headers (possibly fewer than asked, or none).
- * Rejects with a TimeoutError, an AbortError, the peer's DisconnectError (also when the reply holds more headers
- * than asked, which ends the peer with an EthLimitError), or a Devp2pError (`ERR_TOO_MANY_REQUESTS`).
+ * Rejects with a TimeoutError, an AbortError, the peer's DisconnectError, an EthLimitError when the reply holds more
+ * headers than asked (which ends the peer), or a Devp2pError (`ERR_TOO_MANY_REQUESTS`).
  * @example const [genesis] = await getBlockHeaders(ctx, { origin: { number: 0n }, amount: 1n, skip: 0n, reverse: false })
  */
 export function getBlockHeaders(
@@ -1098,16 +970,20 @@ export function getBlockHeaders(
   query: BlockHeadersQuery,
   options: EthRequestOptions = {},
 ): Promise<Raw> {
-  if (query.amount < 1n || query.amount > BigInt(MAX_HEADERS_SERVE)) {
-    return Promise.reject(new RangeError(`getBlockHeaders: amount must be 1 to ${MAX_HEADERS_SERVE}`));
-  }
-  const c = ctx as CommonContext;
-  return request(
+  return guarded(
     ctx,
-    (r) => r.headers,
-    Number(query.amount),
-    (requestId) => c.send('GetBlockHeaders', { requestId, ...query }),
-    options,
+    () => {
+      if (query.amount < 1n || query.amount > BigInt(MAX_HEADERS_SERVE)) {
+        throw new RangeError(`getBlockHeaders: amount must be 1 to ${MAX_HEADERS_SERVE}`);
+      }
+    },
+    async () => {
+      const reply = await (ctx as CommonRequester).request('GetBlockHeaders', query, 'BlockHeaders', {
+        signal: options.signal,
+        check: ({ headers }) => checkReplyItems('BlockHeaders', headers.length, Number(query.amount)),
+      });
+      return reply.headers;
+    },
   );
 }
 
@@ -1120,17 +996,16 @@ export function getBlockBodies(
   hashes: readonly Uint8Array[],
   options: EthRequestOptions = {},
 ): Promise<Raw> {
-  const c = ctx as CommonContext;
   return guarded(
+    ctx,
     () => checkRequestHashes(hashes, MAX_BODIES_SERVE, 'getBlockBodies'),
-    () =>
-      request(
-        ctx,
-        (r) => r.bodies,
-        hashes.length,
-        (requestId) => c.send('GetBlockBodies', { requestId, hashes }),
-        options,
-      ),
+    async () => {
+      const reply = await (ctx as CommonRequester).request('GetBlockBodies', { hashes }, 'BlockBodies', {
+        signal: options.signal,
+        check: ({ bodies }) => checkReplyItems('BlockBodies', bodies.length, hashes.length),
+      });
+      return reply.bodies;
+    },
   );
 }
 
@@ -1144,17 +1019,16 @@ export function getPooledTransactions(
   hashes: readonly Uint8Array[],
   options: EthRequestOptions = {},
 ): Promise<Raw> {
-  const c = ctx as CommonContext;
   return guarded(
+    ctx,
     () => checkRequestHashes(hashes, MAX_REQUEST_HASHES, 'getPooledTransactions'),
-    () =>
-      request(
-        ctx,
-        (r) => r.transactions,
-        hashes.length,
-        (requestId) => c.send('GetPooledTransactions', { requestId, hashes }),
-        options,
-      ),
+    async () => {
+      const reply = await (ctx as CommonRequester).request('GetPooledTransactions', { hashes }, 'PooledTransactions', {
+        signal: options.signal,
+        check: ({ transactions }) => checkReplyItems('PooledTransactions', transactions.length, hashes.length),
+      });
+      return reply.transactions;
+    },
   );
 }
 
@@ -1176,19 +1050,30 @@ export function getReceiptsPage(
   hashes: readonly Uint8Array[],
   options: ReceiptsPageOptions = {},
 ): Promise<ReceiptsPage> {
-  const c = ctx as Eth70Context;
   const firstBlockReceiptIndex = options.firstBlockReceiptIndex ?? 0n;
   return guarded(
+    ctx,
     () => checkRequestHashes(hashes, MAX_RECEIPTS_SERVE, 'getReceiptsPage'),
-    () =>
-      request(
-        ctx,
-        (r) => r.receipts,
-        hashes.length,
-        (requestId) => c.send('GetReceipts', { requestId, firstBlockReceiptIndex, hashes }),
-        options,
-      ),
+    async () => {
+      const { receipts, lastBlockIncomplete } = await (ctx as Receipts70Context).request(
+        'GetReceipts',
+        { firstBlockReceiptIndex, hashes },
+        'Receipts',
+        { signal: options.signal, check: (reply) => checkReceiptsPage(reply, hashes.length) },
+      );
+      return { receipts, lastBlockIncomplete };
+    },
   );
+}
+
+/** Checks an eth/70 Receipts reply: no more lists than blocks asked for, and a partial last list that has receipts. */
+function checkReceiptsPage({ receipts, lastBlockIncomplete }: Receipts70Message, asked: number): void {
+  checkReplyItems('Receipts', receipts.length, asked);
+  // Geth: "invalid empty receipt response with incomplete flag". A server flags a list incomplete only after at
+  // least one of its receipts, so an empty last list is as invalid.
+  if (lastBlockIncomplete && (receipts.length === 0 || receipts.at(-1)!.length === 1)) {
+    throw new EthResponseError('incomplete-receipts', 'Receipts flagged incomplete without a receipt to continue');
+  }
 }
 
 /** Follows eth/70's partial lists until each block's list is whole; drops a block whose rest the peer lacks. */
@@ -1236,18 +1121,15 @@ export function getReceipts(
   options: EthRequestOptions = {},
 ): Promise<Raw> {
   return guarded(
+    ctx,
     () => checkRequestHashes(hashes, MAX_RECEIPTS_SERVE, 'getReceipts'),
     async () => {
       if (stateOf(ctx).version >= 70) return receiptsInPages(ctx as Eth70PlusContext, hashes, options);
-      const c = ctx as Eth69Context;
-      const page = await request(
-        ctx,
-        (r) => r.receipts,
-        hashes.length,
-        (requestId) => c.send('GetReceipts', { requestId, hashes }),
-        options,
-      );
-      return page.receipts;
+      const reply = await (ctx as Receipts68Context).request('GetReceipts', { hashes }, 'Receipts', {
+        signal: options.signal,
+        check: ({ receipts }) => checkReplyItems('Receipts', receipts.length, hashes.length),
+      });
+      return reply.receipts;
     },
   );
 }
@@ -1263,17 +1145,16 @@ export function getBlockAccessLists(
   hashes: readonly Uint8Array[],
   options: EthRequestOptions = {},
 ): Promise<readonly (Uint8Array | null)[]> {
-  const c = ctx as Eth71Context;
   return guarded(
+    ctx,
     () => checkRequestHashes(hashes, MAX_BALS_SERVE, 'getBlockAccessLists'),
-    () =>
-      request(
-        ctx,
-        (r) => r.accessLists,
-        hashes.length,
-        (requestId) => c.send('GetBlockAccessLists', { requestId, hashes }),
-        options,
-      ),
+    async () => {
+      const reply = await (ctx as AccessListsContext).request('GetBlockAccessLists', { hashes }, 'BlockAccessLists', {
+        signal: options.signal,
+        check: ({ accessLists }) => checkReplyItems('BlockAccessLists', accessLists.length, hashes.length),
+      });
+      return reply.accessLists;
+    },
   );
 }
 
@@ -1290,20 +1171,21 @@ export function getCells(
   options: EthRequestOptions = {},
 ): Promise<CellsReply> {
   return guarded(
+    ctx,
     () => {
       checkRequestHashes(hashes, MAX_GET_CELLS_HASHES, 'getCells');
       if (!(mask instanceof Uint8Array) || mask.length !== CELL_MASK_SIZE) {
         throw new TypeError(`getCells: the mask is ${CELL_MASK_SIZE} bytes`);
       }
     },
-    () =>
-      request(
-        ctx,
-        (r) => r.cells,
-        { hashes: new Set(hashes.map((hash) => bytesToHex(hash))), mask: mask.slice() },
-        (requestId) => ctx.send('GetCells', { requestId, hashes, mask }),
-        options,
-      ),
+    async () => {
+      const asked: CellsRequest = { hashes: new Set(hashes.map((hash) => bytesToHex(hash))), mask: mask.slice() };
+      const reply = await ctx.request('GetCells', { hashes, mask }, 'Cells', {
+        signal: options.signal,
+        check: (cells) => checkCells(cells, asked),
+      });
+      return { hashes: reply.hashes, cells: reply.cells, mask: reply.mask };
+    },
   );
 }
 

@@ -4,7 +4,6 @@
  * the checks that drop a peer whose reply breaks its request.
  */
 import {
-  AbortError,
   type Clock,
   Devp2pError,
   defineProtocol,
@@ -14,9 +13,7 @@ import {
   type Protocol,
   type ProtocolContext,
   ProtocolError,
-  RequestTracker,
   systemClock,
-  throwIfAborted,
 } from '@devp2p/core';
 import {
   type AccountData,
@@ -65,22 +62,26 @@ export const SNAP1_LENGTH = 8;
 export const SNAP_REQUEST_TIMEOUT_MS: number = 20_000;
 /** Requests of one kind (account ranges, storage ranges, bytecodes, trie nodes) outstanding per peer: 16. */
 export const MAX_PENDING_REQUESTS: number = 16;
-/**
- * Timed-out or aborted requests remembered per peer and kind, so that their late replies are dropped instead of
- * being taken for unsolicited ones (which end the peer): 16, as many as can be pending.
- */
-export const MAX_ABANDONED_REQUESTS: number = 16;
+/** The request/response pairs of snap/1, for `ctx.request`. */
+export const SNAP1_REQUESTS = {
+  GetAccountRange: 'AccountRange',
+  GetStorageRanges: 'StorageRanges',
+  GetByteCodes: 'ByteCodes',
+  GetTrieNodes: 'TrieNodes',
+} as const;
+/** The request/response pairs of snap/1. */
+export type Snap1Requests = typeof SNAP1_REQUESTS;
 
-/** Error code of a reply that breaks its request, or answers none: the peer is disconnected. */
+/** Error code of a reply that breaks its request: the peer is disconnected. */
 export const ERR_SNAP_RESPONSE = 'ERR_SNAP_RESPONSE';
 /** Error code of a request on a context whose protocol has not started. */
 export const ERR_NOT_READY = 'ERR_NOT_READY';
 
 /** How a reply broke its request. */
-export type SnapResponseViolation = 'unsolicited' | 'too-many-items' | 'too-large' | 'out-of-range';
+export type SnapResponseViolation = 'too-many-items' | 'too-large' | 'out-of-range';
 
 /**
- * A reply that answers no request of ours, or breaks the one it answers: more items than asked (ByteCodes,
+ * A reply that breaks the request it answers: more items than asked (ByteCodes,
  * TrieNodes, or more storage sets than accounts), more bytes than {@link RESPONSE_SIZE_FACTOR} × `responseBytes`
  * (AccountRange, StorageRanges), or a range starting before the requested origin. The request rejects with it and
  * the peer ends with "breach of protocol" (0x02), as for an undecodable message. (Geth drops such a peer too; its
@@ -92,99 +93,6 @@ export class SnapResponseError extends ProtocolError {
   constructor(violation: SnapResponseViolation, message: string) {
     super(ERR_SNAP_RESPONSE, message);
     this.violation = violation;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Pending requests of one kind
-
-interface Outstanding<T> {
-  readonly check: (response: T) => SnapResponseError | undefined;
-  readonly cancel: AbortController;
-}
-
-/**
- * The requests of one kind outstanding with one peer: a {@link RequestTracker} for ids and deadlines, each request's
- * check of its reply, and the ids of abandoned ones (whose late replies are dropped).
- * @example const reply = await ctx.state.byteCodes.request((id) => send(id), check, signal)
- */
-export class PendingSnapRequests<T> {
-  readonly #what: string;
-  readonly #tracker: RequestTracker<T>;
-  readonly #outstanding = new Map<bigint, Outstanding<T>>();
-  readonly #abandoned = new Set<bigint>();
-
-  constructor(what: string, timeoutMs: number, maxPending: number) {
-    this.#what = what;
-    this.#tracker = new RequestTracker<T>({ timeoutMs, maxPending, what });
-  }
-
-  /** Requests waiting for their reply. */
-  get pending(): number {
-    return this.#tracker.pending;
-  }
-
-  /**
-   * Sends a request under a fresh id and resolves with its reply once `check` accepts it. Rejects with a
-   * TimeoutError, an AbortError (`signal`), the peer's DisconnectError, a Devp2pError (`ERR_TOO_MANY_REQUESTS`), the
-   * send's own error, or the {@link SnapResponseError} `check` returned.
-   */
-  async request(
-    send: (requestId: bigint) => Promise<void>,
-    check: (response: T) => SnapResponseError | undefined,
-    signal?: AbortSignal,
-  ): Promise<T> {
-    throwIfAborted(signal);
-    const cancel = new AbortController();
-    const onAbort = (): void => cancel.abort(new AbortError(`snap ${this.#what} aborted`, { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let id: bigint | undefined;
-    try {
-      // Started (and its check registered) before sending: the reply may be handled before `send` settles.
-      const started = this.#tracker.start(cancel.signal);
-      id = started.id;
-      this.#outstanding.set(id, { check, cancel });
-      // Not awaited: the deadline covers the whole round trip; a send that fails cancels the request.
-      new Promise<void>((resolve) => resolve(send(started.id))).catch((error: unknown) => cancel.abort(error));
-      try {
-        return await started.response;
-      } catch (error) {
-        if (!(error instanceof SnapResponseError)) this.#abandon(started.id);
-        throw error;
-      }
-    } finally {
-      if (id !== undefined) this.#outstanding.delete(id);
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  /**
-   * Hands a reply to its request. Throws a {@link SnapResponseError} (after rejecting the request with it) when the
-   * reply breaks the request, or answers no request and no abandoned one; a late reply to an abandoned one is dropped.
-   */
-  deliver(requestId: bigint, response: T): void {
-    const outstanding = this.#outstanding.get(requestId);
-    if (outstanding === undefined) {
-      if (this.#abandoned.delete(requestId)) return;
-      throw new SnapResponseError('unsolicited', `snap ${this.#what} reply ${requestId} answers no request`);
-    }
-    this.#outstanding.delete(requestId);
-    const violation = outstanding.check(response);
-    if (violation) {
-      outstanding.cancel.abort(violation);
-      throw violation;
-    }
-    this.#tracker.deliver(requestId, response);
-  }
-
-  /** Rejects every outstanding request with `error` and refuses new ones (the peer is gone). */
-  close(error: Error): void {
-    this.#tracker.close(error);
-  }
-
-  #abandon(requestId: bigint): void {
-    this.#abandoned.add(requestId);
-    if (this.#abandoned.size > MAX_ABANDONED_REQUESTS) this.#abandoned.delete(this.#abandoned.values().next().value!);
   }
 }
 
@@ -206,18 +114,14 @@ export interface StorageRangesResult {
 /** Per-peer state of snap/1 (the handshake's result; snap has no wire handshake). */
 export interface SnapState {
   readonly version: typeof SNAP_VERSION;
-  readonly accountRanges: PendingSnapRequests<AccountRangeMessage>;
-  readonly storageRanges: PendingSnapRequests<StorageRangesMessage>;
-  readonly byteCodes: PendingSnapRequests<ByteCodesMessage>;
-  readonly trieNodes: PendingSnapRequests<TrieNodesMessage>;
   /** Requests of the peer we answered. */
   served: number;
 }
 
 /** A snap/1 protocol object. */
-export type SnapProtocol = Protocol<Snap1Messages, SnapState>;
+export type SnapProtocol = Protocol<Snap1Messages, SnapState, Snap1Requests>;
 /** The typed context of a snap/1 peer: what the request helpers take. */
-export type SnapContext = ProtocolContext<Snap1Messages, SnapState>;
+export type SnapContext = ProtocolContext<Snap1Messages, SnapState, Snap1Requests>;
 
 /** What a provider's lookups run with. */
 export interface SnapServeContext {
@@ -554,36 +458,20 @@ export function createSnapProtocol(options: SnapOptions = {}): SnapProtocol {
       ctx.state.served++;
       await ctx.send('TrieNodes', reply);
     },
-
-    AccountRange: (reply: AccountRangeMessage, ctx: SnapContext): void =>
-      ctx.state.accountRanges.deliver(reply.requestId, reply),
-    StorageRanges: (reply: StorageRangesMessage, ctx: SnapContext): void =>
-      ctx.state.storageRanges.deliver(reply.requestId, reply),
-    ByteCodes: (reply: ByteCodesMessage, ctx: SnapContext): void => ctx.state.byteCodes.deliver(reply.requestId, reply),
-    TrieNodes: (reply: TrieNodesMessage, ctx: SnapContext): void => ctx.state.trieNodes.deliver(reply.requestId, reply),
   };
 
-  return defineProtocol<Snap1Messages, SnapState>({
+  return defineProtocol<Snap1Messages, SnapState, Snap1Requests>({
     name: SNAP_PROTOCOL_NAME,
     version: SNAP_VERSION,
     length: SNAP1_LENGTH,
     maxMessageSize: MAX_MESSAGE_SIZE,
     messages: snap1Messages,
     // Nothing to exchange on the wire: the handshake only creates this peer's state.
-    handshake: () => ({
-      version: SNAP_VERSION,
-      accountRanges: new PendingSnapRequests<AccountRangeMessage>('GetAccountRange', timeoutMs, maxPending),
-      storageRanges: new PendingSnapRequests<StorageRangesMessage>('GetStorageRanges', timeoutMs, maxPending),
-      byteCodes: new PendingSnapRequests<ByteCodesMessage>('GetByteCodes', timeoutMs, maxPending),
-      trieNodes: new PendingSnapRequests<TrieNodesMessage>('GetTrieNodes', timeoutMs, maxPending),
-      served: 0,
-    }),
+    handshake: () => ({ version: SNAP_VERSION, served: 0 }),
     handlers,
-    onClose: ({ state }, error) => {
-      for (const pending of [state.accountRanges, state.storageRanges, state.byteCodes, state.trieNodes]) {
-        pending.close(error);
-      }
-    },
+    requests: SNAP1_REQUESTS,
+    requestTimeoutMs: timeoutMs,
+    maxPendingRequests: maxPending,
     // Geth's snap NodeInfo is an empty struct, and its peer info the version.
     nodeInfo: (): JsonValue => ({}),
     peerInfo: ({ state }): JsonValue => ({ version: state.version }),
@@ -647,10 +535,18 @@ export interface TrieNodesRequest {
   readonly responseBytes?: number;
 }
 
-function ready(ctx: SnapContext): SnapState {
+function ready(ctx: SnapContext): SnapContext {
   const state = ctx.state as SnapState | undefined;
   if (!state) throw new Devp2pError(ERR_NOT_READY, 'snap protocol has not started for this peer');
-  return state;
+  return ctx;
+}
+
+/** A request's check, from a function that returns the violation. */
+function throwing<T>(violation: (reply: T) => SnapResponseError | undefined): (reply: T) => void {
+  return (reply) => {
+    const error = violation(reply);
+    if (error) throw error;
+  };
 }
 
 function hashArg(value: Uint8Array | undefined, label: string, fallback?: Uint8Array): Uint8Array {
@@ -684,11 +580,10 @@ export async function getAccountRange(
     limit: hashArg(request.limit, 'getAccountRange.limit', MAX_HASH),
     responseBytes: bytesArg(request.responseBytes, 'getAccountRange.responseBytes'),
   };
-  const reply = await ready(ctx).accountRanges.request(
-    (requestId) => ctx.send('GetAccountRange', { requestId, ...message }),
-    (response) => checkAccountRange(message, response),
-    options.signal,
-  );
+  const reply = await ready(ctx).request('GetAccountRange', message, 'AccountRange', {
+    signal: options.signal,
+    check: throwing((response) => checkAccountRange(message, response)),
+  });
   return { accounts: reply.accounts, proof: reply.proof };
 }
 
@@ -713,11 +608,10 @@ export async function getStorageRanges(
     limit: hashArg(request.limit, 'getStorageRanges.limit', EMPTY),
     responseBytes: bytesArg(request.responseBytes, 'getStorageRanges.responseBytes'),
   };
-  const reply = await ready(ctx).storageRanges.request(
-    (requestId) => ctx.send('GetStorageRanges', { requestId, ...message }),
-    (response) => checkStorageRanges(message, response),
-    options.signal,
-  );
+  const reply = await ready(ctx).request('GetStorageRanges', message, 'StorageRanges', {
+    signal: options.signal,
+    check: throwing((response) => checkStorageRanges(message, response)),
+  });
   return { slots: reply.slots, proof: reply.proof };
 }
 
@@ -740,11 +634,10 @@ export async function getByteCodes(
     hashes: hashes.map((hash, i) => hashArg(hash, `getByteCodes.hashes[${i}]`)),
     responseBytes: bytesArg(request.responseBytes, 'getByteCodes.responseBytes'),
   };
-  const reply = await ready(ctx).byteCodes.request(
-    (requestId) => ctx.send('GetByteCodes', { requestId, ...message }),
-    (response) => tooMany('bytecodes', response.codes.length, hashes.length),
-    options.signal,
-  );
+  const reply = await ready(ctx).request('GetByteCodes', message, 'ByteCodes', {
+    signal: options.signal,
+    check: throwing((response) => tooMany('bytecodes', response.codes.length, hashes.length)),
+  });
   return reply.codes;
 }
 
@@ -771,10 +664,9 @@ export async function getTrieNodes(
   };
   // Encoding checks the path sets before anything is tracked.
   getTrieNodesCodec.encode({ requestId: 0n, ...message });
-  const reply = await ready(ctx).trieNodes.request(
-    (requestId) => ctx.send('GetTrieNodes', { requestId, ...message }),
-    (response) => tooMany('trie nodes', response.nodes.length, count),
-    options.signal,
-  );
+  const reply = await ready(ctx).request('GetTrieNodes', message, 'TrieNodes', {
+    signal: options.signal,
+    check: throwing((response) => tooMany('trie nodes', response.nodes.length, count)),
+  });
   return reply.nodes;
 }

@@ -3,7 +3,7 @@
 // dropped with "breach of protocol" (0x02), which both sides see.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DisconnectReason, defineProtocol } from '@devp2p/core';
+import { DisconnectReason, defineProtocol, ERR_UNEXPECTED_MESSAGE, ProtocolError } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
 import { createServer, type Peer, type Server } from '@devp2p/server';
 import { until } from '@devp2p/test-utils';
@@ -157,8 +157,8 @@ describe('snap/1 between two servers over TCP', () => {
       const there = await removedThere;
       assert.equal(there.peer.id, chatter.id);
       assert.deepEqual([there.reason, there.initiator], [DisconnectReason.ProtocolError, 'local']);
-      assert.ok(there.error.cause instanceof SnapResponseError);
-      assert.equal(there.error.cause.violation, 'unsolicited');
+      assert.ok(there.error.cause instanceof ProtocolError);
+      assert.equal(there.error.cause.code, ERR_UNEXPECTED_MESSAGE);
     } finally {
       await Promise.all([client.close(), chatter.close()]);
     }

@@ -1,6 +1,14 @@
-import { bytesToHex, hexToBytes } from '@devp2p/core';
+import { type AnyProtocol, bytesToHex, hexToBytes } from '@devp2p/core';
 import { createNode, type DevP2PNode } from '@devp2p/node';
-import { type EthContext, eth, getBlockBodies, getBlockHeaders, getReceipts } from '@devp2p/plugin-eth';
+import {
+  type EthContext,
+  type EthProtocols,
+  eth,
+  getBlockBodies,
+  getBlockHeaders,
+  getReceipts,
+  type PeerProtocols,
+} from '@devp2p/plugin-eth';
 import { parseNetwork, UsageError } from '../node-command.ts';
 import {
   expectPositionals,
@@ -34,27 +42,51 @@ mismatching network says why) or does not answer.
   --network <name|file>  mainnet, sepolia, hoodi or a genesis file (default mainnet)
   --timeout <duration>   deadline to connect, and then for the request (default 10s)`;
 
-/** Connects to `target` and hands its eth context to `use`; always closes the node. */
-async function withPeer<T>(
+/** Which context of the connected peer a command uses, and the protocols it runs besides eth. */
+export interface PeerContext<C> {
+  /** Protocols to run besides eth for `--network` (snap). */
+  readonly protocols: readonly AnyProtocol[];
+  /** The context once the peer's handshakes are done; undefined when the peer does not run that protocol. */
+  ready(peer: PeerProtocols, eth: EthProtocols): Promise<C | undefined>;
+  /** The protocol, for the error when the peer does not run it ("eth version"). */
+  readonly what: string;
+}
+
+const ETH_CONTEXT: PeerContext<EthContext> = {
+  protocols: [],
+  ready: (peer, protocols) => protocols.contextReady(peer),
+  what: 'eth version',
+};
+
+/**
+ * Connects to the node of the one positional argument with eth for `--network` (and `target.protocols`), hands the
+ * context `target` picks to `use` under `--timeout`, and prints what it returns as JSON; always closes the node.
+ */
+export async function withPeer<C, T>(
   args: ReturnType<typeof parseToolArgs>,
-  use: (ctx: EthContext, timeoutMs: number) => Promise<T>,
+  target: PeerContext<C>,
+  use: (ctx: C, timeoutMs: number) => Promise<T>,
 ): Promise<number> {
   const { values, positionals } = args;
   expectPositionals(positionals, 1);
-  const target = parseNodeArgument(positionals[0], '<enode|enr>');
-  if (!target.tcpEndpoint()) throw new UsageError('<enode|enr>: the node has no IP address and TCP port');
+  const remote = parseNodeArgument(positionals[0], '<enode|enr>');
+  if (!remote.tcpEndpoint()) throw new UsageError('<enode|enr>: the node has no IP address and TCP port');
   const timeoutMs =
     typeof values.timeout === 'string' ? parseDuration(values.timeout, '--timeout') : ETH_COMMAND_TIMEOUT_MS;
   const chain = parseNetwork(typeof values.network === 'string' ? values.network : undefined);
   const protocols = eth({ chain });
-  const node: DevP2PNode = createNode({ listenAddr: null, discovery: false, protocols: protocols.protocols });
+  const node: DevP2PNode = createNode({
+    listenAddr: null,
+    discovery: false,
+    protocols: [...protocols.protocols, ...target.protocols],
+  });
   try {
     await node.start();
-    const ready = new Promise<EthContext>((resolve, reject) => {
+    const ready = new Promise<C>((resolve, reject) => {
       node.on('peer:added', ({ peer }) => {
-        protocols.contextReady(peer).then((ctx) => {
+        target.ready(peer, protocols).then((ctx) => {
           if (ctx) resolve(ctx);
-          else reject(new Error('the node runs no eth version we share'));
+          else reject(new Error(`the node runs no ${target.what} we share`));
         }, reject);
       });
       node.on('peer:removed', ({ error }) => reject(new Error(`the node ended the connection: ${error.message}`)));
@@ -65,7 +97,7 @@ async function withPeer<T>(
         }
       });
     });
-    node.server.addPeer(target);
+    node.server.addPeer(remote);
     const ctx = await withDeadline(ready, timeoutMs, 'connect and exchange Status');
     const result = await use(ctx, timeoutMs);
     console.log(JSON.stringify(result, jsonReplacer, 2));
@@ -90,21 +122,23 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-function hashList(value: unknown): Uint8Array[] {
+/** A comma-separated list of 32-byte hashes (`what`: "block", "account") given with `flag`. */
+export function hashList(value: unknown, flag = '--hash', what = 'block'): Uint8Array[] {
   if (typeof value !== 'string' || value === '')
-    throw new UsageError('--hash: expected block hashes (0x…, comma-separated)');
+    throw new UsageError(`${flag}: expected ${what} hashes (0x…, comma-separated)`);
   return value.split(',').map((text) => {
     try {
-      const hash = hexToBytes(text.trim(), '--hash');
-      if (hash.length !== 32) throw new RangeError('a block hash is 32 bytes');
+      const hash = hexToBytes(text.trim(), flag);
+      if (hash.length !== 32) throw new RangeError(`a ${what} hash is 32 bytes`);
       return hash;
     } catch (cause) {
-      throw new UsageError(`--hash: ${(cause as Error).message}`);
+      throw new UsageError(`${flag}: ${(cause as Error).message}`);
     }
   });
 }
 
-function uint(value: unknown, flag: string, fallback: bigint, max?: bigint): bigint {
+/** A decimal flag, `fallback` when absent; with `max`, it must be 1 to `max`. */
+export function uint(value: unknown, flag: string, fallback: bigint, max?: bigint): bigint {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !/^\d+$/.test(value))
     throw new UsageError(`${flag}: expected a number, got ${String(value)}`);
@@ -113,10 +147,14 @@ function uint(value: unknown, flag: string, fallback: bigint, max?: bigint): big
   return n;
 }
 
-const COMMON = { network: { type: 'string' }, timeout: { type: 'string' } } as const;
+/** The flags every command that connects to one peer takes. */
+export const COMMON = { network: { type: 'string' }, timeout: { type: 'string' } } as const;
 
 const status: ToolCommand = async (args) =>
-  withPeer(parseToolArgs(args, COMMON), async (ctx) => ({ version: ctx.state.version, status: ctx.state.status }));
+  withPeer(parseToolArgs(args, COMMON), ETH_CONTEXT, async (ctx) => ({
+    version: ctx.state.version,
+    status: ctx.state.status,
+  }));
 
 const headers: ToolCommand = async (args) => {
   const parsed = parseToolArgs(args, {
@@ -135,7 +173,7 @@ const headers: ToolCommand = async (args) => {
     skip: uint(values.skip, '--skip', 0n),
     reverse: values.reverse === true,
   };
-  return withPeer(parsed, async (ctx, timeoutMs) => ({
+  return withPeer(parsed, ETH_CONTEXT, async (ctx, timeoutMs) => ({
     headers: await getBlockHeaders(ctx, query, { signal: AbortSignal.timeout(timeoutMs) }),
   }));
 };
@@ -143,7 +181,7 @@ const headers: ToolCommand = async (args) => {
 const bodies: ToolCommand = async (args) => {
   const parsed = parseToolArgs(args, { ...COMMON, hash: { type: 'string' } });
   const hashes = hashList(parsed.values.hash);
-  return withPeer(parsed, async (ctx, timeoutMs) => ({
+  return withPeer(parsed, ETH_CONTEXT, async (ctx, timeoutMs) => ({
     bodies: await getBlockBodies(ctx, hashes, { signal: AbortSignal.timeout(timeoutMs) }),
   }));
 };
@@ -151,7 +189,7 @@ const bodies: ToolCommand = async (args) => {
 const receipts: ToolCommand = async (args) => {
   const parsed = parseToolArgs(args, { ...COMMON, hash: { type: 'string' } });
   const hashes = hashList(parsed.values.hash);
-  return withPeer(parsed, async (ctx, timeoutMs) => ({
+  return withPeer(parsed, ETH_CONTEXT, async (ctx, timeoutMs) => ({
     receipts: await getReceipts(ctx, hashes, { signal: AbortSignal.timeout(timeoutMs) }),
   }));
 };
