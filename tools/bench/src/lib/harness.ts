@@ -23,6 +23,8 @@ export type BenchUnit =
   | 'packets'
   | 'µs'
   | 'MiB'
+  | 'KiB'
+  | 's'
   | 'count';
 
 /** One measured figure: a row of the table. `value` is null when the runtime has no such path (see `note`). */

@@ -1,9 +1,11 @@
-// The soak's node: the CLI (`packages/cli/src/bin.ts`) with a probe installed first, for figures the node's
+// The node of the soak and idle-peers benches: the CLI (`@devp2p/cli/bin`: its sources under the devp2p-source
+// condition, else its built dist/) with a probe installed first, for figures the node's
 // /proc entries do not give. Every PROBE_MS it prints one `soak-probe {json}` line to stderr: process.memoryUsage()
 // (rss, heapUsed, heapTotal, external, arrayBuffers; bytes) and `lags`, how late each tick of a LAG_TICK_MS timer
 // fired since the last line (ms): the node's own event-loop lag. On SIGUSR2 it forces a full garbage collection
-// where the runtime allows it (Bun.gc; Node's and Deno's V8 with --expose-gc, which the soak passes) and prints a
-// `soak-probe-gc {json}` line with `forced` and the memory figures after it.
+// where the runtime allows it (Bun.gc; Node's and Deno's V8 with --expose-gc, which the benches pass) and prints a
+// `soak-probe-gc {json}` line with `forced` and the memory figures after it. Plain JavaScript, so that Node can run
+// it without a TypeScript loader when the node runs from dist/ (see node-process.ts).
 import process from 'node:process';
 
 /** How often the probe prints its line. */
@@ -11,7 +13,8 @@ const PROBE_MS = 250;
 /** The period of the timer whose lateness is the event-loop lag. */
 const LAG_TICK_MS = 20;
 
-function usage(): Record<string, number> {
+/** @returns {Record<string, number>} */
+function usage() {
   const m = process.memoryUsage();
   return {
     rss: m.rss,
@@ -23,19 +26,21 @@ function usage(): Record<string, number> {
 }
 
 /** A full, synchronous collection; false when the runtime offers none. */
-function forceGc(): boolean {
-  const bun = (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun;
+/** @returns {boolean} */
+function forceGc() {
+  const bun = /** @type {{ Bun?: { gc(sync: boolean): void } }} */ (globalThis).Bun;
   if (bun) {
     bun.gc(true);
     return true;
   }
-  const gc = (globalThis as { gc?: () => void }).gc;
+  const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc;
   if (!gc) return false;
   gc();
   return true;
 }
 
-let lags: number[] = [];
+/** @type {number[]} */
+let lags = [];
 let expected = performance.now() + LAG_TICK_MS;
 const lagTimer = setInterval(() => {
   const now = performance.now();
@@ -47,10 +52,10 @@ const probeTimer = setInterval(() => {
   lags = [];
 }, PROBE_MS);
 // The probe never keeps the node alive: it stops when the CLI does.
-for (const timer of [lagTimer, probeTimer]) (timer as { unref?: () => void }).unref?.();
+for (const timer of [lagTimer, probeTimer]) timer.unref?.();
 process.on('SIGUSR2', () => {
   const forced = forceGc();
   process.stderr.write(`soak-probe-gc ${JSON.stringify({ forced, ...usage() })}\n`);
 });
 
-await import('../../../../packages/cli/src/bin.ts');
+await import('@devp2p/cli/bin');
