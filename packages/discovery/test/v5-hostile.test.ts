@@ -25,6 +25,7 @@ import {
   verifyResponseRecord,
 } from '../src/index.ts';
 import { Lifecycle } from '../src/lifecycle.ts';
+import { VerifiedRecords } from '../src/v5/nodes.ts';
 import { TalkSystem } from '../src/v5/talk.ts';
 import { sleep, V5Harness } from './v5-helpers.ts';
 
@@ -169,6 +170,22 @@ describe('Discv5 against hostile input', () => {
     assert.ok(check('192.168.1.1', lan) instanceof Node);
     const noIp = Enr.create({ udp: 30303 }, 1n).sign(generatePrivateKey());
     assert.equal(typeof check('127.0.0.1', noIp), 'string');
+  });
+
+  it('VerifiedRecords: an identical record reuses its node, a changed one under the same signature fails', () => {
+    const verified = new VerifiedRecords();
+    const record = Enr.create({ ip: '127.0.0.1', udp: 40_000 }, 1n).sign(generatePrivateKey());
+    const first = verified.fromRecord(Enr.decode(record.encode(), { verify: false }));
+    assert.equal(verified.fromRecord(Enr.decode(record.encode(), { verify: false })), first);
+    // The udp value 40000 (0x82 0x9c 0x40) turned into 40001: same signature bytes, other content.
+    const bytes = record.encode().slice();
+    const at = bytes.findIndex((b, i) => b === 0x82 && bytes[i + 1] === 0x9c && bytes[i + 2] === 0x40);
+    assert.ok(at > 0);
+    bytes[at + 2] = 0x41;
+    const forged = Enr.decode(bytes, { verify: false });
+    assert.equal(forged.udp, 40_001);
+    assert.throws(() => verified.fromRecord(forged));
+    assert.equal(verified.fromRecord(Enr.decode(record.encode(), { verify: false })), first);
   });
 
   it('never throws out of the packet handler for mutated packets and plaintexts (fuzz)', async () => {

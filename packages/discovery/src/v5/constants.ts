@@ -105,6 +105,14 @@ export const DISCV5_RESP_TIMEOUT_MS: number = 700;
  */
 export const HANDSHAKE_TIMEOUT_MS: number = 1_000;
 
+/**
+ * Records from NODES answers whose signature was verified, kept so the same record (byte for byte) answered again
+ * is not verified again: the same few hundred records come back in every lookup, and verifying one costs a
+ * secp256k1 verification (most of a lookup's CPU without this). A few hundred cover a table's worth of nodes and
+ * their neighbourhoods while keeping memory per service small.
+ */
+export const VERIFIED_RECORDS_LIMIT: number = 256;
+
 /** Sessions (keys per node id and address) kept, least recently used forgotten first (geth `NewSessionCache(1024)`). */
 export const SESSION_CACHE_SIZE: number = 1_024;
 

@@ -2,11 +2,18 @@
  * FINDNODE and NODES (geth v5_udp.go `collectTableNodes`, `packNodes`, `verifyResponseNode`, `lookupDistances`):
  * which of our nodes answer a request, how they split into packets, and which records of an answer we believe.
  */
+import { bytesToHex, equalBytes } from '@devp2p/core';
 import { type Endpoint, type Enr, isLan, logDistance, type NetList, Node, type NodeId } from '@devp2p/enode';
+import { BoundedMap } from '../bounded-map.ts';
 import { HASH_BITS } from '../constants.ts';
 import { checkRelayIp } from '../netutil.ts';
 import type { Table } from '../table/table.ts';
-import { FINDNODE_RESULT_LIMIT, LOOKUP_REQUEST_LIMIT, NODES_RESPONSE_SIZE_LIMIT } from './constants.ts';
+import {
+  FINDNODE_RESULT_LIMIT,
+  LOOKUP_REQUEST_LIMIT,
+  NODES_RESPONSE_SIZE_LIMIT,
+  VERIFIED_RECORDS_LIMIT,
+} from './constants.ts';
 import type { Discv5Nodes } from './messages.ts';
 
 /** Lowest UDP port a public node may announce (geth `errLowPort`); LAN nodes may use any. */
@@ -94,6 +101,28 @@ export interface ResponseCheck {
   readonly netRestrict: NetList | undefined;
   /** Ids already taken from this answer (a record repeated is dropped). */
   readonly seen: Set<string>;
+  /** Records verified before, so an identical one is not verified again (default: verify every record). */
+  readonly verified?: VerifiedRecords | undefined;
+}
+
+/**
+ * The nodes of the last {@link VERIFIED_RECORDS_LIMIT} records whose signature verified, by signature: a record
+ * equal byte for byte to one of them is the same signed record, so its node is reused without a second
+ * secp256k1 verification.
+ * @example const node = verified.fromRecord(record) // Node.fromRecord, once per distinct record
+ */
+export class VerifiedRecords {
+  readonly #nodes = new BoundedMap<Node>(VERIFIED_RECORDS_LIMIT);
+
+  /** {@link Node.fromRecord}, or the node of an identical record verified before. Throws as Node.fromRecord does. */
+  fromRecord(record: Enr): Node {
+    const key = record.signed ? bytesToHex(record.signature) : undefined;
+    const known = key === undefined ? undefined : this.#nodes.get(key);
+    if (known && equalBytes(known.record.encode(), record.encode())) return known;
+    const node = Node.fromRecord(record);
+    if (key !== undefined) this.#nodes.set(key, node);
+    return node;
+  }
 }
 
 /**
@@ -105,7 +134,7 @@ export interface ResponseCheck {
 export function verifyResponseRecord(record: Enr, check: ResponseCheck): Node | string {
   let node: Node;
   try {
-    node = Node.fromRecord(record);
+    node = check.verified ? check.verified.fromRecord(record) : Node.fromRecord(record);
   } catch (err) {
     return `invalid record: ${(err as Error).message}`;
   }

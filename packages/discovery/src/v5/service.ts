@@ -24,7 +24,7 @@ import { type CodecResult, Discv5Codec, type ReceivedChallenge } from './codec.t
 import { REQUEST_ID_SIZE, TOTAL_NODES_RESPONSE_LIMIT } from './constants.ts';
 import { Discv5MessageError, Discv5PacketError } from './errors.ts';
 import type { Discv5Message, Discv5Pong } from './messages.ts';
-import { collectTableNodes, packNodes, verifyResponseRecord } from './nodes.ts';
+import { collectTableNodes, packNodes, VerifiedRecords, verifyResponseRecord } from './nodes.ts';
 import { SessionCache } from './session.ts';
 import { type Discv5DropReason, type Discv5Stats, newDropCounters } from './stats.ts';
 import { type TalkHandler, TalkSystem } from './talk.ts';
@@ -60,6 +60,8 @@ export class Discv5Service {
   readonly #table: Table;
   readonly #db: NodeDatabase;
   readonly #netRestrict: NetList | undefined;
+  /** Records of NODES answers already verified: the same records come back lookup after lookup. */
+  readonly #verified = new VerifiedRecords();
   readonly #lifecycle: Lifecycle;
   readonly #log: Logger;
   readonly #onHandshake: Discv5ServiceOptions['onHandshake'];
@@ -162,6 +164,7 @@ export class Discv5Service {
       distances,
       netRestrict: this.#netRestrict,
       seen: new Set<string>(),
+      verified: this.#verified,
     };
     let received = 0;
     let total = -1;
