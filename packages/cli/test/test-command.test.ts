@@ -1,5 +1,5 @@
 /**
- * `devp2p test discv4|rlpx` as a user runs it (a child process on this runtime) against a node started here.
+ * `devp2p test discv4|discv5|rlpx` as a user runs it (a child process on this runtime) against a node started here.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -39,6 +39,32 @@ describe('devp2p test', () => {
     assert.match(lines.at(-1)!, /^3 cases: 3 passed, 0 failed$/);
   });
 
+  it('discv5: every case passes against our node given as its ENR, exit code 0, the table and a summary', async () => {
+    const result = await devp2p(['test', 'discv5', node.nodeInfo().enr], 90_000);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const lines = result.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^CASE +RESULT +TIME +REASON$/);
+    for (const name of ['Ping', 'PingLargeRequestID', 'PingMultiIP', 'HandshakeResend', 'TalkRequest']) {
+      assert.match(result.stdout, new RegExp(`\\n${name} +PASS +\\d+ ms `));
+    }
+    assert.match(result.stdout, /\nFindnodeResults +PASS .*all 5 bystanders returned/);
+    assert.match(lines.at(-1)!, /^10 cases: 10 passed, 0 failed$/);
+  });
+
+  it('discv5 --json --run: an enode works as the target too', async () => {
+    const result = await devp2p(['test', 'discv5', '--json', '--run', '^(Ping|TalkRequest)$', enode]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    assert.equal(report.suite, 'discv5');
+    assert.deepEqual(
+      report.results.map((r) => [r.name, r.pass]),
+      [
+        ['Ping', true],
+        ['TalkRequest', true],
+      ],
+    );
+  });
+
   it('rlpx --json: every case passes against our node on sepolia', async () => {
     const result = await devp2p(['test', 'rlpx', '--json', '--network', 'sepolia', enode], 60_000);
     assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -65,7 +91,9 @@ describe('devp2p test', () => {
     assert.match(list.stdout, /\nAmplification\/WrongIP\n/);
     for (const args of [
       ['test'],
-      ['test', 'discv5', enode],
+      ['test', 'discv6', enode],
+      ['test', 'discv5', '--network', 'sepolia', enode],
+      ['test', 'discv5', '--run', 'NoSuchCase', enode],
       ['test', 'discv4', '--run', 'NoSuchCase', enode],
       ['test', 'discv4', '--network', 'sepolia', enode],
       ['test', 'rlpx', 'not-a-node'],

@@ -15,8 +15,8 @@ import type { Node } from '@devp2p/enode';
 import type { ChainConfig } from '@devp2p/plugin-eth';
 import { defaultTcp, defaultUdp } from './adapters/node-transports.ts';
 
-/** The protocol a case checks: the node's discv4 service (UDP) or its RLPx listener (TCP). */
-export type SuiteName = 'discv4' | 'rlpx';
+/** The protocol a case checks: the node's discv4 or discv5 service (UDP) or its RLPx listener (TCP). */
+export type SuiteName = 'discv4' | 'discv5' | 'rlpx';
 
 /**
  * The outcome of one case: whether the node did what the rule requires, why (what it did, or what it did wrong),
@@ -44,12 +44,12 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Time and timers (deadlines, silence windows); {@link systemClock} by default. */
   readonly clock?: Clock;
-  /** UDP for the discv4 cases; `udpTransport` of `@devp2p/transport-node` by default. */
+  /** UDP for the discv4 and discv5 cases; `udpTransport` of `@devp2p/transport-node` by default. */
   readonly udp?: DatagramTransport;
   /** TCP for the RLPx cases; `tcpTransport` of `@devp2p/transport-node` by default. */
   readonly tcp?: Transport;
   /**
-   * Local IP the discv4 sockets bind (port 0: any free port). Default: 127.0.0.1 for an IPv4 loopback target,
+   * Local IP the discv4 and discv5 sockets bind (port 0: any free port). Default: 127.0.0.1 for an IPv4 loopback target,
    * ::1 for an IPv6 one, else 0.0.0.0 (or :: for an IPv6 target).
    */
   readonly listen?: string;

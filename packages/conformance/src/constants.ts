@@ -62,3 +62,28 @@ export const CLIENT_NAME: string = 'devp2p.ts/conformance';
 
 /** Uncompressed message size above which a node must refuse the message (rlpx.md, snappy section): 16 MiB. */
 export const MAX_UNCOMPRESSED_SIZE: number = 16 * 1024 * 1024;
+
+/**
+ * Deadline of one discv5 case: a handshake, a request and its answer, and for the cases that check silence a
+ * listening window and a fresh PING, fit in it many times over.
+ */
+export const DISCV5_CASE_TIMEOUT_MS: number = 10_000;
+
+/**
+ * Deadline of the discv5 cases that first fill the node's table with bystanders and then ask for them: geth's
+ * FindnodeResults waits up to 60 s for the node to revalidate them; 30 s leaves a node that takes them in at once
+ * (as ours does, and geth for a bystander that wrote from its record's address once revalidated) time to spare.
+ */
+export const DISCV5_TABLE_CASE_TIMEOUT_MS: number = 30_000;
+
+/** Bystanders of FindnodeResults: 5, as geth's. */
+export const DISCV5_BYSTANDERS: number = 5;
+
+/**
+ * Bystanders of FindnodeMultiplePackets: 16, a full answer (geth's `findnodeResultLimit`); their records, about
+ * 130 bytes each, are more than one 1280-byte packet holds, so the answer must be split.
+ */
+export const DISCV5_SPLIT_BYSTANDERS: number = 16;
+
+/** How long FindnodeResults waits between asks while the node has not taken every bystander in yet: 1 s. */
+export const DISCV5_FINDNODE_RETRY_MS: number = 1_000;

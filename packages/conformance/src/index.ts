@@ -1,5 +1,5 @@
 /**
- * `@devp2p/conformance`: named protocol conformance cases to run against any node, over discv4 (UDP) and RLPx (TCP:
+ * `@devp2p/conformance`: named protocol conformance cases to run against any node, over discv4 and discv5 (UDP) and RLPx (TCP:
  * the handshake, the p2p base protocol, snappy, and the eth Status exchange).
  */
 export {
@@ -18,5 +18,6 @@ export {
 } from './case.ts';
 export * from './constants.ts';
 export { discv4Cases } from './discv4/cases.ts';
+export { discv5Cases } from './discv5/cases.ts';
 export { rlpxCases, snappyRun } from './rlpx/cases.ts';
 export { SUITES } from './suites.ts';

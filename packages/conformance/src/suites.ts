@@ -1,5 +1,6 @@
 import type { ConformanceCase, SuiteName } from './case.ts';
 import { discv4Cases } from './discv4/cases.ts';
+import { discv5Cases } from './discv5/cases.ts';
 import { rlpxCases } from './rlpx/cases.ts';
 
 /**
@@ -8,5 +9,6 @@ import { rlpxCases } from './rlpx/cases.ts';
  */
 export const SUITES: Readonly<Record<SuiteName, readonly ConformanceCase[]>> = {
   discv4: discv4Cases,
+  discv5: discv5Cases,
   rlpx: rlpxCases,
 };

@@ -15,6 +15,7 @@ import {
   type CaseContext,
   defineCase,
   discv4Cases,
+  discv5Cases,
   type NamedCaseResult,
   rlpxCases,
   runCases,
@@ -162,12 +163,13 @@ describe('running cases', () => {
 
   it('SUITES lists every case once, and docs/conformance.md has a row for each', () => {
     assert.deepEqual(SUITES.discv4, discv4Cases);
+    assert.deepEqual(SUITES.discv5, discv5Cases);
     assert.deepEqual(SUITES.rlpx, rlpxCases);
     const doc = readFileSync(join(repoRoot, 'docs', 'conformance.md'), 'utf8');
     const rows = [...doc.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
     assert.deepEqual(
       rows,
-      [...discv4Cases, ...rlpxCases].map((c) => c.name),
+      [...discv4Cases, ...discv5Cases, ...rlpxCases].map((c) => c.name),
     );
   });
 

@@ -142,6 +142,7 @@ export {
   type Discv5EncodedPacket,
   type Discv5HandshakePacket,
   type Discv5HandshakePacketOptions,
+  type Discv5MessageInput,
   type Discv5MessagePacket,
   type Discv5MessagePacketOptions,
   type Discv5OpenedHandshake,

@@ -29,8 +29,16 @@ class NodeDatagramSocket implements DatagramSocket {
     if (this.#closed) return;
     try {
       checkLoopbackOnly('UDP send to', host);
-      // The callback swallows asynchronous send errors (unreachable host, EPERM, ...): UDP is lossy.
-      this.#socket.send(data, port, host, () => undefined);
+      // The callback swallows asynchronous send errors (unreachable host, EPERM, ...): UDP is lossy, except one.
+      this.#socket.send(data, port, host, (error) => {
+        // On Bun, the kernel's report that an earlier datagram found no listener (ICMP port unreachable, from any
+        // destination) fails the next send on the socket as ECONNREFUSED, and that datagram is not sent: a node
+        // that just pinged a peer gone away would lose its next packet to anyone. The failed send consumed the
+        // report, so sending once more delivers it (at worst a second datagram to an address that has no listener).
+        if ((error as { code?: string } | null)?.code === 'ECONNREFUSED' && !this.#closed) {
+          this.#socket.send(data, port, host, () => undefined);
+        }
+      });
     } catch {
       // Synchronous errors (bad address for this socket's family) drop the datagram too.
     }

@@ -18,6 +18,26 @@ describe('udpTransport', () => {
     b.send(Uint8Array.of(1), '127.0.0.1', 1);
   });
 
+  it('a datagram sent right after one to a closed port still arrives (Bun fails that send with ECONNREFUSED)', async () => {
+    let received = 0;
+    const sender = await udpTransport.bind({ host: '127.0.0.1', port: 0 }, () => undefined);
+    const listener = await udpTransport.bind({ host: '127.0.0.1', port: 0 }, () => received++);
+    const gone = await udpTransport.bind({ host: '127.0.0.1', port: 0 }, () => undefined);
+    const gonePort = gone.address.port;
+    await gone.close();
+    const rounds = 20;
+    for (let i = 0; i < rounds; i++) {
+      // Back to back, in one turn: the port-unreachable report for the first is pending when the second is sent.
+      sender.send(Uint8Array.of(1), '127.0.0.1', gonePort);
+      sender.send(Uint8Array.of(2), '127.0.0.1', listener.address.port);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const deadline = Date.now() + 2_000;
+    while (received < rounds && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(received, rounds);
+    await Promise.all([sender.close(), listener.close()]);
+  });
+
   it('rejects a port in use with ERR_LISTEN', async () => {
     const a = await udpTransport.bind({ host: '127.0.0.1', port: 0 }, () => undefined);
     await assert.rejects(

@@ -24,6 +24,10 @@ export const TEST_USAGE: string = `devp2p test <suite> [flags] <enode|enr>
 
   devp2p test discv4 <enode|enr>   the discv4 cases: geth's v4test fifteen (Ping, ENRRequest, Findnode,
                                    Amplification) and more from discv4.md and EIP-868, over UDP
+  devp2p test discv5 <enr|enode>   the discv5 cases: geth's v5test seven (Ping, PingLargeRequestID, PingMultiIP,
+                                   HandshakeResend, TalkRequest, FindnodeZeroDistance, FindnodeResults) and more
+                                   from discv5-wire.md, over UDP; an enode works too (its key, IP and UDP port are
+                                   all a case needs), an ENR also gives the seq PingStaleENR compares with
   devp2p test rlpx <enode|enr>     the RLPx cases: the handshake (EIP-8, legacy, wrong key), frame MACs, Hello,
                                    Ping/Pong, Disconnect, oversize messages, snappy, and the eth Status exchange
 
@@ -35,10 +39,12 @@ each case sends and what a conforming node must do. Exit code 0 only when every 
   --json                   print one JSON document instead of the table:
                            {"suite", "target", "passed", "failed", "results": [{"name", "pass", "reason", "ms"}]}
   --list                   print the cases and what each checks, run nothing
-  --timeout <duration>     replace each case's own deadline (10s for discv4, 15s for rlpx)
-  --listen1 <ip>           discv4: local IP the test sockets bind (default 127.0.0.1 for a loopback node, else any)
-  --listen2 <ip>           discv4: a second local IP, for Amplification/WrongIP (default 127.0.0.2 for a loopback
-                           node; without one that case fails)
+  --timeout <duration>     replace each case's own deadline (10s for discv4 and discv5, 30s for the discv5 cases
+                           that fill the node's table first, 15s for rlpx)
+  --listen1 <ip>           discv4, discv5: local IP the test sockets bind (default 127.0.0.1 for a loopback node,
+                           else any)
+  --listen2 <ip>           discv4, discv5: a second local IP, for Amplification/WrongIP and PingMultiIP (default
+                           127.0.0.2 for a loopback node; without one those cases fail)
   --network <name|file>    rlpx: the network the node should be on (mainnet, sepolia, hoodi or a genesis file); the
                            eth cases then also check its Status names it`;
 
@@ -66,9 +72,11 @@ function selected(suite: SuiteName, values: ToolArgs['values']): readonly Confor
 }
 
 function checkTarget(suite: SuiteName, node: Node): void {
-  if (suite === 'discv4' && !node.udpEndpoint()) {
+  if (suite !== 'rlpx' && !node.udpEndpoint()) {
     throw new UsageError('<enode|enr>: the node has no IP address and UDP port');
   }
+  // discv5 encrypts to the node's key: a record without one (another identity scheme) cannot be tested.
+  if (suite === 'discv5' && !node.publicKey) throw new UsageError('<enr|enode>: the node has no secp256k1 public key');
   if (suite === 'rlpx') {
     if (!node.tcpEndpoint()) throw new UsageError('<enode|enr>: the node has no IP address and TCP port');
     if (!node.publicKey) throw new UsageError('<enode|enr>: the node has no public key');
@@ -77,9 +85,12 @@ function checkTarget(suite: SuiteName, node: Node): void {
 
 function runOptions(suite: SuiteName, values: ToolArgs['values']): RunCasesOptions {
   const str = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] : undefined);
-  for (const flag of suite === 'discv4' ? ['network'] : ['listen1', 'listen2']) {
-    if (str(flag) !== undefined)
-      throw new UsageError(`--${flag} applies to the ${suite === 'discv4' ? 'rlpx' : 'discv4'} suite only`);
+  for (const flag of suite === 'rlpx' ? ['listen1', 'listen2'] : ['network']) {
+    if (str(flag) !== undefined) {
+      throw new UsageError(
+        `--${flag} applies to the ${flag === 'network' ? 'rlpx suite' : 'discv4 and discv5 suites'} only`,
+      );
+    }
   }
   const timeout = str('timeout');
   const listen = str('listen1');
@@ -138,10 +149,10 @@ function suiteCommand(suite: SuiteName): ToolCommand {
 }
 
 /**
- * `devp2p test discv4|rlpx`: the conformance cases against one node.
+ * `devp2p test discv4|discv5|rlpx`: the conformance cases against one node.
  * @example process.exitCode = await runTest(['discv4', '--run', 'Ping/', 'enode://…@127.0.0.1:30303'])
  */
 export const runTest: ToolCommand = withUsage(
   TEST_USAGE,
-  subcommands({ discv4: suiteCommand('discv4'), rlpx: suiteCommand('rlpx') }),
+  subcommands({ discv4: suiteCommand('discv4'), discv5: suiteCommand('discv5'), rlpx: suiteCommand('rlpx') }),
 );

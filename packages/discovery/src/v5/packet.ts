@@ -145,6 +145,18 @@ export interface Discv5EncodedPacket {
   readonly headerData: Uint8Array;
 }
 
+/**
+ * What a message or handshake packet encrypts: a message, encoded and checked by {@link encodeDiscv5Message}, or
+ * a ready plaintext (`message-type ‖ rlp(message-data)`) encrypted as it is, unchecked. The bytes form exists for
+ * conformance testing, to send what the encoder refuses (a request id over 8 bytes) and see the remote drop it.
+ * @example encodeDiscv5MessagePacket({ srcId, destId, key, message: concatBytes(Uint8Array.of(1), rlpEncode(data)) })
+ */
+export type Discv5MessageInput = Discv5Message | Uint8Array;
+
+function plaintextOf(message: Discv5MessageInput): Uint8Array {
+  return message instanceof Uint8Array ? message : encodeDiscv5Message(message);
+}
+
 /** Options every encoder takes. */
 export interface Discv5PacketOptions {
   /** The node the packet goes to: its id's first 16 bytes key the header mask. */
@@ -159,7 +171,8 @@ export interface Discv5MessagePacketOptions extends Discv5PacketOptions {
   readonly srcId: NodeId;
   /** The session's 16-byte write key (initiator-key for the handshake's initiator, recipient-key for the other). */
   readonly key: Uint8Array;
-  readonly message: Discv5Message;
+  /** The message, or a plaintext sent as it is (see {@link Discv5MessageInput}). */
+  readonly message: Discv5MessageInput;
   /** The 12-byte message nonce (default: random). It must never repeat under one key. */
   readonly nonce?: Uint8Array | undefined;
 }
@@ -197,7 +210,8 @@ export interface Discv5HandshakePacketOptions extends Discv5PacketOptions {
    * the challenger has none), as geth does.
    */
   readonly record: Enr;
-  readonly message: Discv5Message;
+  /** The message, or a plaintext sent as it is (see {@link Discv5MessageInput}). */
+  readonly message: Discv5MessageInput;
   /** The 32-byte ephemeral private key (default: a fresh random key). */
   readonly ephemeralKey?: Uint8Array | undefined;
   /** The 12-byte message nonce (default: random). */
@@ -272,7 +286,7 @@ function checkKey(key: Uint8Array): Uint8Array {
 export function encodeDiscv5MessagePacket(options: Discv5MessagePacketOptions): Discv5EncodedPacket {
   const key = checkKey(options.key);
   const nonce = fixedBytes(options.nonce, NONCE_SIZE, 'nonce');
-  const plaintext = encodeDiscv5Message(options.message);
+  const plaintext = plaintextOf(options.message);
   return sealPacket(
     options.destId,
     fixedBytes(options.maskingIv, MASKING_IV_SIZE, 'maskingIv'),
@@ -375,7 +389,7 @@ export function encodeDiscv5HandshakePacket(options: Discv5HandshakePacketOption
     recordSent ? record.encode() : new Uint8Array(0),
   );
   const nonce = fixedBytes(options.nonce, NONCE_SIZE, 'nonce');
-  const plaintext = encodeDiscv5Message(options.message);
+  const plaintext = plaintextOf(options.message);
   const encoded = sealPacket(
     destId,
     fixedBytes(options.maskingIv, MASKING_IV_SIZE, 'maskingIv'),
