@@ -20,6 +20,7 @@ export {
   type DisconnectReasonName,
   disconnectReasonName,
   disconnectReasonText,
+  HandshakeMismatchError,
   isDisconnectReason,
 } from './disconnect.ts';
 export type { Discovery, DiscoveryCallOptions } from './discovery.ts';

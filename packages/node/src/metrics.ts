@@ -9,6 +9,7 @@ import {
   type DatagramTransport,
   DisconnectError,
   DisconnectReason,
+  HandshakeMismatchError,
   ProtocolError,
   type Transport,
 } from '@devp2p/core';
@@ -79,11 +80,10 @@ const STATUS_MISMATCH_METER: Readonly<Record<string, string>> = {
   'fork-id': 'forkid',
 };
 
-/** The meter name of an eth Status mismatch in `error` or its causes (`EthStatusError.mismatch`), if any. */
+/** The meter name of an eth Status mismatch (a HandshakeMismatchError of `eth`) in `error` or its causes, if any. */
 function statusMismatch(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const mismatch = (e as { readonly mismatch?: unknown }).mismatch;
-    if (typeof mismatch === 'string') return STATUS_MISMATCH_METER[mismatch];
+    if (e instanceof HandshakeMismatchError && e.protocol === 'eth') return STATUS_MISMATCH_METER[e.mismatch];
   }
   return undefined;
 }
@@ -283,8 +283,8 @@ export class NodeMetrics {
   }
 
   /**
-   * A peer that ended: when an eth Status exchange failed on a mismatch (the eth plugin's error carries
-   * `mismatch`), geth's `eth/protocols/eth/{ingress,egress}/handshake/error/<kind>` meter counts it.
+   * A peer that ended: when an eth Status exchange failed on a mismatch (a HandshakeMismatchError of `eth`),
+   * geth's `eth/protocols/eth/{ingress,egress}/handshake/error/<kind>` meter counts it.
    */
   peerRemoved(inbound: boolean, error: unknown): void {
     const mismatch = statusMismatch(error);

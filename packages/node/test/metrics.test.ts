@@ -1,6 +1,8 @@
-// NodeMetrics without a network: message meters counted from `peer:message` events, and their cache.
+// NodeMetrics without a network: message meters counted from `peer:message` events, their cache, and the eth
+// handshake meters.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DisconnectError, DisconnectReason, HandshakeMismatchError } from '@devp2p/core';
 import { Counter, Registry } from 'prom-client';
 import { MessageMeters, NodeMetrics } from '../src/metrics.ts';
 
@@ -45,6 +47,25 @@ describe('NodeMetrics.message', () => {
     for (let i = 0; i < 1_000; i++) metrics.message(event);
     assert.equal((await metrics.registry.getMetricsAsJSON()).length, metricCount);
     assert.equal(sample(await metrics.prometheus(), 'p2p_ingress_eth_69_0x05_packets'), 1_001);
+  });
+});
+
+describe('NodeMetrics.peerRemoved', () => {
+  it("meters an eth HandshakeMismatchError, found among the causes, under geth's handshake error meter", async () => {
+    const metrics = new NodeMetrics(NO_SOURCES);
+    const genesis = new HandshakeMismatchError('eth', 'genesis', 'theirs (!= ours)');
+    metrics.peerRemoved(false, genesis);
+    metrics.peerRemoved(true, new DisconnectError(DisconnectReason.SubprotocolError, 'local', { cause: genesis }));
+    metrics.peerRemoved(true, new HandshakeMismatchError('eth', 'fork-id', 'x'));
+    // Not eth's, not a mismatch of geth's meters, or only shaped like one: none is metered.
+    metrics.peerRemoved(false, new HandshakeMismatchError('snap', 'genesis', 'x'));
+    metrics.peerRemoved(false, new HandshakeMismatchError('eth', 'block-range', 'x'));
+    metrics.peerRemoved(false, Object.assign(new Error('duck'), { mismatch: 'genesis' }));
+    const text = await metrics.prometheus();
+    assert.equal(sample(text, 'eth_protocols_eth_egress_handshake_error_genesis'), 1);
+    assert.equal(sample(text, 'eth_protocols_eth_ingress_handshake_error_genesis'), 1);
+    assert.equal(sample(text, 'eth_protocols_eth_ingress_handshake_error_forkid'), 1);
+    assert.equal(sample(text, 'eth_protocols_eth_egress_handshake_error_network'), 0);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   enrForkIdEntry,
   equalBytes,
   type HandshakeContext,
+  HandshakeMismatchError,
   type JsonValue,
   type MessageMap,
   type MessageSpec,
@@ -204,17 +205,16 @@ export interface ChainProvider {
 export type EthStatusMismatch = 'network-id' | 'version' | 'genesis' | 'fork-id' | 'block-range';
 
 /**
- * The remote's Status does not fit ours. It ends the peer with "subprotocol error" (0x10), as geth does: its
- * handshake returns plain errors (`errNetworkIDMismatch`, `errGenesisMismatch`, `errForkIDRejected`, ...) from
- * the protocol's Run, which `p2p.discReasonForError` maps to `DiscSubprotocolError`.
+ * The remote's Status does not fit ours: core's HandshakeMismatchError for `eth`. It ends the peer with
+ * "subprotocol error" (0x10), as geth does: its handshake returns plain errors (`errNetworkIDMismatch`,
+ * `errGenesisMismatch`, `errForkIDRejected`, ...) from the protocol's Run, which `p2p.discReasonForError` maps to
+ * `DiscSubprotocolError`.
  * @example if (err instanceof EthStatusError && err.mismatch === 'fork-id') console.log(err.message)
  */
-export class EthStatusError extends DisconnectError {
-  readonly mismatch: EthStatusMismatch;
+export class EthStatusError extends HandshakeMismatchError {
+  declare readonly mismatch: EthStatusMismatch;
   constructor(mismatch: EthStatusMismatch, detail: string) {
-    super(DisconnectReason.SubprotocolError, 'local');
-    this.mismatch = mismatch;
-    this.message = `${this.message}: eth status ${mismatch} mismatch: ${detail}`;
+    super('eth', mismatch, detail);
   }
 }
 

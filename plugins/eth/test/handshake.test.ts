@@ -1,7 +1,7 @@
 // The Status handshake between two attached instances, through linked fake ProtocolIOs (test/fake-peer.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DisconnectReason, type MessageMap, type Protocol, TimeoutError } from '@devp2p/core';
+import { DisconnectReason, HandshakeMismatchError, type MessageMap, type Protocol, TimeoutError } from '@devp2p/core';
 import {
   type ChainProvider,
   customChain,
@@ -137,6 +137,8 @@ describe('Status handshake', () => {
     );
     const error = statusError(results);
     assert.equal(error.mismatch, 'network-id');
+    assert.ok(error instanceof HandshakeMismatchError, "core's notion of a handshake mismatch");
+    assert.equal(error.protocol, 'eth');
     assert.equal(error.reason, DisconnectReason.SubprotocolError);
     assert.equal(left.closed?.reason, DisconnectReason.SubprotocolError);
     assert.equal(right.closed?.reason, DisconnectReason.SubprotocolError);
