@@ -5,6 +5,7 @@
  */
 import {
   bytesToHex,
+  type Clock,
   Devp2pError,
   DisconnectError,
   DisconnectReason,
@@ -420,14 +421,14 @@ const FORK_CHECK_TEXT: Readonly<Record<Exclude<ForkIdCheck, 'ok'>, string>> = {
   'local-incompatible-or-stale': 'local incompatible or needs update',
 };
 
-/** Rejects with a TimeoutError when `promise` does not settle within `timeoutMs`. */
-function deadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/** Rejects with a TimeoutError when `promise` does not settle within `timeoutMs` on `clock` (the server's). */
+function deadline<T>(promise: Promise<T>, timeoutMs: number, what: string, clock: Clock): Promise<T> {
+  let timer: unknown;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(what, timeoutMs)), timeoutMs);
+    timer = clock.setTimeout(() => reject(new TimeoutError(what, timeoutMs)), timeoutMs);
   });
   promise.catch(() => {});
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => clock.clearTimeout(timer));
 }
 
 /** The number of bits set in a cell bitmap. */
@@ -567,12 +568,13 @@ export function eth(options: EthOptions): EthProtocols {
   };
 
   const exchange = async <S extends Status68 | Status69>(
+    clock: Clock,
     send: () => Promise<void>,
     receive: () => Promise<S>,
   ): Promise<S> => {
     const sent = send();
     sent.catch(() => {});
-    const theirs = await deadline(receive(), handshakeTimeoutMs, 'eth status');
+    const theirs = await deadline(receive(), handshakeTimeoutMs, 'eth status', clock);
     await sent;
     return theirs;
   };
@@ -588,6 +590,7 @@ export function eth(options: EthOptions): EthProtocols {
       forkId: forkId(chain, head),
     };
     const theirs = await exchange(
+      ctx.clock,
       () => ctx.send('Status', ours),
       () => ctx.receive('Status', { timeoutMs: handshakeTimeoutMs }),
     );
@@ -610,6 +613,7 @@ export function eth(options: EthOptions): EthProtocols {
         latestBlockHash: head.hash,
       };
       const theirs = await exchange(
+        ctx.clock,
         () => ctx.send('Status', ours),
         () => ctx.receive('Status', { timeoutMs: handshakeTimeoutMs }),
       );

@@ -3,11 +3,11 @@
 
 import type { MessageMap, Protocol, ProtocolContext } from '@devp2p/core';
 import * as core from '@devp2p/core';
-import { FakePeer as SharedFakePeer, startLinked } from '@devp2p/test-utils/fake-peer';
+import { type FakePeerOptions, FakePeer as SharedFakePeer, startLinked } from '@devp2p/test-utils/fake-peer';
 
 export class FakePeer<M extends MessageMap, State> extends SharedFakePeer<ProtocolContext<M, State>> {
-  constructor(protocol: Protocol<M, State>) {
-    super(core, protocol);
+  constructor(protocol: Protocol<M, State>, options: FakePeerOptions = {}) {
+    super(core, protocol, options);
   }
 }
 

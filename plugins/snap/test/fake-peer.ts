@@ -6,7 +6,7 @@ import type { SnapContext, SnapProtocol } from '../src/index.ts';
 
 export class FakePeer extends SharedFakePeer<SnapContext> {
   constructor(protocol: SnapProtocol) {
-    super(core, protocol, { ...FAKE_PEER, id: 'cd'.repeat(32), caps: [{ name: 'snap', version: 1 }] });
+    super(core, protocol, { peer: { ...FAKE_PEER, id: 'cd'.repeat(32), caps: [{ name: 'snap', version: 1 }] } });
   }
 
   /** Two started, linked fakes: `left` (usually the client) and `right` (usually the server). */

@@ -7,6 +7,8 @@
 // The types here are structural: @devp2p/core's own tests import this package, so it cannot import core (turbo
 // refuses the cycle). A plugin's test passes core's module, and its protocol fits `FakeProtocol`.
 
+import type { ClockFunctions } from './index.ts';
+
 /** What the fake takes from `@devp2p/core`: pass the module itself (`import * as core from '@devp2p/core'`). */
 export interface FakeCore {
   readonly ConnectionClosedError: new () => Error;
@@ -49,6 +51,7 @@ export interface FakeIO {
   readonly peer: FakePeerDescription;
   readonly signal: AbortSignal;
   readonly log: unknown;
+  readonly clock?: ClockFunctions;
   send(code: number, payload: Uint8Array): Promise<void>;
   receive(timeoutMs?: number): Promise<FakeMessage>;
   disconnect(reason: number): void;
@@ -80,6 +83,14 @@ export const FAKE_PEER: FakePeerDescription = {
   inbound: false,
 };
 
+/** Options of a {@link FakePeer}. */
+export interface FakePeerOptions {
+  /** The remote it describes (default {@link FAKE_PEER}). */
+  readonly peer?: FakePeerDescription;
+  /** The clock the protocol's contexts get, as the server's (default: core's system clock). */
+  readonly clock?: ClockFunctions;
+}
+
 /**
  * One side of a fake connection running `protocol`; link two with {@link FakePeer.link} or {@link startLinked}.
  * @example const peer = new FakePeer(core, eth({ chain: mainnet }).eth69); await peer.receive(0x00, statusBytes);
@@ -103,13 +114,14 @@ export class FakePeer<Context> {
   #handshaking = true;
   #remote: FakePeer<Context> | undefined = undefined;
 
-  constructor(core: FakeCore, protocol: FakeProtocol<Context>, peer: FakePeerDescription = FAKE_PEER) {
+  constructor(core: FakeCore, protocol: FakeProtocol<Context>, options: FakePeerOptions = {}) {
     this.#core = core;
     this.#protocol = protocol;
     const io: FakeIO = {
-      peer,
+      peer: options.peer ?? FAKE_PEER,
       signal: this.#abort.signal,
       log: core.silentLogger,
+      ...(options.clock && { clock: options.clock }),
       send: async (code, payload) => {
         if (this.closed) throw new core.ConnectionClosedError();
         this.sent.push({ code, payload });
