@@ -93,3 +93,21 @@ export class DisconnectError extends Devp2pError {
     this.initiator = initiator;
   }
 }
+
+/**
+ * A subprotocol's handshake found the remote incompatible: its Status names another network, genesis, fork or
+ * version. `protocol` is the capability (`eth`), `mismatch` what differed, in that protocol's words (eth's
+ * `network-id`, `genesis`, ...). The peer ends with "subprotocol error" (0x10), as geth ends it for a plain error
+ * from a protocol's handshake. Plugins throw it (or a subclass) so that callers and metrics need not know the plugin.
+ * @example if (err instanceof HandshakeMismatchError && err.protocol === 'eth') meter(err.mismatch)
+ */
+export class HandshakeMismatchError extends DisconnectError {
+  readonly protocol: string;
+  readonly mismatch: string;
+  constructor(protocol: string, mismatch: string, detail: string) {
+    super(DisconnectReason.SubprotocolError, 'local');
+    this.protocol = protocol;
+    this.mismatch = mismatch;
+    this.message = `${this.message}: ${protocol} status ${mismatch} mismatch: ${detail}`;
+  }
+}

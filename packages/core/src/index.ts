@@ -20,6 +20,7 @@ export {
   type DisconnectReasonName,
   disconnectReasonName,
   disconnectReasonText,
+  HandshakeMismatchError,
   isDisconnectReason,
 } from './disconnect.ts';
 export type { Discovery, DiscoveryCallOptions } from './discovery.ts';
@@ -110,6 +111,9 @@ export {
 } from './protocol.ts';
 export { type PendingRequest, RequestTracker, type RequestTrackerOptions } from './request.ts';
 export {
+  checkHash,
+  checkUint64,
+  MAX_UINT64,
   RLP_MAX_DEPTH,
   type RlpInput,
   type RlpValue,
@@ -120,9 +124,11 @@ export {
   rlpEncode,
   rlpEncodedLength,
   rlpEncodeRawList,
+  rlpHashes,
   rlpList,
   rlpListHeader,
   rlpUint,
+  rlpUint64,
   rlpUtf8,
 } from './rlp.ts';
 export type {

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from './clock.ts';
 import { DisconnectError, DisconnectReason } from './disconnect.ts';
 import {
   AbortError,
@@ -90,6 +91,8 @@ export interface HandshakeContext<M extends MessageMap> extends ProtocolSender<M
   /** Aborted when the peer goes away. */
   readonly signal: AbortSignal;
   readonly log: Logger;
+  /** The server's clock: set the handshake's own deadlines on it (a test's ManualClock then drives them). */
+  readonly clock: Clock;
   /**
    * The next message of this protocol, which must be `name`; any other message of this protocol during the
    * handshake ends the peer with a breach of protocol.
@@ -106,6 +109,8 @@ export interface ProtocolContext<M extends MessageMap, State, R extends RequestP
   /** Aborted when the peer goes away: pass it to anything the protocol starts for this peer. */
   readonly signal: AbortSignal;
   readonly log: Logger;
+  /** The server's clock, which request deadlines run on: set the protocol's own timers on it too. */
+  readonly clock: Clock;
   /** Ends the peer with `reason` (default: subprotocol error). */
   disconnect(reason?: DisconnectReason): void;
   /**
@@ -244,6 +249,8 @@ export interface ProtocolIO {
   /** Aborted when the peer goes away. */
   readonly signal: AbortSignal;
   readonly log: Logger;
+  /** The server's clock, handed to the protocol's contexts (default {@link systemClock}). */
+  readonly clock?: Clock;
   send(code: number, payload: Uint8Array): Promise<void>;
   /** The next message of this protocol, during the handshake only; rejects on timeout or when the peer ends. */
   receive(timeoutMs?: number): Promise<RawMessage>;
@@ -381,6 +388,7 @@ export function defineProtocol<
     }
   };
   const attach = (io: ProtocolIO): ProtocolInstance => {
+    const clock = io.clock ?? systemClock;
     let state: State | undefined;
     let started = false;
     let closed = false;
@@ -404,6 +412,7 @@ export function defineProtocol<
       trackers.set(
         responseName,
         new RequestTracker<unknown>({
+          clock,
           timeoutMs: spec.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
           maxPending: spec.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS,
           what: `${cap.name}/${cap.version} ${requestName}`,
@@ -457,6 +466,7 @@ export function defineProtocol<
       },
       signal: io.signal,
       log: io.log,
+      clock,
       send,
       disconnect: (reason = DisconnectReason.SubprotocolError) => io.disconnect(reason),
       request: request as ProtocolContext<M, State, R>['request'],
@@ -487,7 +497,7 @@ export function defineProtocol<
     const instance: ProtocolInstance = {
       async start(): Promise<void> {
         if (spec.handshake)
-          state = await spec.handshake({ peer: io.peer, signal: io.signal, log: io.log, send, receive });
+          state = await spec.handshake({ peer: io.peer, signal: io.signal, log: io.log, clock, send, receive });
         started = true;
         // Only now is there a state to hand out.
         contexts.set(instance, context);

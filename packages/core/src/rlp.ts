@@ -223,6 +223,30 @@ export function rlpEncodeRawList(items: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Largest unsigned 64-bit integer, 2^64 − 1. */
+export const MAX_UINT64: bigint = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * Encoder-side check of a caller's uint64 field before `rlpEncode`: returns `value`, or throws a TypeError when it
+ * is not a bigint and a RangeError when it is outside 0 to {@link MAX_UINT64} (`label` names the field).
+ * @example rlpEncode([checkUint64(m.requestId, 'getBlockHeaders.requestId'), ...])
+ */
+export function checkUint64(value: bigint, label: string): bigint {
+  if (typeof value !== 'bigint') throw new TypeError(`${label}: expected a bigint, got ${typeof value}`);
+  if (value < 0n || value > MAX_UINT64) throw new RangeError(`${label}: ${value} is outside uint64`);
+  return value;
+}
+
+/**
+ * Encoder-side check of a caller's 32-byte hash before `rlpEncode`: returns `value`, or throws a TypeError naming
+ * `label` when it is not a Uint8Array of 32 bytes.
+ * @example rlpEncode([checkHash(m.root, 'getAccountRange.root'), ...])
+ */
+export function checkHash(value: Uint8Array, label: string): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length !== 32) throw new TypeError(`${label}: expected 32 bytes`);
+  return value;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Decoding
 
@@ -378,6 +402,23 @@ export function rlpBigUint(value: RlpValue | undefined, label: string, maxBytes 
   }
   if (bytes.length > 0 && bytes[0] === 0) throw new RlpError(`${label}: integer has leading zero bytes`);
   return bytesToBigInt(bytes);
+}
+
+/**
+ * The canonical unsigned 64-bit integer in `value` (request ids, block numbers, network ids): `rlpBigUint` with
+ * at most 8 bytes; throws an RlpError naming `label` otherwise.
+ * @example const requestId = rlpUint64(items[0], 'getBlockHeaders.requestId');
+ */
+export function rlpUint64(value: RlpValue | undefined, label: string): bigint {
+  return rlpBigUint(value, label, 8);
+}
+
+/**
+ * The list `value` of 32-byte hashes; throws an RlpError naming `label` (and the index) otherwise.
+ * @example const wanted = rlpHashes(items[1], 'getBlockBodies.hashes');
+ */
+export function rlpHashes(value: RlpValue | undefined, label: string): Uint8Array[] {
+  return rlpList(value, label).map((hash, i) => rlpBytes(hash, `${label}[${i}]`, 32));
 }
 
 /**

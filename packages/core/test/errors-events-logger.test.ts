@@ -5,6 +5,9 @@ import {
   ConnectionClosedError,
   createLogger,
   Devp2pError,
+  DisconnectError,
+  DisconnectReason,
+  HandshakeMismatchError,
   type LogRecord,
   ProtocolError,
   RlpError,
@@ -29,6 +32,18 @@ describe('typed errors', () => {
     assert.equal(new ConnectionClosedError().code, 'ERR_CLOSED');
     const cause = new Error('inner');
     assert.equal(new ProtocolError('ERR_X', 'bad', { cause }).cause, cause);
+  });
+
+  it('HandshakeMismatchError is a local "subprotocol error" disconnect naming the protocol and what differed', () => {
+    const error = new HandshakeMismatchError('eth', 'genesis', '0xab (!= 0xcd)');
+    assert.ok(error instanceof DisconnectError);
+    assert.equal(error.name, 'HandshakeMismatchError');
+    assert.equal(error.code, 'ERR_DISCONNECTED');
+    assert.equal(error.reason, DisconnectReason.SubprotocolError);
+    assert.equal(error.initiator, 'local');
+    assert.equal(error.protocol, 'eth');
+    assert.equal(error.mismatch, 'genesis');
+    assert.equal(error.message, 'local: subprotocol error: eth status genesis mismatch: 0xab (!= 0xcd)');
   });
 
   it('throwIfAborted throws an AbortError carrying the reason', () => {

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   bytesToUtf8,
+  type Clock,
   DisconnectError,
   DisconnectReason,
   defineProtocol,
   disconnectReasonText,
   isDisconnectReason,
+  ManualClock,
   type MessageCodec,
   ProtocolError,
   type RawMessage,
@@ -17,10 +19,12 @@ import {
   rlpEncode,
   rlpList,
   silentLogger,
+  systemClock,
   TimeoutError,
   TooLargeError,
   utf8ToBytes,
 } from '../src/index.ts';
+import { quietIO } from './quiet-io.ts';
 
 const text: MessageCodec<string> = { encode: utf8ToBytes, decode: bytesToUtf8 };
 const byte: MessageCodec<number> = {
@@ -372,24 +376,7 @@ describe('ProtocolContext.request: request ids and responses matched by them', (
   });
 
   it('times out, aborts, bounds what is outstanding, and fails what is pending when the peer goes', async () => {
-    const silent = lookup.attach({
-      peer: {
-        id: 'x',
-        publicKey: new Uint8Array(64),
-        clientName: 't',
-        caps: [],
-        remoteAddress: '',
-        localAddress: '',
-        inbound: false,
-      },
-      signal: new AbortController().signal,
-      log: silentLogger,
-      send: async () => undefined,
-      receive: async (): Promise<RawMessage> => {
-        throw new Error('none');
-      },
-      disconnect: () => undefined,
-    });
+    const silent = lookup.attach(quietIO());
     await silent.start();
     const ctx = lookup.context(silent)!;
     await assert.rejects(ctx.request('Ask', { what: 'a' }, 'Answer'), TimeoutError);
@@ -409,27 +396,14 @@ describe('ProtocolContext.request: request ids and responses matched by them', (
   it('a late answer to a request given up on is dropped quietly; a send failure fails the request', async () => {
     let sent: Uint8Array | undefined;
     let failSends = false;
-    const late = lookup.attach({
-      peer: {
-        id: 'y',
-        publicKey: new Uint8Array(64),
-        clientName: 't',
-        caps: [],
-        remoteAddress: '',
-        localAddress: '',
-        inbound: false,
-      },
-      signal: new AbortController().signal,
-      log: silentLogger,
-      send: async (_code, payload) => {
-        if (failSends) throw new Error('write queue full');
-        sent = payload;
-      },
-      receive: async (): Promise<RawMessage> => {
-        throw new Error('none');
-      },
-      disconnect: () => undefined,
-    });
+    const late = lookup.attach(
+      quietIO({
+        send: async (_code, payload) => {
+          if (failSends) throw new Error('write queue full');
+          sent = payload;
+        },
+      }),
+    );
     await late.start();
     const ctx = lookup.context(late)!;
     await assert.rejects(ctx.request('Ask', { what: 'slow' }, 'Answer'), TimeoutError);
@@ -437,6 +411,38 @@ describe('ProtocolContext.request: request ids and responses matched by them', (
     await late.deliver({ code: 1, payload: query.encode({ requestId, what: 'wols' }) });
     failSends = true;
     await assert.rejects(ctx.request('Ask', { what: 'x' }, 'Answer'), /write queue full/);
+  });
+
+  it("hands the handshake and the handlers the server's clock (else the system's); request deadlines run on it", async () => {
+    const clock = new ManualClock();
+    const clocks: Clock[] = [];
+    const withHandshake = defineProtocol({
+      ...lookup,
+      handshake: async (ctx) => {
+        clocks.push(ctx.clock);
+        return undefined;
+      },
+    });
+    const manual = withHandshake.attach(quietIO({ clock }));
+    const system = withHandshake.attach(quietIO());
+    await manual.start();
+    await system.start();
+    assert.deepEqual(clocks, [clock, systemClock]);
+    const ctx = withHandshake.context(manual)!;
+    assert.equal(ctx.clock, clock);
+    assert.equal(withHandshake.context(system)!.clock, systemClock);
+    let settled = false;
+    const request = ctx.request('Ask', { what: 'a' }, 'Answer').then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    void request.finally(() => {
+      settled = true;
+    });
+    await clock.advance(199);
+    assert.equal(settled, false, 'pending until the clock reaches requestTimeoutMs');
+    await clock.advance(1);
+    assert.ok((await request) instanceof TimeoutError);
   });
 
   it('a response to no request is a breach of protocol when nothing handles it', async () => {

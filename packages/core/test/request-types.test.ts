@@ -8,14 +8,13 @@ import {
   defineProtocol,
   type MessageCodec,
   type ProtocolContext,
-  type RawMessage,
   rlpBigUint,
   rlpBytes,
   rlpDecode,
   rlpEncode,
   rlpList,
-  silentLogger,
 } from '../src/index.ts';
+import { quietIO } from './quiet-io.ts';
 
 interface Question {
   readonly requestId: bigint;
@@ -86,24 +85,7 @@ void typeChecks;
 
 describe('ctx.request pairs', () => {
   it('refuses an undeclared pair at run time as well', async () => {
-    const instance = typed.attach({
-      peer: {
-        id: 'z',
-        publicKey: new Uint8Array(64),
-        clientName: 't',
-        caps: [],
-        remoteAddress: '',
-        localAddress: '',
-        inbound: false,
-      },
-      signal: new AbortController().signal,
-      log: silentLogger,
-      send: async () => undefined,
-      receive: async (): Promise<RawMessage> => {
-        throw new Error('none');
-      },
-      disconnect: () => undefined,
-    });
+    const instance = typed.attach(quietIO());
     await instance.start();
     const ctx = typed.context(instance)!;
     const untyped = ctx.request as (name: string, payload: object, response: string) => Promise<unknown>;

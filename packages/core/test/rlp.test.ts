@@ -4,6 +4,9 @@ import { hex, readVectorJson } from '@devp2p/test-utils';
 import { bytesToHex, concatBytes, uintToBytes, utf8ToBytes } from '../src/bytes.ts';
 import { RlpError } from '../src/errors.ts';
 import {
+  checkHash,
+  checkUint64,
+  MAX_UINT64,
   RLP_MAX_DEPTH,
   type RlpInput,
   type RlpValue,
@@ -14,9 +17,11 @@ import {
   rlpEncode,
   rlpEncodedLength,
   rlpEncodeRawList,
+  rlpHashes,
   rlpList,
   rlpListHeader,
   rlpUint,
+  rlpUint64,
   rlpUtf8,
 } from '../src/rlp.ts';
 
@@ -303,4 +308,43 @@ test('rlpListHeader and rlpEncodeRawList agree with rlpEncode at every header si
   assert.equal(bytesToHex(rlpListHeader(55)), 'f7');
   assert.equal(bytesToHex(rlpListHeader(56)), 'f838');
   assert.equal(bytesToHex(rlpListHeader(1024)), 'f90400');
+});
+
+test('rlpUint64 and rlpHashes read uint64 fields and hash lists, and refuse the rest', () => {
+  assert.equal(rlpUint64(rlpDecode(rlpEncode(0n)), 'n'), 0n);
+  assert.equal(rlpUint64(rlpDecode(rlpEncode(MAX_UINT64)), 'n'), MAX_UINT64);
+  assert.throws(() => rlpUint64(rlpDecode(rlpEncode(MAX_UINT64 + 1n)), 'x.id'), /x\.id: integer of 9 bytes/);
+  assert.throws(() => rlpUint64(Uint8Array.of(0x00, 0x01), 'x.id'), /x\.id: integer has leading zero/);
+  const a = new Uint8Array(32).fill(1);
+  const b = new Uint8Array(32).fill(2);
+  assert.deepEqual(rlpHashes(rlpDecode(rlpEncode([a, b])), 'h'), [a, b]);
+  assert.deepEqual(rlpHashes(rlpDecode(rlpEncode([])), 'h'), []);
+  assert.throws(
+    () => rlpHashes(rlpDecode(rlpEncode([a, new Uint8Array(31)])), 'x.hashes'),
+    /x\.hashes\[1\]: expected 32/,
+  );
+  assert.throws(() => rlpHashes(rlpDecode(rlpEncode(a)), 'x.hashes'), /x\.hashes: expected a list/);
+  assert.throws(() => rlpHashes(undefined, 'x.hashes'), /x\.hashes: missing/);
+});
+
+test('checkUint64 and checkHash pass valid fields through and name the invalid one', () => {
+  assert.equal(checkUint64(0n, 'n'), 0n);
+  assert.equal(checkUint64(MAX_UINT64, 'n'), MAX_UINT64);
+  assert.throws(() => checkUint64(MAX_UINT64 + 1n, 'm.id'), {
+    name: 'RangeError',
+    message: /m\.id: .* outside uint64/,
+  });
+  assert.throws(() => checkUint64(-1n, 'm.id'), RangeError);
+  assert.throws(() => checkUint64(1 as unknown as bigint, 'm.id'), {
+    name: 'TypeError',
+    message: /m\.id: expected a bigint/,
+  });
+  const hash = new Uint8Array(32);
+  assert.equal(checkHash(hash, 'h'), hash);
+  assert.throws(() => checkHash(new Uint8Array(33), 'm.root'), {
+    name: 'TypeError',
+    message: 'm.root: expected 32 bytes',
+  });
+  assert.throws(() => checkHash('00' as unknown as Uint8Array, 'm.root'), TypeError);
+  assert.equal(MAX_UINT64, (1n << 64n) - 1n);
 });

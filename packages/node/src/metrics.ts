@@ -9,6 +9,7 @@ import {
   type DatagramTransport,
   DisconnectError,
   DisconnectReason,
+  HandshakeMismatchError,
   ProtocolError,
   type Transport,
 } from '@devp2p/core';
@@ -79,13 +80,64 @@ const STATUS_MISMATCH_METER: Readonly<Record<string, string>> = {
   'fork-id': 'forkid',
 };
 
-/** The meter name of an eth Status mismatch in `error` or its causes (`EthStatusError.mismatch`), if any. */
+/** The meter name of an eth Status mismatch (a HandshakeMismatchError of `eth`) in `error` or its causes, if any. */
 function statusMismatch(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const mismatch = (e as { readonly mismatch?: unknown }).mismatch;
-    if (typeof mismatch === 'string') return STATUS_MISMATCH_METER[mismatch];
+    if (e instanceof HandshakeMismatchError && e.protocol === 'eth') return STATUS_MISMATCH_METER[e.mismatch];
   }
   return undefined;
+}
+
+/** The two meters of one protocol message: its bytes and its packets. */
+export interface MessageMeter {
+  readonly bytes: Counter;
+  readonly packets: Counter;
+}
+
+/**
+ * The meters of protocol messages by (protocol, version, code, direction), each pair made once: counting a message
+ * looks it up without building its name (the hot path allocates nothing). Bounded by the protocols' message counts:
+ * the server reports only codes within a negotiated protocol's length.
+ */
+export class MessageMeters {
+  /** Protocol → version → meters at `code * 2 + (sent ? 1 : 0)`. */
+  readonly #byProtocol = new Map<string, Map<number, MessageMeter[]>>();
+  readonly #create: (name: string) => Counter;
+  #size = 0;
+
+  /** `create` gives the counter of a geth meter name. */
+  constructor(create: (name: string) => Counter) {
+    this.#create = create;
+  }
+
+  /** How many messages have meters. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The meters of one message, made on first use under geth's `p2p/{ingress,egress}/<proto>/<version>/<code>`. */
+  get(protocol: string, version: number, code: number, direction: 'sent' | 'received'): MessageMeter {
+    let versions = this.#byProtocol.get(protocol);
+    if (!versions) {
+      versions = new Map();
+      this.#byProtocol.set(protocol, versions);
+    }
+    let meters = versions.get(version);
+    if (!meters) {
+      meters = [];
+      versions.set(version, meters);
+    }
+    const slot = code * 2 + (direction === 'sent' ? 1 : 0);
+    let meter = meters[slot];
+    if (!meter) {
+      const hex = `0x${code.toString(16).padStart(2, '0')}`;
+      const name = `p2p/${direction === 'received' ? 'ingress' : 'egress'}/${protocol}/${version}/${hex}`;
+      meter = { bytes: this.#create(name), packets: this.#create(`${name}/packets`) };
+      meters[slot] = meter;
+      this.#size++;
+    }
+    return meter;
+  }
 }
 
 /** What the node reads at scrape time. */
@@ -116,6 +168,7 @@ export class NodeMetrics {
   readonly #counters = new Map<string, Counter>();
   readonly #handshake: Histogram;
   readonly #packets: Counter<'direction'>;
+  readonly #messages = new MessageMeters((name) => this.#counter(name));
 
   constructor(sources: MetricsSources) {
     const registry = this.registry;
@@ -230,8 +283,8 @@ export class NodeMetrics {
   }
 
   /**
-   * A peer that ended: when an eth Status exchange failed on a mismatch (the eth plugin's error carries
-   * `mismatch`), geth's `eth/protocols/eth/{ingress,egress}/handshake/error/<kind>` meter counts it.
+   * A peer that ended: when an eth Status exchange failed on a mismatch (a HandshakeMismatchError of `eth`),
+   * geth's `eth/protocols/eth/{ingress,egress}/handshake/error/<kind>` meter counts it.
    */
   peerRemoved(inbound: boolean, error: unknown): void {
     const mismatch = statusMismatch(error);
@@ -242,10 +295,9 @@ export class NodeMetrics {
   /** Per protocol message, as geth's `p2p/{ingress,egress}/<proto>/<version>/<code>` meters (bytes and packets). */
   message(event: PeerMessageEvent): void {
     if (event.protocol === 'p2p') return;
-    const code = `0x${event.code.toString(16).padStart(2, '0')}`;
-    const name = `p2p/${event.direction === 'received' ? 'ingress' : 'egress'}/${event.protocol}/${event.version}/${code}`;
-    this.#inc(name, event.size);
-    this.#inc(`${name}/packets`);
+    const meter = this.#messages.get(event.protocol, event.version, event.code, event.direction);
+    meter.bytes.inc(event.size);
+    meter.packets.inc();
   }
 
   /** `transport` with its bytes counted as `p2p/ingress` and `p2p/egress` (geth's metered connection). */
@@ -307,7 +359,7 @@ export class NodeMetrics {
 
   /**
    * The counter for a geth meter name, registered on first use. Its value is the meter's count, as geth exports
-   * meters; message names are bounded by the protocols' message codes.
+   * meters; message names are bounded by the protocols' message codes (see {@link MessageMeters}).
    */
   #counter(name: string): Counter {
     let counter = this.#counters.get(name);

@@ -277,6 +277,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
       peer,
       signal: this.#abort.signal,
       log: this.#log.child(protocol.cap.name),
+      clock: this.#clock,
       send: (code, payload) => {
         if (!Number.isInteger(code) || code < 0 || code >= protocol.length) {
           return Promise.reject(new RangeError(`${label}: message code ${code} is outside 0..${protocol.length - 1}`));

@@ -3,7 +3,7 @@
  * schedule) and where a node finds its peers (bootnodes and DNS lists). The presets follow go-ethereum's
  * `params/config.go`, `core/genesis.go` and `params/bootnodes.go` (at commit 02b73d4ea7, August 2026).
  */
-import { hexToBytes } from '@devp2p/core';
+import { hexToBytes, MAX_UINT64 } from '@devp2p/core';
 
 /**
  * One hard fork of a chain's schedule: activated at a block number (forks up to the Merge) or at a block
@@ -60,8 +60,6 @@ export interface CustomChainOptions {
   /** Default: no bootnodes and no DNS trees. */
   readonly discovery?: Partial<ChainDiscovery>;
 }
-
-const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
 
 /**
  * A chain configuration for a network without a preset (a local devnet, a private network). Throws a

@@ -3,7 +3,7 @@
  * block number or timestamp as a big-endian uint64; FORK_NEXT is the next fork's, or 0. Validation follows the
  * EIP's rules, with go-ethereum's extension to timestamp forks.
  */
-import { bigIntToFixedBytes, crc32, type ForkId } from '@devp2p/core';
+import { bigIntToFixedBytes, crc32, type ForkId, MAX_UINT64 } from '@devp2p/core';
 import type { ChainConfig } from './chains.ts';
 
 export type { ForkId } from '@devp2p/core';
@@ -29,8 +29,6 @@ export type ForkIdCheck = 'ok' | 'remote-stale' | 'local-incompatible-or-stale';
  * genesis timestamp (1438269973). A hack, as geth says, needed during the block-to-time transition.
  */
 export const FORK_TIMESTAMP_THRESHOLD = 1_438_269_973n;
-
-const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
 
 interface Schedule {
   readonly byBlock: readonly bigint[];

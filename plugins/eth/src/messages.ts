@@ -11,6 +11,9 @@
 
 import type { ForkId } from '@devp2p/core';
 import {
+  checkHash,
+  checkUint64,
+  MAX_UINT64,
   type MessageCodec,
   type MessageSpec,
   RlpError,
@@ -21,8 +24,10 @@ import {
   rlpDecode,
   rlpEncode,
   rlpEncodeRawList,
+  rlpHashes,
   rlpList,
   rlpUint,
+  rlpUint64,
 } from '@devp2p/core';
 import {
   CELL_MASK_SIZE,
@@ -43,7 +48,6 @@ import {
 } from './limits.ts';
 import { forEachItem, isList, itemBounds } from './raw.ts';
 
-const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
 const MAX_UINT32 = 0xffff_ffff;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -306,24 +310,9 @@ function checkReceiptList(item: Uint8Array, encoding: ReceiptEncoding, label: st
 // ---------------------------------------------------------------------------------------------------------
 // Typed fields
 
-function uint64(value: RlpValue | undefined, label: string): bigint {
-  return rlpBigUint(value, label, 8);
-}
-
-function checkUint64(value: bigint, label: string): bigint {
-  if (typeof value !== 'bigint') throw new TypeError(`${label}: expected a bigint, got ${typeof value}`);
-  if (value < 0n || value > MAX_UINT64) throw new RangeError(`${label}: ${value} is outside uint64`);
-  return value;
-}
-
 function checkBigUint(value: bigint, label: string): bigint {
   if (typeof value !== 'bigint') throw new TypeError(`${label}: expected a bigint, got ${typeof value}`);
   if (value < 0n || value >= 1n << 256n) throw new RangeError(`${label}: ${value} is outside uint256`);
-  return value;
-}
-
-function checkHash(value: Uint8Array, label: string): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length !== 32) throw new TypeError(`${label}: expected 32 bytes`);
   return value;
 }
 
@@ -332,10 +321,10 @@ function checkVersion(value: number, label: string): number {
   return value;
 }
 
+/** A hash list, its length checked against `bound` before its items (so an overlong list is an EthLimitError). */
 function hashes(value: RlpValue | undefined, label: string, bound: ItemLimit): Uint8Array[] {
-  const list = rlpList(value, label);
-  checkLimit(bound.limit, label, list.length, bound.max);
-  return list.map((hash, i) => rlpBytes(hash, `${label}[${i}]`, 32));
+  checkLimit(bound.limit, label, rlpList(value, label).length, bound.max);
+  return rlpHashes(value, label);
 }
 
 function checkHashes(values: readonly Uint8Array[], max: number, label: string): Uint8Array[] {
@@ -349,7 +338,7 @@ function decodeForkId(value: RlpValue | undefined, label: string): ForkId {
   const bytes = rlpBytes(hash, `${label}.hash`, 4);
   return {
     hash: ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0,
-    next: uint64(next, `${label}.next`),
+    next: rlpUint64(next, `${label}.next`),
   };
 }
 
@@ -396,7 +385,7 @@ export const status68Codec: MessageCodec<Status68> = {
     const v = rlpBigUint(version, 'status.version', 4);
     return {
       version: Number(v),
-      networkId: uint64(networkId, 'status.networkId'),
+      networkId: rlpUint64(networkId, 'status.networkId'),
       td: rlpBigUint(td, 'status.td', 32),
       head: rlpBytes(head, 'status.head', 32),
       genesis: rlpBytes(genesis, 'status.genesis', 32),
@@ -429,11 +418,11 @@ export const status69Codec: MessageCodec<Status69> = {
     );
     return {
       version: Number(rlpBigUint(version, 'status.version', 4)),
-      networkId: uint64(networkId, 'status.networkId'),
+      networkId: rlpUint64(networkId, 'status.networkId'),
       genesis: rlpBytes(genesis, 'status.genesis', 32),
       forkId: decodeForkId(forkId, 'status.forkId'),
-      earliestBlock: uint64(earliest, 'status.earliestBlock'),
-      latestBlock: uint64(latest, 'status.latestBlock'),
+      earliestBlock: rlpUint64(earliest, 'status.earliestBlock'),
+      latestBlock: rlpUint64(latest, 'status.latestBlock'),
       latestBlockHash: rlpBytes(latestHash, 'status.latestBlockHash', 32),
     };
   },
@@ -461,7 +450,7 @@ export const newBlockHashesCodec: MessageCodec<NewBlockHashesMessage> = {
         const [hash, number] = rlpList(entry, `newBlockHashes[${i}]`, 2);
         return {
           hash: rlpBytes(hash, `newBlockHashes[${i}].hash`, 32),
-          number: uint64(number, `newBlockHashes[${i}].number`),
+          number: rlpUint64(number, `newBlockHashes[${i}].number`),
         };
       }),
     };
@@ -510,10 +499,11 @@ export const getBlockHeadersCodec: MessageCodec<GetBlockHeadersMessage> = {
     const [origin, amount, skip, reverse] = rlpList(query, 'getBlockHeaders.query', 4);
     const originBytes = rlpBytes(origin, 'getBlockHeaders.origin');
     return {
-      requestId: uint64(requestId, 'getBlockHeaders.requestId'),
-      origin: originBytes.length === 32 ? { hash: originBytes } : { number: uint64(origin, 'getBlockHeaders.origin') },
-      amount: uint64(amount, 'getBlockHeaders.amount'),
-      skip: uint64(skip, 'getBlockHeaders.skip'),
+      requestId: rlpUint64(requestId, 'getBlockHeaders.requestId'),
+      origin:
+        originBytes.length === 32 ? { hash: originBytes } : { number: rlpUint64(origin, 'getBlockHeaders.origin') },
+      amount: rlpUint64(amount, 'getBlockHeaders.amount'),
+      skip: rlpUint64(skip, 'getBlockHeaders.skip'),
       reverse: flag(reverse, 'getBlockHeaders.reverse'),
     };
   },
@@ -550,7 +540,9 @@ function rawResponseCodec<K extends string>(
       const [requestId] = rlpList(rlpDecode(payload), label, 2);
       const items = shapedItems(rawItem(payload, 1, label), label, bound, shape);
       if (inner) for (let i = 0; i < items.length; i++) inner(items[i]!, `${label}[${i}]`);
-      return { requestId: uint64(requestId, `${label}.requestId`), [key]: items } as { readonly requestId: bigint } & {
+      return { requestId: rlpUint64(requestId, `${label}.requestId`), [key]: items } as {
+        readonly requestId: bigint;
+      } & {
         readonly [P in K]: readonly Uint8Array[];
       };
     },
@@ -571,7 +563,7 @@ function hashesRequestCodec(label: string): MessageCodec<HashesRequestMessage> {
     decode(payload) {
       const [requestId, list] = rlpList(rlpDecode(payload), label, 2);
       return {
-        requestId: uint64(requestId, `${label}.requestId`),
+        requestId: rlpUint64(requestId, `${label}.requestId`),
         hashes: hashes(list, `${label}.hashes`, REQUEST_HASHES),
       };
     },
@@ -761,8 +753,8 @@ export const getReceipts70Codec: MessageCodec<GetReceipts70Message> = {
   decode(payload) {
     const [requestId, first, list] = rlpList(rlpDecode(payload), 'getReceipts', 3);
     return {
-      requestId: uint64(requestId, 'getReceipts.requestId'),
-      firstBlockReceiptIndex: uint64(first, 'getReceipts.firstBlockReceiptIndex'),
+      requestId: rlpUint64(requestId, 'getReceipts.requestId'),
+      firstBlockReceiptIndex: rlpUint64(first, 'getReceipts.firstBlockReceiptIndex'),
       hashes: hashes(list, 'getReceipts.hashes', REQUEST_HASHES),
     };
   },
@@ -794,7 +786,7 @@ export const receipts70Codec: MessageCodec<Receipts70Message> = {
     const lists = shapedItems(rawItem(payload, 2, 'receipts'), 'receipts', RECEIPT_LISTS, 'list');
     for (let i = 0; i < lists.length; i++) checkReceiptList(lists[i]!, 69, `receipts[${i}]`);
     return {
-      requestId: uint64(requestId, 'receipts.requestId'),
+      requestId: rlpUint64(requestId, 'receipts.requestId'),
       lastBlockIncomplete: flag(incomplete, 'receipts.lastBlockIncomplete'),
       receipts: lists,
     };
@@ -816,8 +808,8 @@ export const blockRangeUpdateCodec: MessageCodec<BlockRangeUpdateMessage> = {
   decode(payload) {
     const [earliest, latest, hash] = rlpList(rlpDecode(payload), 'blockRangeUpdate', 3);
     return {
-      earliestBlock: uint64(earliest, 'blockRangeUpdate.earliestBlock'),
-      latestBlock: uint64(latest, 'blockRangeUpdate.latestBlock'),
+      earliestBlock: rlpUint64(earliest, 'blockRangeUpdate.earliestBlock'),
+      latestBlock: rlpUint64(latest, 'blockRangeUpdate.latestBlock'),
       latestBlockHash: rlpBytes(hash, 'blockRangeUpdate.latestBlockHash', 32),
     };
   },
@@ -856,7 +848,7 @@ export const blockAccessListsCodec: MessageCodec<BlockAccessListsMessage> = {
     const [requestId] = rlpList(rlpDecode(payload), label, 2);
     const items = rawItems(rawItem(payload, 1, label), label, ACCESS_LISTS);
     return {
-      requestId: uint64(requestId, `${label}.requestId`),
+      requestId: rlpUint64(requestId, `${label}.requestId`),
       accessLists: items.map((item, i) => {
         if (item.length === 1 && item[0] === 0x80) return null;
         if (!isList(item)) throw new RlpError(`${label}[${i}]: expected a list or the empty string`);
@@ -916,7 +908,7 @@ export const getCellsCodec: MessageCodec<GetCellsMessage> = {
   decode(payload) {
     const [requestId, list, mask] = rlpList(rlpDecode(payload), 'getCells', 3);
     return {
-      requestId: uint64(requestId, 'getCells.requestId'),
+      requestId: rlpUint64(requestId, 'getCells.requestId'),
       hashes: hashes(list, 'getCells.hashes', REQUEST_HASHES),
       mask: rlpBytes(mask, 'getCells.mask', CELL_MASK_SIZE),
     };
@@ -988,7 +980,7 @@ export const cellsCodec: MessageCodec<CellsMessage> = {
       rlpList(group, `${label}.cells[${i}]`).map((cell, j) => rlpBytes(cell, `${label}.cells[${i}][${j}]`, CELL_SIZE)),
     );
     checkCellGroups(cells, hashList.length, popCount(maskBytes), (message) => new RlpError(`${label}: ${message}`));
-    return { requestId: uint64(requestId, `${label}.requestId`), hashes: hashList, cells, mask: maskBytes };
+    return { requestId: rlpUint64(requestId, `${label}.requestId`), hashes: hashList, cells, mask: maskBytes };
   },
 };
 

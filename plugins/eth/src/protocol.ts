@@ -5,6 +5,7 @@
  */
 import {
   bytesToHex,
+  type Clock,
   Devp2pError,
   DisconnectError,
   DisconnectReason,
@@ -13,6 +14,7 @@ import {
   enrForkIdEntry,
   equalBytes,
   type HandshakeContext,
+  HandshakeMismatchError,
   type JsonValue,
   type MessageMap,
   type MessageSpec,
@@ -204,17 +206,16 @@ export interface ChainProvider {
 export type EthStatusMismatch = 'network-id' | 'version' | 'genesis' | 'fork-id' | 'block-range';
 
 /**
- * The remote's Status does not fit ours. It ends the peer with "subprotocol error" (0x10), as geth does: its
- * handshake returns plain errors (`errNetworkIDMismatch`, `errGenesisMismatch`, `errForkIDRejected`, ...) from
- * the protocol's Run, which `p2p.discReasonForError` maps to `DiscSubprotocolError`.
+ * The remote's Status does not fit ours: core's HandshakeMismatchError for `eth`. It ends the peer with
+ * "subprotocol error" (0x10), as geth does: its handshake returns plain errors (`errNetworkIDMismatch`,
+ * `errGenesisMismatch`, `errForkIDRejected`, ...) from the protocol's Run, which `p2p.discReasonForError` maps to
+ * `DiscSubprotocolError`.
  * @example if (err instanceof EthStatusError && err.mismatch === 'fork-id') console.log(err.message)
  */
-export class EthStatusError extends DisconnectError {
-  readonly mismatch: EthStatusMismatch;
+export class EthStatusError extends HandshakeMismatchError {
+  declare readonly mismatch: EthStatusMismatch;
   constructor(mismatch: EthStatusMismatch, detail: string) {
-    super(DisconnectReason.SubprotocolError, 'local');
-    this.mismatch = mismatch;
-    this.message = `${this.message}: eth status ${mismatch} mismatch: ${detail}`;
+    super('eth', mismatch, detail);
   }
 }
 
@@ -420,14 +421,14 @@ const FORK_CHECK_TEXT: Readonly<Record<Exclude<ForkIdCheck, 'ok'>, string>> = {
   'local-incompatible-or-stale': 'local incompatible or needs update',
 };
 
-/** Rejects with a TimeoutError when `promise` does not settle within `timeoutMs`. */
-function deadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/** Rejects with a TimeoutError when `promise` does not settle within `timeoutMs` on `clock` (the server's). */
+function deadline<T>(promise: Promise<T>, timeoutMs: number, what: string, clock: Clock): Promise<T> {
+  let timer: unknown;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(what, timeoutMs)), timeoutMs);
+    timer = clock.setTimeout(() => reject(new TimeoutError(what, timeoutMs)), timeoutMs);
   });
   promise.catch(() => {});
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => clock.clearTimeout(timer));
 }
 
 /** The number of bits set in a cell bitmap. */
@@ -567,12 +568,13 @@ export function eth(options: EthOptions): EthProtocols {
   };
 
   const exchange = async <S extends Status68 | Status69>(
+    clock: Clock,
     send: () => Promise<void>,
     receive: () => Promise<S>,
   ): Promise<S> => {
     const sent = send();
     sent.catch(() => {});
-    const theirs = await deadline(receive(), handshakeTimeoutMs, 'eth status');
+    const theirs = await deadline(receive(), handshakeTimeoutMs, 'eth status', clock);
     await sent;
     return theirs;
   };
@@ -588,6 +590,7 @@ export function eth(options: EthOptions): EthProtocols {
       forkId: forkId(chain, head),
     };
     const theirs = await exchange(
+      ctx.clock,
       () => ctx.send('Status', ours),
       () => ctx.receive('Status', { timeoutMs: handshakeTimeoutMs }),
     );
@@ -610,6 +613,7 @@ export function eth(options: EthOptions): EthProtocols {
         latestBlockHash: head.hash,
       };
       const theirs = await exchange(
+        ctx.clock,
         () => ctx.send('Status', ours),
         () => ctx.receive('Status', { timeoutMs: handshakeTimeoutMs }),
       );

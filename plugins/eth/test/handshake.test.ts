@@ -1,7 +1,15 @@
 // The Status handshake between two attached instances, through linked fake ProtocolIOs (test/fake-peer.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DisconnectReason, type MessageMap, type Protocol, TimeoutError } from '@devp2p/core';
+import {
+  DisconnectReason,
+  HandshakeMismatchError,
+  ManualClock,
+  type MessageMap,
+  type Protocol,
+  TimeoutError,
+} from '@devp2p/core';
+import { until } from '@devp2p/test-utils';
 import {
   type ChainProvider,
   customChain,
@@ -137,6 +145,8 @@ describe('Status handshake', () => {
     );
     const error = statusError(results);
     assert.equal(error.mismatch, 'network-id');
+    assert.ok(error instanceof HandshakeMismatchError, "core's notion of a handshake mismatch");
+    assert.equal(error.protocol, 'eth');
     assert.equal(error.reason, DisconnectReason.SubprotocolError);
     assert.equal(left.closed?.reason, DisconnectReason.SubprotocolError);
     assert.equal(right.closed?.reason, DisconnectReason.SubprotocolError);
@@ -202,6 +212,30 @@ describe('Status handshake', () => {
     const peer = new FakePeer(eth({ chain: mainnet, handshakeTimeoutMs: 30 }).eth69);
     await assert.rejects(peer.start(), TimeoutError);
     assert.deepEqual(peer.disconnects, [DisconnectReason.ReadTimeout]);
+  });
+
+  it("sets the Status deadline on the server's clock: a ManualClock times it out, no real time passing", async () => {
+    const clock = new ManualClock();
+    // The fake's own receive waits on real time for far longer than the test runs: only the clock can end it.
+    const peer = new FakePeer(eth({ chain: mainnet, handshakeTimeoutMs: 60_000 }).eth69, { clock });
+    let outcome: unknown;
+    const started = peer.start().then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    void started.then((value) => {
+      outcome = value;
+    });
+    await until(() => clock.pendingTimers === 1, 5_000, 'the Status deadline to be set');
+    assert.equal(clock.nextTimerAt, 60_000);
+    await clock.advance(59_999);
+    assert.equal(outcome, undefined, 'not before the deadline');
+    await clock.advance(1);
+    const error = await started;
+    assert.ok(error instanceof TimeoutError);
+    assert.match(error.message, /eth status timed out after 60000 ms/);
+    assert.deepEqual(peer.disconnects, [DisconnectReason.ReadTimeout]);
+    assert.equal(clock.pendingTimers, 0);
   });
 
   it('nodeInfo is JSON in geth shape, with difficulty on eth/68 only', () => {

@@ -11,7 +11,6 @@ import {
   type MessageMap,
   type MessageName,
   type PayloadOf,
-  type PeerDescription,
   type Protocol,
   type ProtocolContext,
   ProtocolError,
@@ -19,6 +18,7 @@ import {
   type ProtocolIO,
   silentLogger,
 } from '@devp2p/core';
+import { FAKE_PEER } from '@devp2p/test-utils/fake-peer';
 
 export interface SentMessage<M extends MessageMap> {
   readonly code: number;
@@ -26,16 +26,6 @@ export interface SentMessage<M extends MessageMap> {
   /** The bytes on the wire, decoded again with the protocol's codec. */
   readonly payload: PayloadOf<M[MessageName<M>]>;
 }
-
-const FAKE_PEER: PeerDescription = {
-  id: 'ab'.repeat(32),
-  publicKey: new Uint8Array(64),
-  clientName: 'fake/v0',
-  caps: [],
-  remoteAddress: '127.0.0.1:30303',
-  localAddress: '127.0.0.1:30304',
-  inbound: false,
-};
 
 /** The reason the server ends a peer with when delivering a message throws `error`. */
 function reasonFor(error: unknown): number {

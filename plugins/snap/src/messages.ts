@@ -5,6 +5,8 @@
  * to hold at most {@link MAX_PROOF_NODES} nodes; decoders throw an RlpError (a Devp2pError) on anything else.
  */
 import {
+  checkHash,
+  checkUint64,
   type MessageCodec,
   type MessageSpec,
   RlpError,
@@ -15,7 +17,9 @@ import {
   rlpDecode,
   rlpEncode,
   rlpEncodedLength,
+  rlpHashes,
   rlpList,
+  rlpUint64,
 } from '@devp2p/core';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -68,8 +72,6 @@ export const MAX_TRIE_PATH_LENGTH: number = 33;
 export const EMPTY_ROOT_HASH: Uint8Array = hex32('56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421');
 /** Hash of empty code, keccak256(''): a slim account sends an empty string instead. */
 export const EMPTY_CODE_HASH: Uint8Array = hex32('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
-
-const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
 
 function hex32(text: string): Uint8Array {
   const out = new Uint8Array(32);
@@ -205,33 +207,14 @@ function equal32(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && compareBytes(a, b) === 0;
 }
 
-function uint64(value: RlpValue | undefined, label: string): bigint {
-  return rlpBigUint(value, label, 8);
-}
-
-function checkUint64(value: bigint, label: string): bigint {
-  if (typeof value !== 'bigint') throw new TypeError(`${label}: expected a bigint, got ${typeof value}`);
-  if (value < 0n || value > MAX_UINT64) throw new RangeError(`${label}: ${value} is outside uint64`);
-  return value;
-}
-
 function checkBytes(value: Uint8Array, label: string): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`${label}: expected a Uint8Array`);
-  return value;
-}
-
-function checkHash(value: Uint8Array, label: string): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length !== 32) throw new TypeError(`${label}: expected 32 bytes`);
   return value;
 }
 
 function checkArray<T>(value: readonly T[], label: string): readonly T[] {
   if (!Array.isArray(value)) throw new TypeError(`${label}: expected an array`);
   return value;
-}
-
-function hashes(value: RlpValue | undefined, label: string): Uint8Array[] {
-  return rlpList(value, label).map((hash, i) => rlpBytes(hash, `${label}[${i}]`, 32));
 }
 
 function byteStrings(value: RlpValue | undefined, label: string): Uint8Array[] {
@@ -309,7 +292,7 @@ function slimFields(account: StateAccount, label: string): RlpInput[] {
 function decodeSlimAccount(value: RlpValue | undefined, label: string): StateAccount {
   const [nonce, balance, root, code] = rlpList(value, label, 4);
   return {
-    nonce: uint64(nonce, `${label}.nonce`),
+    nonce: rlpUint64(nonce, `${label}.nonce`),
     balance: rlpBigUint(balance, `${label}.balance`, 32),
     storageRoot: slimHash(root, EMPTY_ROOT_HASH, `${label}.storageRoot`),
     codeHash: slimHash(code, EMPTY_CODE_HASH, `${label}.codeHash`),
@@ -392,11 +375,11 @@ export const getAccountRangeCodec: MessageCodec<GetAccountRangeMessage> = {
   decode(payload) {
     const [id, root, origin, limit, bytes] = rlpList(rlpDecode(payload), 'getAccountRange', 5);
     return {
-      requestId: uint64(id, 'getAccountRange.requestId'),
+      requestId: rlpUint64(id, 'getAccountRange.requestId'),
       root: rlpBytes(root, 'getAccountRange.root', 32),
       origin: rlpBytes(origin, 'getAccountRange.origin', 32),
       limit: rlpBytes(limit, 'getAccountRange.limit', 32),
-      responseBytes: uint64(bytes, 'getAccountRange.responseBytes'),
+      responseBytes: rlpUint64(bytes, 'getAccountRange.responseBytes'),
     };
   },
 };
@@ -423,7 +406,7 @@ export const accountRangeCodec: MessageCodec<AccountRangeMessage> = {
     });
     ascending(accounts, 'accountRange.accounts', (message) => new RlpError(message));
     return {
-      requestId: uint64(id, 'accountRange.requestId'),
+      requestId: rlpUint64(id, 'accountRange.requestId'),
       accounts,
       proof: decodeProof(proof, 'accountRange.proof'),
     };
@@ -451,12 +434,12 @@ export const getStorageRangesCodec: MessageCodec<GetStorageRangesMessage> = {
   decode(payload) {
     const [id, root, accounts, origin, limit, bytes] = rlpList(rlpDecode(payload), 'getStorageRanges', 6);
     return {
-      requestId: uint64(id, 'getStorageRanges.requestId'),
+      requestId: rlpUint64(id, 'getStorageRanges.requestId'),
       root: rlpBytes(root, 'getStorageRanges.root', 32),
-      accounts: hashes(accounts, 'getStorageRanges.accounts'),
+      accounts: rlpHashes(accounts, 'getStorageRanges.accounts'),
       origin: shortHash(origin, 'getStorageRanges.origin'),
       limit: shortHash(limit, 'getStorageRanges.limit'),
-      responseBytes: uint64(bytes, 'getStorageRanges.responseBytes'),
+      responseBytes: rlpUint64(bytes, 'getStorageRanges.responseBytes'),
     };
   },
 };
@@ -486,7 +469,7 @@ export const storageRangesCodec: MessageCodec<StorageRangesMessage> = {
       return decoded;
     });
     return {
-      requestId: uint64(id, 'storageRanges.requestId'),
+      requestId: rlpUint64(id, 'storageRanges.requestId'),
       slots,
       proof: decodeProof(proof, 'storageRanges.proof'),
     };
@@ -509,9 +492,9 @@ export const getByteCodesCodec: MessageCodec<GetByteCodesMessage> = {
   decode(payload) {
     const [id, list, bytes] = rlpList(rlpDecode(payload), 'getByteCodes', 3);
     return {
-      requestId: uint64(id, 'getByteCodes.requestId'),
-      hashes: hashes(list, 'getByteCodes.hashes'),
-      responseBytes: uint64(bytes, 'getByteCodes.responseBytes'),
+      requestId: rlpUint64(id, 'getByteCodes.requestId'),
+      hashes: rlpHashes(list, 'getByteCodes.hashes'),
+      responseBytes: rlpUint64(bytes, 'getByteCodes.responseBytes'),
     };
   },
 };
@@ -529,7 +512,7 @@ export const byteCodesCodec: MessageCodec<ByteCodesMessage> = {
   },
   decode(payload) {
     const [id, list] = rlpList(rlpDecode(payload), 'byteCodes', 2);
-    return { requestId: uint64(id, 'byteCodes.requestId'), codes: byteStrings(list, 'byteCodes.codes') };
+    return { requestId: rlpUint64(id, 'byteCodes.requestId'), codes: byteStrings(list, 'byteCodes.codes') };
   },
 };
 
@@ -582,10 +565,10 @@ export const getTrieNodesCodec: MessageCodec<GetTrieNodesMessage> = {
       };
     });
     return {
-      requestId: uint64(id, 'getTrieNodes.requestId'),
+      requestId: rlpUint64(id, 'getTrieNodes.requestId'),
       root: rlpBytes(root, 'getTrieNodes.root', 32),
       paths,
-      responseBytes: uint64(bytes, 'getTrieNodes.responseBytes'),
+      responseBytes: rlpUint64(bytes, 'getTrieNodes.responseBytes'),
     };
   },
 };
@@ -603,7 +586,7 @@ export const trieNodesCodec: MessageCodec<TrieNodesMessage> = {
   },
   decode(payload) {
     const [id, list] = rlpList(rlpDecode(payload), 'trieNodes', 2);
-    return { requestId: uint64(id, 'trieNodes.requestId'), nodes: byteStrings(list, 'trieNodes.nodes') };
+    return { requestId: rlpUint64(id, 'trieNodes.requestId'), nodes: byteStrings(list, 'trieNodes.nodes') };
   },
 };
 

@@ -58,7 +58,7 @@ export function runtimeCommand(script: string, options: { source?: boolean } = {
 }
 
 /** The clock components accept (structurally `Clock` from `@devp2p/core`). */
-interface ClockFunctions {
+export interface ClockFunctions {
   now(): number;
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
