@@ -23,7 +23,7 @@ import {
 } from '@devp2p/server';
 import { runtime } from '@devp2p/test-utils';
 import { tcpTransport } from '@devp2p/transport-node';
-import { type BenchRow, runBench } from './lib/harness.ts';
+import { type BenchRow, envNumber, progress, runBench } from './lib/harness.ts';
 import { HOST } from './lib/loopback.ts';
 import {
   assertDistFresh,
@@ -69,18 +69,6 @@ const EMPTY_LIST = Uint8Array.of(0xc0);
 /** Targets (issue 21): memory per connected peer, and the node's CPU while its peers idle. */
 const KIB_PER_PEER_TARGET = 64;
 const IDLE_CPU_TARGET_PERCENT = 10;
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: expected a positive integer, got ${raw}`);
-  return value;
-}
-
-function progress(text: string): void {
-  process.stderr.write(`    ${text}\n`);
-}
 
 /** The load generator's peers: how many are up, and what ended the others. */
 interface Peers {
@@ -185,7 +173,7 @@ async function* idlePeers(): AsyncGenerator<BenchRow> {
     yield { name: 'idle peers', unit: 'count', value: null, note: 'idle-peers reads /proc: Linux only' };
     return;
   }
-  const count = envNumber('IDLE_PEERS', DEFAULT_PEERS);
+  const count = Math.floor(envNumber('IDLE_PEERS', DEFAULT_PEERS));
   const idleMs = envNumber('IDLE_SECONDS', DEFAULT_IDLE_SECONDS) * 1000;
   const datadir = mkdtempSync(join(tmpdir(), 'devp2p-idle-'));
   // Inbound connections may take maxPeers - maxPeers / dialRatio slots (geth's rule): leave room for all of ours.

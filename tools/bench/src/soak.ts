@@ -21,7 +21,7 @@ import { RLPxConnection } from '@devp2p/rlpx';
 import { BaseMessageCode, exchangeHello, P2P_VERSION, SNAPPY_MIN_VERSION } from '@devp2p/server';
 import { repoRoot, runtime } from '@devp2p/test-utils';
 import { tcpTransport } from '@devp2p/transport-node';
-import { type BenchRow, runBench } from './lib/harness.ts';
+import { type BenchRow, envNumber, progress, runBench } from './lib/harness.ts';
 import { HOST } from './lib/loopback.ts';
 import {
   BASELINE_SETTLE_MS,
@@ -73,18 +73,6 @@ const LAG_TICK_MS = 20;
 const RSS_GROWTH_TARGET_MIB = 64;
 const RSS_AFTER_TARGET_PERCENT = 10;
 const RPC_P99_TARGET_MS = 100;
-
-function envSeconds(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: expected a positive number, got ${raw}`);
-  return value;
-}
-
-function progress(text: string): void {
-  process.stderr.write(`    ${text}\n`);
-}
 
 /** What the flooders did. */
 interface FloodStats {
@@ -299,8 +287,8 @@ function formatTally(tally: Map<string, number>): string {
 
 async function* soak(): AsyncGenerator<BenchRow> {
   if (process.platform !== 'linux') throw new Error('the soak bench reads /proc: Linux only');
-  const soakSeconds = envSeconds('SOAK_SECONDS', 60);
-  const settleSeconds = envSeconds('SOAK_SETTLE_SECONDS', 5);
+  const soakSeconds = envNumber('SOAK_SECONDS', 60);
+  const settleSeconds = envNumber('SOAK_SETTLE_SECONDS', 5);
   const attackName = process.env.SOAK_ATTACK || 'all';
   if (!['all', 'flood', 'silent'].includes(attackName)) {
     throw new Error(`SOAK_ATTACK: expected all, flood or silent, got ${attackName}`);

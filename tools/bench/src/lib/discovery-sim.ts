@@ -8,7 +8,7 @@ import { generatePrivateKey } from '@devp2p/crypto';
 import { BUCKET_SIZE } from '@devp2p/discovery';
 import type { Node } from '@devp2p/enode';
 import { MemoryDatagramNetwork, udpTransport } from '@devp2p/transport-node';
-import type { BenchRow } from './harness.ts';
+import { type BenchRow, envNumber, progress } from './harness.ts';
 import { HOST } from './loopback.ts';
 
 /** Node counts per scale point: 64 is the simulation test's (a sanity check), then the issue's 500 and 1000. */
@@ -69,19 +69,7 @@ function envList(name: string): string[] | undefined {
   return raw ? raw.split(',').map((s) => s.trim()) : undefined;
 }
 
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: expected a positive number, got ${raw}`);
-  return value;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function progress(text: string): void {
-  process.stderr.write(`    ${text}\n`);
-}
 
 /** CPU time of this process since `since`, in microseconds (user + system, all threads). */
 function cpuMicros(since: NodeJS.CpuUsage): number {

@@ -61,6 +61,24 @@ const RUNS = 3;
  * The runtime this process runs on, and its version.
  * @example runtimeInfo() // { runtime: 'node', version: '20.20.2' }
  */
+/**
+ * A positive number from the environment variable `name`, or `fallback` when it is unset or empty; anything else
+ * throws, naming the variable.
+ * @example const seconds = envNumber('SOAK_SECONDS', 60)
+ */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: expected a positive number, got ${raw}`);
+  return value;
+}
+
+/** One progress line on stderr, indented under the runner's "<bench> on <runtime>…" line. */
+export function progress(text: string): void {
+  process.stderr.write(`    ${text}\n`);
+}
+
 export function runtimeInfo(): { runtime: string; version: string } {
   const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
   if (g.Bun) return { runtime: 'bun', version: g.Bun.version };
