@@ -2,7 +2,16 @@
 // crypto ceiling: handshakes per second and one connection's throughput over loopback TCP. See README.md (rlpx)
 // for what each figure counts. Run through run.mjs, or alone:
 //   node --import tsx --conditions devp2p-source tools/bench/src/rlpx.ts
-import { createAesCtr, createKeccak256, randomBytes } from '@devp2p/crypto';
+import {
+  createAesCtr,
+  createKeccak256,
+  ecdhX,
+  generatePrivateKey,
+  publicKeyFromPrivate,
+  randomBytes,
+  recoverPublicKey,
+  sign,
+} from '@devp2p/crypto';
 import { FrameDecoder, FrameEncoder } from '@devp2p/rlpx';
 import { type BenchRow, runBench, runtimeInfo } from './lib/harness.ts';
 import { handshakesPerSecond, measureThroughput, type RlpxSide, type Throughput, withTimeout } from './lib/loopback.ts';
@@ -68,11 +77,14 @@ function ceiling(size: number): number {
   const ingressAes = createAesCtr(randomBytes(32), new Uint8Array(16));
   const egressMac = createKeccak256();
   const ingressMac = createKeccak256();
-  return bestRate(size, () => {
-    egressMac.update(egressAes.update(frame));
-    ingressMac.update(frame);
-    ingressAes.update(frame);
-  });
+  return (
+    (size / 1e6) *
+    bestRate(() => {
+      egressMac.update(egressAes.update(frame));
+      ingressMac.update(frame);
+      ingressAes.update(frame);
+    })
+  );
 }
 
 /**
@@ -89,17 +101,20 @@ function frameCodec(size: number): number {
   const macSeed = randomBytes(32);
   const encoder = new FrameEncoder(aesSecret, macSecret, createKeccak256().update(macSeed));
   const decoder = new FrameDecoder(aesSecret, macSecret, createKeccak256().update(macSeed));
-  return bestRate(size, () => {
-    decoder.push(encoder.encodeFrame(BENCH_FRAME_CODE, data));
-    if (decoder.next()?.data.length !== size) throw new Error('frame codec: a frame did not decode');
-  });
+  return (
+    (size / 1e6) *
+    bestRate(() => {
+      decoder.push(encoder.encodeFrame(BENCH_FRAME_CODE, data));
+      if (decoder.next()?.data.length !== size) throw new Error('frame codec: a frame did not decode');
+    })
+  );
 }
 
 /** The message code of the frame-codec figure (the first one past the base protocol, as in the throughput runs). */
 const BENCH_FRAME_CODE = 0x10;
 
-/** Payload MB/s of `message` (one message of `size` bytes per call): the best of CEILING_RUNS runs after warm-up. */
-function bestRate(size: number, message: () => void): number {
+/** Calls per second of `message`: the best of CEILING_RUNS runs after warm-up (interference only lowers it). */
+function bestRate(message: () => void): number {
   const warmupEnd = performance.now() + CEILING_WARMUP_MS;
   while (performance.now() < warmupEnd) message();
   let best = 0;
@@ -112,7 +127,7 @@ function bestRate(size: number, message: () => void): number {
       messages++;
       now = performance.now();
     }
-    best = Math.max(best, (messages * size) / 1e6 / ((now - start) / 1000));
+    best = Math.max(best, messages / ((now - start) / 1000));
   }
   return best;
 }
@@ -164,8 +179,34 @@ async function throughput(side: RlpxSide, snappy: boolean, data: Uint8Array): Pr
   }
 }
 
+/**
+ * The secp256k1 work one RLPx handshake needs at least, both ends together, in handshakes per second (one thread):
+ * the initiator's static ECDH, its signature, the auth's ECIES (a key pair and an ECDH), the ack's decryption (ECDH)
+ * and the ephemeral ECDH; the recipient's auth decryption (ECDH), static ECDH, recovery of the initiator's
+ * ephemeral key, its own ephemeral public key, the ack's ECIES (a key pair and an ECDH) and the ephemeral ECDH:
+ * 8 ECDH, 3 public keys, 1 signature and 1 recovery (random keys drawn beforehand). Best of CEILING_RUNS runs.
+ */
+function handshakeCeiling(): number {
+  const keys = Array.from({ length: 4 }, () => generatePrivateKey());
+  const publicKey = publicKeyFromPrivate(keys[0]!);
+  const hash = randomBytes(32);
+  const signature = sign(hash, keys[1]!);
+  return bestRate(() => {
+    for (let i = 0; i < 8; i++) ecdhX(keys[i % 4]!, publicKey);
+    for (let i = 0; i < 3; i++) publicKeyFromPrivate(keys[i]!);
+    sign(hash, keys[2]!);
+    recoverPublicKey(hash, signature);
+  });
+}
+
 async function* rlpx(): AsyncGenerator<BenchRow> {
   const { runtime } = runtimeInfo();
+  const handshakeCeilingRow: BenchRow = {
+    name: 'handshake crypto ceiling: 8 ECDH + 3 public keys + sign + recover',
+    unit: 'handshakes/s',
+    value: handshakeCeiling(),
+  };
+  yield handshakeCeilingRow;
   for (const concurrency of [1, CONCURRENT_HANDSHAKES]) {
     const label = concurrency === 1 ? 'handshakes, sequential' : `handshakes, ${concurrency} concurrent`;
     const measure = (side: RlpxSide, who: string) =>
@@ -175,6 +216,7 @@ async function* rlpx(): AsyncGenerator<BenchRow> {
     const theirRow = row(`${label}: ethjs`, 'handshakes/s', await measure(ethjs, 'ethjs'), (v) => v);
     yield theirRow;
     yield ratio(`${label}: ours / ethjs${targetLabel(HANDSHAKE_TARGET)}`, ourRow, theirRow, HANDSHAKE_TARGET);
+    yield ratio(`${label}: ours / handshake crypto ceiling`, ourRow, handshakeCeilingRow);
   }
 
   const ceilings = new Map<number, BenchRow>();
