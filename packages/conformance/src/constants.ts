@@ -70,9 +70,10 @@ export const MAX_UNCOMPRESSED_SIZE: number = 16 * 1024 * 1024;
 export const DISCV5_CASE_TIMEOUT_MS: number = 10_000;
 
 /**
- * Deadline of the discv5 cases that first fill the node's table with bystanders and then ask for them: geth's
- * FindnodeResults waits up to 60 s for the node to revalidate them; 30 s leaves a node that takes them in at once
- * (as ours does, and geth for a bystander that wrote from its record's address once revalidated) time to spare.
+ * Deadline of the discv5 cases that first fill the node's table (bystanders, HandshakeStaleENR's node) and then
+ * ask for them: geth's FindnodeResults waits up to 60 s for the node to revalidate them; 30 s leaves a node that
+ * takes them in at once (as ours does, and geth for a bystander that wrote from its record's address once
+ * revalidated) time to spare.
  */
 export const DISCV5_TABLE_CASE_TIMEOUT_MS: number = 30_000;
 

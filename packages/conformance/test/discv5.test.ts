@@ -20,6 +20,7 @@ const BREAKS: Readonly<Record<string, Discv5Break>> = {
   TalkRequest: 'talk-echo',
   FindnodeZeroDistance: 'zero-distance-empty',
   PingStaleENR: 'pong-stale-seq',
+  HandshakeStaleENR: 'whoareyou-seq-zero',
   FindnodeResults: 'no-table',
   FindnodeMultiplePackets: 'nodes-total-one',
 };
@@ -34,8 +35,17 @@ const GETH_V5TEST = [
   'FindnodeResults',
 ];
 
-/** The cases that wait for the node to take bystanders into its table: they can only fail at their deadline. */
-const TABLE_CASES = new Set(['FindnodeResults']);
+/** More rules a case checks, each broken on its own as well. */
+const MORE_BREAKS: readonly (readonly [string, Discv5Break])[] = [['HandshakeStaleENR', 'keep-old-record']];
+
+/**
+ * The breaks a case can only notice at its deadline (it waits for the node's table to change), and what its reason
+ * then says.
+ */
+const DEADLINE_REASONS: Readonly<Partial<Record<Discv5Break, RegExp>>> = {
+  'no-table': /bystanders not yet returned/,
+  'keep-old-record': /the record of seq 4: \S+ returned with seq 3\)$/,
+};
 /** Deadline of each case against a broken responder: long enough for every exchange, short for the table case. */
 const BROKEN_TIMEOUT_MS = 6_000;
 
@@ -81,23 +91,27 @@ describe('discv5 cases', () => {
   });
 
   it('every case fails against a responder that breaks the rule it checks', async () => {
+    const pairs = [...discv5Cases.map((c) => [c.name, BREAKS[c.name]!] as const), ...MORE_BREAKS];
     const outcomes = await Promise.all(
-      discv5Cases.map(async (c) => {
-        const fake = await FakeDiscv5.start([BREAKS[c.name]!]);
+      pairs.map(async ([name, broken]) => {
+        const c = discv5Cases.find((d) => d.name === name)!;
+        const fake = await FakeDiscv5.start([broken]);
         try {
-          return { name: c.name, result: await c.run(fake.node, { timeoutMs: BROKEN_TIMEOUT_MS }) };
+          return { name, broken, result: await c.run(fake.node, { timeoutMs: BROKEN_TIMEOUT_MS }) };
         } finally {
           await fake.close();
         }
       }),
     );
-    const passed = outcomes.filter((o) => o.result.pass).map((o) => `${o.name} passed against '${BREAKS[o.name]}'`);
+    const passed = outcomes.filter((o) => o.result.pass).map((o) => `${o.name} passed against '${o.broken}'`);
     assert.deepEqual(passed, []);
-    for (const { name, result } of outcomes) {
-      assert.ok(result.reason.length > 0, `${name} says why it failed`);
-      assert.doesNotMatch(result.reason, /^error:/, `${name} failed on the rule, not by crashing: ${result.reason}`);
-      if (TABLE_CASES.has(name)) assert.match(result.reason, /bystanders not yet returned/);
-      else assert.doesNotMatch(result.reason, /deadline/, `${name} failed on the rule: ${result.reason}`);
+    for (const { name, broken, result } of outcomes) {
+      const what = `${name} against '${broken}'`;
+      assert.ok(result.reason.length > 0, `${what} says why it failed`);
+      assert.doesNotMatch(result.reason, /^error:/, `${what} failed on the rule, not by crashing: ${result.reason}`);
+      const atDeadline = DEADLINE_REASONS[broken];
+      if (atDeadline) assert.match(result.reason, atDeadline, what);
+      else assert.doesNotMatch(result.reason, /deadline/, `${what} failed on the rule: ${result.reason}`);
     }
   });
 });

@@ -43,7 +43,11 @@ export type Discv5Break =
   /** Nodes that handshake never enter the table. */
   | 'no-table'
   /** Every NODES packet of an answer says total 1. */
-  | 'nodes-total-one';
+  | 'nodes-total-one'
+  /** WHOAREYOU carries enr-seq 0 even when the table holds the sender's record. */
+  | 'whoareyou-seq-zero'
+  /** A node already in the table keeps its first record: a newer one from a handshake is not taken. */
+  | 'keep-old-record';
 
 /** The record's sequence number. */
 const RECORD_SEQ = 5n;
@@ -65,7 +69,7 @@ export class FakeDiscv5 {
   #socket!: DatagramSocket;
   #record!: Enr;
   readonly #sessions = new Map<string, Session>();
-  readonly #challenges = new Map<string, { packet: Uint8Array; challengeData: Uint8Array }>();
+  readonly #challenges = new Map<string, { packet: Uint8Array; challengeData: Uint8Array; known?: Node | undefined }>();
   readonly #table: Node[] = [];
 
   private constructor(breaks: readonly Discv5Break[]) {
@@ -107,8 +111,11 @@ export class FakeDiscv5 {
     const key = `${id.hex}|${from.host}|${from.port}`;
     let challenge = this.#challenges.get(key);
     if (!challenge || this.#has('new-challenge')) {
-      const packet = encodeDiscv5WhoareyouPacket({ destId: id, nonce, enrSeq: 0n });
-      challenge = { packet: packet.bytes, challengeData: packet.headerData };
+      // The seq of the sender's record in the table (0 without one), so a handshake brings a newer record.
+      const known = this.#table.find((n) => n.id.equals(id));
+      const enrSeq = known && !this.#has('whoareyou-seq-zero') ? known.seq : 0n;
+      const packet = encodeDiscv5WhoareyouPacket({ destId: id, nonce, enrSeq });
+      challenge = { packet: packet.bytes, challengeData: packet.headerData, known };
       this.#challenges.set(key, challenge);
     }
     this.#socket.send(challenge.packet, from.host, from.port);
@@ -148,6 +155,7 @@ export class FakeDiscv5 {
         privateKey: this.key,
         localId: this.id,
         challengeData: challenge.challengeData,
+        knownRecord: challenge.known?.record,
       });
       this.#sessions.set(this.#key(packet.srcId, from), {
         writeKey: opened.keys.recipientKey,
@@ -155,9 +163,10 @@ export class FakeDiscv5 {
       });
       const node = Node.fromRecord(opened.record);
       const at = node.udpEndpoint();
-      const known = this.#table.some((n) => n.id.equals(node.id));
-      if (at && at.ip === from.host && at.port === from.port && !known && !this.#has('no-table')) {
-        this.#table.push(node);
+      const i = this.#table.findIndex((n) => n.id.equals(node.id));
+      if (at && at.ip === from.host && at.port === from.port && !this.#has('no-table')) {
+        if (i === -1) this.#table.push(node);
+        else if (node.seq > this.#table[i]!.seq && !this.#has('keep-old-record')) this.#table[i] = node;
       }
       this.#handle(packet.srcId, from, opened.message);
     } catch (error) {

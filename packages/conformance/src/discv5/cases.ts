@@ -1,5 +1,5 @@
 /**
- * The discv5 cases: geth's seven (cmd/devp2p/internal/v5test, same names) and three more from discv5-wire.md and
+ * The discv5 cases: geth's seven (cmd/devp2p/internal/v5test, same names) and four more from discv5-wire.md and
  * discv5-theory.md, each from fresh UDP sockets with a fresh key. Cases that expect silence end by checking the
  * node still answers a PING, so a dead node fails them instead of passing.
  */
@@ -278,8 +278,70 @@ const findnodeMultiplePackets = discv5Case(
   DISCV5_TABLE_CASE_TIMEOUT_MS,
 );
 
+/** The sequence number of the record the node first learns for the key of `HandshakeStaleENR` (N; then N+1). */
+const STALE_SEQ = 3n;
+
 /**
- * The discv5 cases, in the order they run: geth's seven (cmd/devp2p/internal/v5test, same names) and three more.
+ * Asks `t` for the distance of `record`'s node until the answer holds that node with `record`'s sequence number
+ * (every DISCV5_FINDNODE_RETRY_MS; the case's deadline ends it). Returns the answer's copy.
+ */
+async function askFor(ctx: CaseContext, t: V5Tester, record: Enr, what: string): Promise<Enr> {
+  const id = record.nodeId!;
+  const answer = await askUntil(ctx, t, [record], (a) => {
+    const found = a.records.find((r) => r.nodeId!.equals(id));
+    if (found === undefined) return `${what}: ${id.short()} not yet returned`;
+    return found.seq === record.seq ? undefined : `${what}: ${id.short()} returned with seq ${found.seq}`;
+  });
+  return answer.records.find((r) => r.nodeId!.equals(id))!;
+}
+
+const handshakeStaleRecord = discv5Case(
+  'HandshakeStaleENR',
+  `A node in the table (its record of seq ${STALE_SEQ} names its address) writes from a new address with a record of seq ${STALE_SEQ + 1n}: the WHOAREYOU carries enr-seq ${STALE_SEQ}, the seq of the record the node holds (not 0, not the newer one); the handshake with the newer record gets a PONG, and FINDNODE then returns the newer record.`,
+  `${THEORY_MD} Sessions, Handshake Steps (Step 2: "enr-seq … of this record", Step 4); ${WIRE_MD} WHOAREYOU Packet (enr-seq), Handshake Message Packet (record); geth v5_udp.go sendWhoareyou, v5wire encoding.go`,
+  async (ctx: CaseContext) => {
+    // (1) K at its first address, seq N: a handshake, then answering the node until it returns K to another tester.
+    const old = await V5Tester.open(ctx, { endpoint: true });
+    old.record = old.makeRecord(STALE_SEQ);
+    await old.ping();
+    const stopOld = old.serve();
+    ctx.defer(stopOld);
+    const observer = await V5Tester.open(ctx);
+    ctx.step = `waiting for the node to take our first record (seq ${STALE_SEQ}) into its table`;
+    await askFor(ctx, observer, old.record, `the record of seq ${STALE_SEQ}`);
+    // (2) The same key from a new socket, record N+1 naming it: a packet without keys for this address.
+    const moved = await V5Tester.open(ctx, { endpoint: true, key: old.key });
+    moved.record = moved.makeRecord(STALE_SEQ + 1n);
+    const ping = { type: 'ping', requestId: moved.nextRequestId(), enrSeq: moved.record.seq } as const;
+    const nonce = moved.send(ping);
+    const challenge = await moved.expectWhoareyou(
+      `a WHOAREYOU for the PING from the new address ${moved.address.ip}:${moved.address.port}`,
+    );
+    if (!equalBytes(challenge.nonce, nonce)) {
+      ctx.fail(`the WHOAREYOU carries nonce ${bytesToHex(challenge.nonce)}, the PING's is ${bytesToHex(nonce)}`);
+    }
+    if (challenge.enrSeq !== STALE_SEQ) {
+      ctx.fail(
+        `WHOAREYOU enr-seq ${challenge.enrSeq}: the node holds our record of seq ${STALE_SEQ}, so it must ask with ${STALE_SEQ}`,
+      );
+    }
+    // (3) The handshake carries the record of seq N+1.
+    const { message } = await moved.response(moved.handshake(challenge, ping), ping, 'a PONG after the handshake');
+    if (message.type !== 'pong') ctx.fail(`expected a PONG, got ${message.type.toUpperCase()}`);
+    moved.checkPong(message, ping.requestId);
+    ctx.defer(moved.serve());
+    // (4) Another tester now gets the newer record.
+    const third = await V5Tester.open(ctx);
+    ctx.step = `waiting for the node to serve our newer record (seq ${STALE_SEQ + 1n})`;
+    const served = await askFor(ctx, third, moved.record, `the record of seq ${STALE_SEQ + 1n}`);
+    // Records in NODES are verified, and we signed one record of seq N+1: the one naming the new address.
+    return `WHOAREYOU enr-seq ${challenge.enrSeq} (the record it held), a PONG to the handshake with seq ${moved.record.seq}, then FINDNODE returns seq ${served.seq}`;
+  },
+  DISCV5_TABLE_CASE_TIMEOUT_MS,
+);
+
+/**
+ * The discv5 cases, in the order they run: geth's seven (cmd/devp2p/internal/v5test, same names) and four more.
  * @example const results = await runCases(discv5Cases, parseNode('enr:-…'))
  */
 export const discv5Cases: readonly ConformanceCase[] = [
@@ -291,6 +353,7 @@ export const discv5Cases: readonly ConformanceCase[] = [
   talkRequest,
   findnodeZeroDistance,
   staleRecord,
+  handshakeStaleRecord,
   findnodeResults,
   findnodeMultiplePackets,
 ];
