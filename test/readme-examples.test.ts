@@ -1,10 +1,11 @@
 /**
- * Every README code block marked `<!-- runnable -->` (the line before its opening fence) runs as written, on the
- * runtime running this test, from the package sources: a README example that stops working fails the suite.
+ * Every code block marked `<!-- runnable -->` (the line before its opening fence) in a README or in docs/ runs as
+ * written, on the runtime running this test, from the package sources, and type-checks: an example that stops
+ * working or compiling fails the suite.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot, runtime, runtimeCommand } from '@devp2p/test-utils';
@@ -20,6 +21,9 @@ interface Example {
   readonly code: string;
 }
 
+/** How long the type check of every block may take. */
+const TYPECHECK_TIMEOUT_MS = 120_000;
+
 function readmes(): string[] {
   const files = [join(repoRoot, 'README.md')];
   for (const group of ['packages', 'plugins']) {
@@ -27,6 +31,9 @@ function readmes(): string[] {
       const readme = join(repoRoot, group, name, 'README.md');
       if (existsSync(readme)) files.push(readme);
     }
+  }
+  for (const name of readdirSync(join(repoRoot, 'docs')).sort()) {
+    if (name.endsWith('.md')) files.push(join(repoRoot, 'docs', name));
   }
   return files;
 }
@@ -57,6 +64,30 @@ describe('README examples marked runnable', () => {
   it('there is at least one', () => assert.ok(examples.length > 0));
 
   const dir = join(repoRoot, 'test', '.examples');
+
+  it('every one type-checks (tsc, with the sources as the packages)', () => {
+    const checkDir = join(dir, `typecheck-${runtime}`);
+    rmSync(checkDir, { recursive: true, force: true });
+    mkdirSync(checkDir, { recursive: true });
+    examples.forEach((example, index) => {
+      // `export {}`: a module even without imports, so top-level await type-checks.
+      writeFileSync(join(checkDir, `example-${index}.ts`), `${example.code}\nexport {};\n`);
+    });
+    // The compiler options of test/tsconfig.json: the packages resolve to their sources.
+    writeFileSync(
+      join(checkDir, 'tsconfig.json'),
+      JSON.stringify({ extends: '../../tsconfig.json', include: ['*.ts'] }),
+    );
+    const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc');
+    const result = spawnSync(tsc, ['-p', checkDir], { cwd: repoRoot, encoding: 'utf8', timeout: TYPECHECK_TIMEOUT_MS });
+    // tsc names `…/example-3.ts(5,12)`: name the Markdown file and line instead.
+    const where = (text: string): string =>
+      text.replace(/\S*example-(\d+)\.ts\((\d+),(\d+)\)/g, (_, i: string, line: string, column: string) => {
+        const example = examples[Number(i)]!;
+        return `${relative(repoRoot, example.file)}:${example.line + Number(line)}:${column}`;
+      });
+    assert.equal(result.status, 0, `the examples do not type-check:\n${where(result.stdout)}\n${result.stderr}`);
+  });
   examples.forEach((example, index) => {
     const where = `${relative(repoRoot, example.file)}:${example.line}`;
     it(`${where} runs`, () => {

@@ -3,7 +3,11 @@ import { isIP } from 'node:net';
 import type { JsonValue, Logger } from '@devp2p/core';
 import { type Node, parseNode } from '@devp2p/enode';
 import type { Server } from '@devp2p/server';
+import { DISCV5_RPC_METHODS, type Discv5Rpc } from './discv5-rpc.ts';
 import { type HttpTimeouts, type RunningHttpServer, reply, startHttpServer } from './http-server.ts';
+import { RPC_ERROR, RpcError } from './rpc-error.ts';
+
+export { RPC_ERROR, RpcError } from './rpc-error.ts';
 
 /** Largest request body accepted: 5 MiB, geth's `defaultBodyLimit`. Larger requests get HTTP 413. */
 export const HTTP_BODY_LIMIT: number = 5 * 1024 * 1024;
@@ -14,34 +18,55 @@ export const MAX_BATCH_ITEMS = 1000;
 /** The `Host` names answered by default (geth's `--http.vhosts` default): a rebinding domain is refused. */
 export const DEFAULT_HTTP_VHOSTS: readonly string[] = ['localhost'];
 
-/** JSON-RPC 2.0 error codes, as geth uses them. */
-export const RPC_ERROR = {
-  /** The body is not JSON. */
-  parseError: -32700,
-  /** JSON, but not a request object (or an empty or oversized batch). */
-  invalidRequest: -32600,
-  methodNotFound: -32601,
-  invalidParams: -32602,
-  /** The method failed unexpectedly. */
-  internalError: -32603,
-  /** The method ran and could not do what was asked (geth's generic application error). */
-  serverError: -32000,
-} as const;
+/**
+ * The API modules an endpoint can serve (geth's `--http.api` names), with their versions as `rpc_modules` reports
+ * them. `rpc` (`rpc_modules`) is served on every endpoint.
+ */
+export const RPC_MODULE_VERSIONS: Readonly<Record<string, string>> = {
+  admin: '1.0',
+  discv5: '1.0',
+  net: '1.0',
+  rpc: '1.0',
+  web3: '1.0',
+};
 
-/** What the admin methods call: the parts of a {@link Server} they use. */
+/** The modules served when `--http.api` / `--ws.api` is not given: what the endpoints always served. */
+export const DEFAULT_RPC_API: readonly string[] = ['admin', 'net', 'rpc', 'web3'];
+
+/** What the methods call: the parts of a {@link Server} the admin methods use, and the discv5 methods. */
 export type AdminBackend = Pick<
   Server,
   'nodeInfo' | 'peersInfo' | 'addPeer' | 'removePeer' | 'addTrustedPeer' | 'removeTrustedPeer' | 'peerCount' | 'name'
 > & {
   /** The node's data directory (`admin_datadir`); undefined when it keeps everything in memory. */
   readonly datadir?: string | undefined;
+  /** The `discv5_*` methods; undefined when discv5 does not run (they are then not available). */
+  readonly discv5?: Discv5Rpc | undefined;
+  /**
+   * The API modules served ({@link RPC_MODULE_VERSIONS} names; default {@link DEFAULT_RPC_API}); `rpc` always is.
+   * A method of another module is "not available" (-32601).
+   */
+  readonly modules?: readonly string[] | undefined;
 };
 
+/** What {@link adminBackend} adds to the server's methods. */
+export interface AdminBackendOptions {
+  /** The `discv5_*` methods of the node's discv5, when it runs. */
+  readonly discv5?: Discv5Rpc | undefined;
+  /** The modules this endpoint serves (default {@link DEFAULT_RPC_API}). */
+  readonly modules?: readonly string[] | undefined;
+}
+
 /**
- * What the admin API reads of a running node: its server's methods, its client name and its data directory.
- * @example startAdminRpc(adminBackend(node.server, '/data/devp2p'), options)
+ * What the JSON-RPC API reads of a running node: its server's methods, its client name, its data directory, and
+ * (when served) its discv5.
+ * @example startAdminRpc(adminBackend(node.server, '/data/devp2p', { modules: ['admin', 'discv5'], discv5 }), options)
  */
-export function adminBackend(server: Server, datadir: string | undefined): AdminBackend {
+export function adminBackend(
+  server: Server,
+  datadir: string | undefined,
+  options: AdminBackendOptions = {},
+): AdminBackend {
   return {
     nodeInfo: () => server.nodeInfo(),
     peersInfo: () => server.peersInfo(),
@@ -54,11 +79,31 @@ export function adminBackend(server: Server, datadir: string | undefined): Admin
     },
     name: server.name,
     datadir,
+    discv5: options.discv5,
+    modules: options.modules,
   };
 }
 
-/** The API modules served, with their versions (`rpc_modules`, as geth answers it). */
-export const RPC_MODULES: Readonly<Record<string, string>> = { admin: '1.0', net: '1.0', rpc: '1.0', web3: '1.0' };
+/** The API modules served by default, with their versions (`rpc_modules`, as geth answers it). */
+export const RPC_MODULES: Readonly<Record<string, string>> = Object.fromEntries(
+  DEFAULT_RPC_API.map((name) => [name, RPC_MODULE_VERSIONS[name]!]),
+);
+
+/**
+ * The modules an endpoint of `backend` serves, with their versions (`rpc_modules`): its list (`rpc` always), and
+ * `discv5` only when discv5 runs.
+ * @example servedModules({ ...backend, modules: ['admin', 'discv5'] }) // { admin: '1.0', discv5: '1.0', rpc: '1.0' }
+ */
+export function servedModules(backend: AdminBackend): Record<string, string> {
+  const names = new Set([...(backend.modules ?? DEFAULT_RPC_API), 'rpc']);
+  if (!backend.discv5) names.delete('discv5');
+  return Object.fromEntries(
+    [...names]
+      .filter((name) => Object.hasOwn(RPC_MODULE_VERSIONS, name))
+      .sort()
+      .map((name) => [name, RPC_MODULE_VERSIONS[name]!]),
+  );
+}
 
 /** A request id: a string, a number or null (JSON-RPC 2.0). */
 export type RpcId = string | number | null;
@@ -71,14 +116,6 @@ export type RpcResponse =
       readonly id: RpcId;
       readonly error: { readonly code: number; readonly message: string };
     };
-
-class RpcError extends Error {
-  readonly code: number;
-  constructor(code: number, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 function errorResponse(id: RpcId, code: number, message: string): RpcResponse {
   return { jsonrpc: '2.0', id, error: { code, message } };
@@ -103,7 +140,11 @@ function noArgs(params: readonly unknown[]): void {
   if (params.length > 0) throw new RpcError(RPC_ERROR.invalidParams, 'too many arguments, want at most 0');
 }
 
-type Method = (backend: AdminBackend, params: readonly unknown[]) => JsonValue;
+type Method = (
+  backend: AdminBackend,
+  params: readonly unknown[],
+  signal?: AbortSignal,
+) => JsonValue | Promise<JsonValue>;
 
 const METHODS: ReadonlyMap<string, Method> = new Map<string, Method>([
   [
@@ -172,9 +213,9 @@ const METHODS: ReadonlyMap<string, Method> = new Map<string, Method>([
   ],
   [
     'rpc_modules',
-    (_b, p) => {
+    (b, p) => {
       noArgs(p);
-      return { ...RPC_MODULES };
+      return servedModules(b);
     },
   ],
   [
@@ -190,12 +231,36 @@ function isRpcId(value: unknown): value is RpcId {
   return value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
 
+function notAvailable(method: string, why = ''): RpcError {
+  return new RpcError(RPC_ERROR.methodNotFound, `the method ${method} does not exist/is not available${why}`);
+}
+
+/** The handler of `method` on an endpoint of `backend`; throws -32601 when it is unknown or its module not served. */
+function methodOf(backend: AdminBackend, method: string): Method {
+  const module = method.slice(0, Math.max(0, method.indexOf('_')));
+  const served = module === 'rpc' || (backend.modules ?? DEFAULT_RPC_API).includes(module);
+  if (DISCV5_RPC_METHODS.includes(method)) {
+    if (!served) throw notAvailable(method);
+    const discv5 = backend.discv5;
+    if (!discv5) throw notAvailable(method, ': discv5 is not running on this node');
+    return (_b, params, signal) => discv5.call(method, params, signal);
+  }
+  const handler = METHODS.get(method);
+  if (!handler || !served) throw notAvailable(method);
+  return handler;
+}
+
 /**
  * Answers one parsed JSON-RPC 2.0 request object; `undefined` for a notification (no `id`), which gets no answer.
- * Never throws: every failure is an error response.
- * @example handleRpcRequest(server, { jsonrpc: '2.0', id: 1, method: 'net_peerCount' }) // { ..., result: '0x0' }
+ * Never rejects: every failure is an error response. The discv5 methods that send packets take up to their
+ * deadline, or until `signal` aborts (the client went away); the others answer at once.
+ * @example await handleRpcRequest(server, { jsonrpc: '2.0', id: 1, method: 'net_peerCount' }) // { ..., result: '0x0' }
  */
-export function handleRpcRequest(backend: AdminBackend, request: unknown): RpcResponse | undefined {
+export async function handleRpcRequest(
+  backend: AdminBackend,
+  request: unknown,
+  signal?: AbortSignal,
+): Promise<RpcResponse | undefined> {
   if (typeof request !== 'object' || request === null || Array.isArray(request))
     return errorResponse(null, RPC_ERROR.invalidRequest, 'invalid request');
   const { jsonrpc, id, method, params } = request as Record<string, unknown>;
@@ -205,40 +270,52 @@ export function handleRpcRequest(backend: AdminBackend, request: unknown): RpcRe
   if (jsonrpc !== '2.0' || typeof method !== 'string')
     return errorResponse(replyId, RPC_ERROR.invalidRequest, 'invalid request');
   let response: RpcResponse;
-  const handler = METHODS.get(method);
-  if (!handler) {
-    response = errorResponse(replyId, RPC_ERROR.methodNotFound, `the method ${method} does not exist/is not available`);
-  } else if (params !== undefined && params !== null && !Array.isArray(params)) {
-    response = errorResponse(replyId, RPC_ERROR.invalidParams, 'non-array args');
-  } else {
-    try {
-      response = { jsonrpc: '2.0', id: replyId, result: handler(backend, (params as unknown[] | undefined) ?? []) };
-    } catch (error) {
-      response =
-        error instanceof RpcError
-          ? errorResponse(replyId, error.code, error.message)
-          : errorResponse(replyId, RPC_ERROR.internalError, error instanceof Error ? error.message : String(error));
+  try {
+    const handler = methodOf(backend, method);
+    if (params !== undefined && params !== null && !Array.isArray(params)) {
+      throw new RpcError(RPC_ERROR.invalidParams, 'non-array args');
     }
+    response = {
+      jsonrpc: '2.0',
+      id: replyId,
+      result: await handler(backend, (params as unknown[] | undefined) ?? [], signal),
+    };
+  } catch (error) {
+    response =
+      error instanceof RpcError
+        ? errorResponse(replyId, error.code, error.message)
+        : errorResponse(replyId, RPC_ERROR.internalError, error instanceof Error ? error.message : String(error));
   }
   return hasId ? response : undefined;
 }
 
 /**
- * Answers a request body: a request or a batch. `undefined` when there is nothing to send back (notifications
- * only). Malformed JSON is -32700, an empty or oversized batch -32600. Never throws.
- * @example handleRpcBody(server, '[{"jsonrpc":"2.0","id":1,"method":"net_listening"}]')
+ * Answers a request body: a request or a batch, whose calls run one after another (as geth runs them), so that a
+ * batch holds at most one discv5 request at a time. Once `signal` aborts (the client went away), the call running
+ * is cancelled and the rest of the batch is not run. `undefined` when there is nothing to send back (notifications
+ * only). Malformed JSON is -32700, an empty or oversized batch -32600. Never rejects.
+ * @example await handleRpcBody(server, '[{"jsonrpc":"2.0","id":1,"method":"net_listening"}]')
  */
-export function handleRpcBody(backend: AdminBackend, body: string): RpcResponse | RpcResponse[] | undefined {
+export async function handleRpcBody(
+  backend: AdminBackend,
+  body: string,
+  signal?: AbortSignal,
+): Promise<RpcResponse | RpcResponse[] | undefined> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
     return errorResponse(null, RPC_ERROR.parseError, 'parse error');
   }
-  if (!Array.isArray(parsed)) return handleRpcRequest(backend, parsed);
+  if (!Array.isArray(parsed)) return handleRpcRequest(backend, parsed, signal);
   if (parsed.length === 0) return errorResponse(null, RPC_ERROR.invalidRequest, 'empty batch');
   if (parsed.length > MAX_BATCH_ITEMS) return errorResponse(null, RPC_ERROR.invalidRequest, 'batch too large');
-  const responses = parsed.map((r) => handleRpcRequest(backend, r)).filter((r) => r !== undefined);
+  const responses: RpcResponse[] = [];
+  for (const request of parsed) {
+    if (signal?.aborted) break;
+    const response = await handleRpcRequest(backend, request, signal);
+    if (response) responses.push(response);
+  }
   return responses.length > 0 ? responses : undefined;
 }
 
@@ -343,8 +420,12 @@ function handleHttp(backend: AdminBackend, rules: AccessRules, req: IncomingMess
   });
   req.on('end', () => {
     if (size > HTTP_BODY_LIMIT) return;
-    const answer = handleRpcBody(backend, Buffer.concat(chunks).toString('utf8'));
-    reply(res, 200, answer === undefined ? '' : `${JSON.stringify(answer)}\n`);
+    // A client that goes away (or misses the write deadline) cancels what is still running for it.
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    void handleRpcBody(backend, Buffer.concat(chunks).toString('utf8'), gone.signal).then((answer) =>
+      reply(res, 200, answer === undefined ? '' : `${JSON.stringify(answer)}\n`),
+    );
   });
 }
 

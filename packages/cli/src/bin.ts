@@ -38,7 +38,7 @@ Commands:
   enr      decode a node record (enr decode)
   rlpx     RLPx probes (rlpx ping)
   discv4   discovery v4 queries and crawler (ping, resolve, requestenr, crawl)
-  discv5   discovery v5 queries (ping, resolve, requestenr, findnode, talk)
+  discv5   discovery v5 queries, crawler and listener (ping, resolve, requestenr, findnode, talk, crawl, listen)
   dns      EIP-1459 DNS discovery trees (sync, sign, to-txt)
   eth      one eth request to one node (status, headers, bodies, receipts)
   snap     one snap request to one node (range, codes)

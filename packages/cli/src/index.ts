@@ -1,9 +1,11 @@
 export {
   type AdminBackend,
+  type AdminBackendOptions,
   type AdminRpcOptions,
   type AdminRpcServer,
   adminBackend,
   DEFAULT_HTTP_VHOSTS,
+  DEFAULT_RPC_API,
   HTTP_BODY_LIMIT,
   handleRpcBody,
   handleRpcRequest,
@@ -11,11 +13,23 @@ export {
   MAX_BATCH_ITEMS,
   originAllowed,
   RPC_ERROR,
+  RPC_MODULE_VERSIONS,
   RPC_MODULES,
+  RpcError,
   type RpcId,
   type RpcResponse,
+  servedModules,
   startAdminRpc,
 } from './admin-rpc.ts';
+export {
+  CRAWL_CONCURRENCY,
+  CRAWL_MAX_NODES,
+  CRAWL_MAX_QUEUE,
+  type CrawlOptions,
+  type CrawlSource,
+  type CrawlStats,
+  crawl,
+} from './commands/crawl.ts';
 export {
   DEVNET_CHAIN,
   DEVNET_MAX_NODES,
@@ -24,6 +38,14 @@ export {
   type DevnetOptions,
   startDevnet,
 } from './commands/devnet.ts';
+export {
+  DISCV5_RPC_METHODS,
+  DISCV5_RPC_TIMEOUT_MS,
+  Discv5Rpc,
+  type Discv5RpcOptions,
+  MAX_DISCV5_RPC_CALLS,
+  MAX_FINDNODE_RPC_DISTANCES,
+} from './discv5-rpc.ts';
 export {
   HTTP_DEADLINE_CHECK_MS,
   HTTP_TIMEOUTS,

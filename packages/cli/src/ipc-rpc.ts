@@ -131,7 +131,7 @@ export async function startIpcRpc(
         socket.destroy();
         return;
       }
-      for (const text of values) session.handle(text);
+      for (const text of values) void session.handle(text);
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {

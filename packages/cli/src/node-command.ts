@@ -33,7 +33,15 @@ import {
 import { ping } from '@devp2p/plugin-ping';
 import { clientName } from '@devp2p/server';
 import { createTxtResolver } from '@devp2p/transport-node';
-import { type AdminRpcServer, adminBackend, DEFAULT_HTTP_VHOSTS, startAdminRpc } from './admin-rpc.ts';
+import {
+  type AdminRpcServer,
+  adminBackend,
+  DEFAULT_HTTP_VHOSTS,
+  DEFAULT_RPC_API,
+  RPC_MODULE_VERSIONS,
+  startAdminRpc,
+} from './admin-rpc.ts';
+import { Discv5Rpc } from './discv5-rpc.ts';
 import type { RunningHttpServer } from './http-server.ts';
 import { IPC_FILE_NAME, type RunningIpcServer, startIpcRpc } from './ipc-rpc.ts';
 import { DEFAULT_METRICS_ADDR, DEFAULT_METRICS_PORT, startMetricsServer } from './metrics-server.ts';
@@ -53,6 +61,9 @@ export const DEFAULT_DATADIR: string = join(homedir(), '.devp2p');
 
 /** The `--network` presets (geth's `--mainnet`, `--sepolia`, `--hoodi`); mainnet is the default, as geth's. */
 export const NETWORKS: Readonly<Record<string, ChainConfig>> = { mainnet, sepolia, hoodi };
+
+/** The module names `--http.api` and `--ws.api` take. */
+const RPC_API_NAMES = Object.keys(RPC_MODULE_VERSIONS).join(',');
 
 /** geth's `--verbosity` levels: 0 silent … 5 trace (3, info, by default). */
 const VERBOSITY: readonly (LogLevel | 'silent')[] = ['silent', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -100,9 +111,12 @@ the newest eth version both sides run wins.
   --log.format <fmt>     text or json (default text)
   --http                 serve the admin JSON-RPC over HTTP (admin_nodeInfo, admin_peers, admin_addPeer,
                          admin_removePeer, admin_addTrustedPeer, admin_removeTrustedPeer, admin_datadir,
-                         net_peerCount, net_listening, rpc_modules, web3_clientVersion)
+                         net_peerCount, net_listening, rpc_modules, web3_clientVersion; discv5_* with
+                         --http.api)
   --http.addr <ip>       HTTP-RPC listening interface (default ${DEFAULT_HTTP_ADDR})
   --http.port <n>        HTTP-RPC listening port (default ${DEFAULT_HTTP_PORT}; 0 picks a free one)
+  --http.api <list>      API modules served over HTTP, comma-separated: ${RPC_API_NAMES} (default
+                         ${DEFAULT_RPC_API.join(',')}; discv5: the discv5_* methods of the Portal JSON-RPC spec)
   --http.vhosts <names>  Host header names the HTTP-RPC answers besides IP addresses, against DNS rebinding
                          (comma-separated; default localhost; * answers any)
   --http.corsdomain <origins> browser origins allowed to call the HTTP-RPC (comma-separated, e.g.
@@ -111,7 +125,9 @@ the newest eth version both sides run wins.
   --ws.addr <ip>         WebSocket listening interface (default ${DEFAULT_HTTP_ADDR})
   --ws.port <n>          WebSocket listening port (default ${DEFAULT_WS_PORT}; 0 picks a free one)
   --ws.origins <origins> browser origins allowed to connect (comma-separated; default none; * allows any)
-  --ipcpath <path>       IPC socket (default <datadir>/${IPC_FILE_NAME}; a relative path is in the datadir)
+  --ws.api <list>        API modules served over WebSocket (as --http.api; default ${DEFAULT_RPC_API.join(',')})
+  --ipcpath <path>       IPC socket (default <datadir>/${IPC_FILE_NAME}; a relative path is in the datadir); it
+                         serves every module, discv5 included when discv5 runs
   --ipcdisable           do not open the IPC socket
   --metrics              serve Prometheus metrics (geth's names) at /debug/metrics/prometheus
   --metrics.addr <ip>    metrics listening interface (default ${DEFAULT_METRICS_ADDR})
@@ -152,8 +168,15 @@ export interface NodeOptions {
     | undefined;
   /** Where Prometheus metrics are served (`--metrics`); undefined without it. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
-  /** JSON-RPC over WebSocket (`--ws`); undefined without it. */
-  readonly ws: { readonly host: string; readonly port: number; readonly origins: readonly string[] } | undefined;
+  /** JSON-RPC over WebSocket (`--ws`), with its modules (`--ws.api`); undefined without it. */
+  readonly ws:
+    | {
+        readonly host: string;
+        readonly port: number;
+        readonly origins: readonly string[];
+        readonly api: readonly string[];
+      }
+    | undefined;
   /** The IPC socket's path (`--ipcpath`, default `<datadir>/devp2p.ipc`); undefined with `--ipcdisable`. */
   readonly ipcPath: string | undefined;
   /** How the node is reached from outside (`--nat`). */
@@ -165,6 +188,8 @@ export interface NodeOptions {
         readonly port: number;
         readonly vhosts: readonly string[];
         readonly corsOrigins: readonly string[];
+        /** The API modules served (`--http.api`; default {@link DEFAULT_RPC_API}). */
+        readonly api: readonly string[];
       }
     | undefined;
   readonly logger: Logger;
@@ -220,6 +245,18 @@ function corsFlag(value: string | undefined, flag = '--http.corsdomain'): string
     }
     return url.origin;
   });
+}
+
+/** `--http.api` / `--ws.api`: module names (geth's), each one we serve; default {@link DEFAULT_RPC_API}. */
+function apiFlag(value: string | undefined, flag: string): string[] {
+  if (value === undefined) return [...DEFAULT_RPC_API];
+  const names = commaList(value, flag);
+  for (const name of names) {
+    if (!Object.hasOwn(RPC_MODULE_VERSIONS, name)) {
+      throw new UsageError(`${flag}: unknown API module ${JSON.stringify(name)} (known: ${RPC_API_NAMES})`);
+    }
+  }
+  return [...new Set(names)];
 }
 
 /** A comma-separated list of node URLs from a flag, each checked (UsageError naming the flag otherwise). */
@@ -481,6 +518,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
         'ws.addr': { type: 'string' },
         'ws.port': { type: 'string' },
         'ws.origins': { type: 'string' },
+        'ws.api': { type: 'string' },
         ipcpath: { type: 'string' },
         ipcdisable: { type: 'boolean' },
         nat: { type: 'string' },
@@ -489,6 +527,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
         'http.port': { type: 'string' },
         'http.vhosts': { type: 'string' },
         'http.corsdomain': { type: 'string' },
+        'http.api': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -563,6 +602,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
     throw new UsageError(`--ws.addr: expected an IP address, got ${wsAddr}`);
   const wsPort = integer(str('ws.port'), DEFAULT_WS_PORT, '--ws.port', 65535);
   const wsOrigins = corsFlag(str('ws.origins'), '--ws.origins');
+  const wsApi = apiFlag(str('ws.api'), '--ws.api');
   const ipcPathFlag = str('ipcpath');
   if (ipcPathFlag === '') throw new UsageError('--ipcpath: empty path (use --ipcdisable to turn IPC off)');
   const httpAddr = str('http.addr') ?? DEFAULT_HTTP_ADDR;
@@ -571,6 +611,7 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
   const httpPort = integer(str('http.port'), DEFAULT_HTTP_PORT, '--http.port', 65535);
   const vhosts = vhostsFlag(str('http.vhosts'));
   const corsOrigins = corsFlag(str('http.corsdomain'));
+  const httpApi = apiFlag(str('http.api'), '--http.api');
   return {
     datadir,
     chain,
@@ -601,10 +642,10 @@ export function parseNodeOptions(args: readonly string[]): NodeOptions | 'help' 
           v5: switches.v5,
         },
     metrics: values.metrics ? { host: metricsAddr, port: metricsPort } : undefined,
-    ws: values.ws ? { host: wsAddr, port: wsPort, origins: wsOrigins } : undefined,
+    ws: values.ws ? { host: wsAddr, port: wsPort, origins: wsOrigins, api: wsApi } : undefined,
     ipcPath: values.ipcdisable ? undefined : resolve(datadir, ipcPathFlag ?? IPC_FILE_NAME),
     nat,
-    http: values.http ? { host: httpAddr, port: httpPort, vhosts, corsOrigins } : undefined,
+    http: values.http ? { host: httpAddr, port: httpPort, vhosts, corsOrigins, api: httpApi } : undefined,
     logger,
   };
 }
@@ -668,14 +709,30 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   };
   try {
     await node.start();
+    // One set of discv5 methods for every endpoint, so that their limit on requests at once holds for all.
+    const discv5 = node.discv5 ? new Discv5Rpc(node.discv5) : undefined;
+    const backendFor = (modules: readonly string[]) => adminBackend(node.server, options.datadir, { discv5, modules });
+    for (const [flag, api] of [
+      ['--http.api', options.http?.api],
+      ['--ws.api', options.ws?.api],
+    ] as const) {
+      if (api?.includes('discv5') && !discv5) {
+        options.logger.warn(`${flag} names discv5, but discv5 is off: its methods are not available`, {
+          reason: options.discovery ? '--discovery.v5=false' : '--nodiscover',
+        });
+      }
+    }
     if (options.http) {
-      rpc = await startAdminRpc(adminBackend(node.server, options.datadir), {
+      rpc = await startAdminRpc(backendFor(options.http.api), {
         ...options.http,
         logger: options.logger,
       });
     }
-    const backend = adminBackend(node.server, options.datadir);
-    if (options.ws) wsServer = await startWsRpc(backend, node.server, { ...options.ws, logger: options.logger });
+    if (options.ws) {
+      wsServer = await startWsRpc(backendFor(options.ws.api), node.server, { ...options.ws, logger: options.logger });
+    }
+    // As geth's IPC endpoint: every module (only the socket file's owner can connect).
+    const backend = backendFor(Object.keys(RPC_MODULE_VERSIONS));
     if (options.ipcPath) {
       // The IPC endpoint is a convenience: a path it cannot use (too long for a Unix socket, a read-only directory)
       // is reported, and the node runs on.

@@ -7,6 +7,7 @@ import type { JsonValue } from '@devp2p/core';
 import type { Server } from '@devp2p/server';
 import {
   type AdminBackend,
+  DEFAULT_RPC_API,
   handleRpcRequest,
   MAX_BATCH_ITEMS,
   RPC_ERROR,
@@ -58,13 +59,15 @@ function error(id: RpcId, code: number, message: string): RpcResponse {
  * connection; `close` ends every subscription.
  * @example
  * const session = new RpcSession(backend, node.server, { send: (t) => ws.send(t), pendingBytes: () => ws.bufferedAmount, close: () => ws.close() })
- * ws.on('message', (data) => session.handle(String(data)))
+ * ws.on('message', (data) => void session.handle(String(data)))
  */
 export class RpcSession {
   readonly #backend: AdminBackend;
   readonly #events: PeerEventSource;
   readonly #connection: SessionConnection;
   readonly #subscriptions = new Map<string, () => void>();
+  /** Aborted on close: cancels the discv5 requests still running for this connection. */
+  readonly #gone = new AbortController();
   #nextId = 1;
   #closed = false;
 
@@ -79,41 +82,54 @@ export class RpcSession {
     return this.#subscriptions.size;
   }
 
-  /** Answers one message; never throws (malformed input is a JSON-RPC error). */
-  handle(text: string): void {
+  /**
+   * Answers one message; never throws (malformed input is a JSON-RPC error). Each message is answered when its
+   * calls are done (a discv5 request may take seconds), so answers to separate messages may come out of order; the
+   * calls of a batch run one after another and are answered together. Resolves once the answer is sent.
+   */
+  handle(text: string): Promise<void> {
+    return this.#answer(text).then((answer) => {
+      if (answer !== undefined) this.#reply(answer);
+    });
+  }
+
+  async #answer(text: string): Promise<RpcResponse | RpcResponse[] | undefined> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      this.#reply(error(null, RPC_ERROR.parseError, 'parse error'));
-      return;
+      return error(null, RPC_ERROR.parseError, 'parse error');
     }
-    if (!Array.isArray(parsed)) {
-      const response = this.#request(parsed);
-      if (response) this.#reply(response);
-      return;
-    }
+    if (!Array.isArray(parsed)) return this.#request(parsed);
     if (parsed.length === 0 || parsed.length > MAX_BATCH_ITEMS) {
-      this.#reply(error(null, RPC_ERROR.invalidRequest, parsed.length === 0 ? 'empty batch' : 'batch too large'));
-      return;
+      return error(null, RPC_ERROR.invalidRequest, parsed.length === 0 ? 'empty batch' : 'batch too large');
     }
-    const responses = parsed.map((request) => this.#request(request)).filter((r) => r !== undefined);
-    if (responses.length > 0) this.#reply(responses);
+    const responses: RpcResponse[] = [];
+    for (const request of parsed) {
+      if (this.#closed) break;
+      const response = await this.#request(request);
+      if (response) responses.push(response);
+    }
+    return responses.length > 0 ? responses : undefined;
   }
 
   /** Ends every subscription; later events are not sent. Idempotent. */
   close(): void {
     this.#closed = true;
+    this.#gone.abort();
     for (const off of this.#subscriptions.values()) off();
     this.#subscriptions.clear();
   }
 
-  #request(request: unknown): RpcResponse | undefined {
+  async #request(request: unknown): Promise<RpcResponse | undefined> {
     const fields = typeof request === 'object' && request !== null ? (request as Record<string, unknown>) : {};
     if (fields.method !== 'admin_subscribe' && fields.method !== 'admin_unsubscribe') {
-      return handleRpcRequest(this.#backend, request);
+      return handleRpcRequest(this.#backend, request, this.#gone.signal);
     }
     const id = (Object.hasOwn(fields, 'id') ? fields.id : null) as RpcId;
+    if (!(this.#backend.modules ?? DEFAULT_RPC_API).includes('admin')) {
+      return error(id, RPC_ERROR.methodNotFound, `the method ${fields.method} does not exist/is not available`);
+    }
     const params = Array.isArray(fields.params) ? fields.params : [];
     if (fields.method === 'admin_unsubscribe') {
       const off = typeof params[0] === 'string' ? this.#subscriptions.get(params[0]) : undefined;

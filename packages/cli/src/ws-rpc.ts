@@ -45,7 +45,7 @@ export async function startWsRpc(
         ws.terminate();
       },
     });
-    ws.on('message', (data) => session.handle(String(data)));
+    ws.on('message', (data) => void session.handle(String(data)));
     ws.on('close', () => session.close());
     ws.on('error', () => session.close());
   };

@@ -48,24 +48,29 @@ const call = (method: string, params?: unknown, id: unknown = 1) => ({ jsonrpc: 
 const code = (r: unknown) => (r as { error: { code: number } }).error.code;
 
 describe('admin JSON-RPC: requests to responses', () => {
-  it('answers the admin and net methods in geth shapes', () => {
+  it('answers the admin and net methods in geth shapes', async () => {
     const backend = fakeBackend();
-    assert.deepEqual(handleRpcRequest(backend, call('net_peerCount')), { jsonrpc: '2.0', id: 1, result: '0x2' });
-    assert.deepEqual(handleRpcRequest(backend, call('net_listening', [])), { jsonrpc: '2.0', id: 1, result: true });
-    assert.deepEqual(handleRpcRequest(backend, call('admin_nodeInfo', [], 'x')), {
+    assert.deepEqual(await handleRpcRequest(backend, call('net_peerCount')), { jsonrpc: '2.0', id: 1, result: '0x2' });
+    assert.deepEqual(await handleRpcRequest(backend, call('net_listening', [])), {
+      jsonrpc: '2.0',
+      id: 1,
+      result: true,
+    });
+    assert.deepEqual(await handleRpcRequest(backend, call('admin_nodeInfo', [], 'x')), {
       jsonrpc: '2.0',
       id: 'x',
       result: { id: 'ab' },
     });
-    assert.deepEqual(handleRpcRequest(backend, call('admin_peers')), { jsonrpc: '2.0', id: 1, result: [] });
-    const result = (method: string) => (handleRpcRequest(backend, call(method)) as { result?: unknown }).result;
-    assert.deepEqual(result('rpc_modules'), { admin: '1.0', net: '1.0', rpc: '1.0', web3: '1.0' });
-    assert.equal(result('web3_clientVersion'), 'devp2p.ts/test');
-    assert.equal(result('admin_datadir'), '/data/node');
+    assert.deepEqual(await handleRpcRequest(backend, call('admin_peers')), { jsonrpc: '2.0', id: 1, result: [] });
+    const result = async (method: string) =>
+      ((await handleRpcRequest(backend, call(method))) as { result?: unknown }).result;
+    assert.deepEqual(await result('rpc_modules'), { admin: '1.0', net: '1.0', rpc: '1.0', web3: '1.0' });
+    assert.equal(await result('web3_clientVersion'), 'devp2p.ts/test');
+    assert.equal(await result('admin_datadir'), '/data/node');
     const memoryOnly = { ...backend, datadir: undefined };
-    assert.equal(code(handleRpcRequest(memoryOnly, call('admin_datadir'))), RPC_ERROR.serverError);
+    assert.equal(code(await handleRpcRequest(memoryOnly, call('admin_datadir'))), RPC_ERROR.serverError);
     for (const method of ['admin_addPeer', 'admin_removePeer', 'admin_addTrustedPeer', 'admin_removeTrustedPeer']) {
-      assert.deepEqual(handleRpcRequest(backend, call(method, [enode])), { jsonrpc: '2.0', id: 1, result: true });
+      assert.deepEqual(await handleRpcRequest(backend, call(method, [enode])), { jsonrpc: '2.0', id: 1, result: true });
     }
     assert.deepEqual(
       backend.calls,
@@ -73,39 +78,42 @@ describe('admin JSON-RPC: requests to responses', () => {
     );
   });
 
-  it('maps bad requests to JSON-RPC errors and never throws', () => {
+  it('maps bad requests to JSON-RPC errors and never throws', async () => {
     const backend = fakeBackend();
-    assert.deepEqual(handleRpcBody(backend, '{"jsonrpc":'), {
+    assert.deepEqual(await handleRpcBody(backend, '{"jsonrpc":'), {
       jsonrpc: '2.0',
       id: null,
       error: { code: RPC_ERROR.parseError, message: 'parse error' },
     });
     for (const bad of ['1', '"x"', 'null', '{}', '{"jsonrpc":"1.0","id":1,"method":"net_listening"}']) {
-      assert.equal(code(handleRpcBody(backend, bad)), RPC_ERROR.invalidRequest, bad);
+      assert.equal(code(await handleRpcBody(backend, bad)), RPC_ERROR.invalidRequest, bad);
     }
-    assert.equal(code(handleRpcRequest(backend, { jsonrpc: '2.0', id: {}, method: 'x' })), RPC_ERROR.invalidRequest);
-    assert.equal(code(handleRpcRequest(backend, { jsonrpc: '2.0', id: 1, method: 5 })), RPC_ERROR.invalidRequest);
-    assert.equal(code(handleRpcBody(backend, '[]')), RPC_ERROR.invalidRequest, 'empty batch');
+    assert.equal(
+      code(await handleRpcRequest(backend, { jsonrpc: '2.0', id: {}, method: 'x' })),
+      RPC_ERROR.invalidRequest,
+    );
+    assert.equal(code(await handleRpcRequest(backend, { jsonrpc: '2.0', id: 1, method: 5 })), RPC_ERROR.invalidRequest);
+    assert.equal(code(await handleRpcBody(backend, '[]')), RPC_ERROR.invalidRequest, 'empty batch');
     const tooMany = JSON.stringify(Array.from({ length: MAX_BATCH_ITEMS + 1 }, () => call('net_listening')));
-    assert.equal(code(handleRpcBody(backend, tooMany)), RPC_ERROR.invalidRequest, 'batch too large');
-    const unknown = handleRpcRequest(backend, call('eth_blockNumber', [], 7));
+    assert.equal(code(await handleRpcBody(backend, tooMany)), RPC_ERROR.invalidRequest, 'batch too large');
+    const unknown = await handleRpcRequest(backend, call('eth_blockNumber', [], 7));
     assert.deepEqual(unknown, {
       jsonrpc: '2.0',
       id: 7,
       error: { code: RPC_ERROR.methodNotFound, message: 'the method eth_blockNumber does not exist/is not available' },
     });
-    assert.equal(code(handleRpcRequest(backend, call('__proto__'))), RPC_ERROR.methodNotFound);
-    assert.equal(code(handleRpcRequest(backend, call('toString'))), RPC_ERROR.methodNotFound);
+    assert.equal(code(await handleRpcRequest(backend, call('__proto__'))), RPC_ERROR.methodNotFound);
+    assert.equal(code(await handleRpcRequest(backend, call('toString'))), RPC_ERROR.methodNotFound);
 
-    const invalidEnode = handleRpcRequest(backend, call('admin_addPeer', ['enode://zz@1.2.3.4:1'])) as {
+    const invalidEnode = (await handleRpcRequest(backend, call('admin_addPeer', ['enode://zz@1.2.3.4:1']))) as {
       error: { code: number; message: string };
     };
     assert.equal(invalidEnode.error.code, RPC_ERROR.invalidParams);
     assert.match(invalidEnode.error.message, /^invalid argument 0: .+/);
     for (const params of [[], [1], [enode, enode], { enode }, 'x']) {
-      assert.equal(code(handleRpcRequest(backend, call('admin_addPeer', params))), RPC_ERROR.invalidParams);
+      assert.equal(code(await handleRpcRequest(backend, call('admin_addPeer', params))), RPC_ERROR.invalidParams);
     }
-    assert.equal(code(handleRpcRequest(backend, call('net_peerCount', [1]))), RPC_ERROR.invalidParams);
+    assert.equal(code(await handleRpcRequest(backend, call('net_peerCount', [1]))), RPC_ERROR.invalidParams);
     assert.deepEqual(backend.calls, [], 'nothing was called with bad params');
 
     const failing: AdminBackend = {
@@ -114,14 +122,14 @@ describe('admin JSON-RPC: requests to responses', () => {
         throw new Error('server stopped');
       },
     };
-    assert.deepEqual(handleRpcRequest(failing, call('admin_addPeer', [enode])), {
+    assert.deepEqual(await handleRpcRequest(failing, call('admin_addPeer', [enode])), {
       jsonrpc: '2.0',
       id: 1,
       error: { code: RPC_ERROR.internalError, message: 'server stopped' },
     });
   });
 
-  it('answers batches in order, skipping notifications', () => {
+  it('answers batches in order, skipping notifications', async () => {
     const backend = fakeBackend();
     const body = JSON.stringify([
       call('net_peerCount', [], 1),
@@ -129,7 +137,7 @@ describe('admin JSON-RPC: requests to responses', () => {
       call('nope', [], 2),
       42,
     ]);
-    assert.deepEqual(handleRpcBody(backend, body), [
+    assert.deepEqual(await handleRpcBody(backend, body), [
       { jsonrpc: '2.0', id: 1, result: '0x2' },
       {
         jsonrpc: '2.0',
@@ -138,8 +146,8 @@ describe('admin JSON-RPC: requests to responses', () => {
       },
       { jsonrpc: '2.0', id: null, error: { code: RPC_ERROR.invalidRequest, message: 'invalid request' } },
     ]);
-    assert.equal(handleRpcBody(backend, '{"jsonrpc":"2.0","method":"net_listening"}'), undefined);
-    assert.equal(handleRpcBody(backend, '[{"jsonrpc":"2.0","method":"net_listening"}]'), undefined);
+    assert.equal(await handleRpcBody(backend, '{"jsonrpc":"2.0","method":"net_listening"}'), undefined);
+    assert.equal(await handleRpcBody(backend, '[{"jsonrpc":"2.0","method":"net_listening"}]'), undefined);
   });
 });
 

@@ -23,6 +23,7 @@ describe('devp2p node flags: the admin HTTP endpoint', () => {
       port: 8545,
       vhosts: ['localhost'],
       corsOrigins: [],
+      api: ['admin', 'net', 'rpc', 'web3'],
     });
     const wide = parse(
       '--http',
@@ -34,6 +35,18 @@ describe('devp2p node flags: the admin HTTP endpoint', () => {
     assert.deepEqual(wide.http?.vhosts, ['localhost', 'node.lan']);
     assert.deepEqual(wide.http?.corsOrigins, ['http://localhost:3000', '*']);
     assert.deepEqual(parse('--http', '--http.vhosts', 'devp2p_node').http?.vhosts, ['devp2p_node'], 'Compose names');
+  });
+
+  it('serves admin,net,rpc,web3 by default; --http.api and --ws.api choose the modules, discv5 among them', () => {
+    assert.deepEqual(parse('--ws').ws?.api, ['admin', 'net', 'rpc', 'web3']);
+    assert.deepEqual(parse('--http', '--http.api', 'discv5, admin,discv5').http?.api, ['discv5', 'admin']);
+    assert.deepEqual(parse('--ws', '--ws.api', 'net,discv5').ws?.api, ['net', 'discv5']);
+    assert.throws(
+      () => parse('--http', '--http.api', 'admin,eth'),
+      (e: unknown) =>
+        e instanceof UsageError && /--http\.api: unknown API module "eth" \(known: admin,discv5/.test(e.message),
+    );
+    assert.throws(() => parse('--ws.api', ''), /--ws\.api: empty item/, 'checked without --ws too');
   });
 
   it('keeps --http.corsdomain origins as a browser sends them, so a trailing slash or default port matches', () => {

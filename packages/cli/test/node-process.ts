@@ -115,3 +115,47 @@ export function runCommand(args: readonly string[], timeoutMs = 30_000): Promise
     });
   });
 }
+
+/** A `devp2p` command running in the background: what it printed so far, and how it ended. */
+export interface BackgroundCommand {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Sends SIGINT (Ctrl-C) and resolves with the exit code once it has exited. */
+  interrupt(): Promise<number | null>;
+}
+
+/**
+ * Starts `devp2p <args>` on this test's runtime without waiting for its end (`listen`, a long `crawl`); the caller
+ * interrupts it, or kills `child`.
+ */
+export function startCommand(args: readonly string[]): BackgroundCommand {
+  const [cmd, baseArgs] = runtimeCommand(BIN, { source: true });
+  const child = spawn(cmd, [...baseArgs, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    interrupt: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+/**
+ * True for the exit code of a command that exited by itself after SIGINT: 0, or on Bun and Deno, whose
+ * child_process reports a child it signalled as killed (code null) even when it exited 0.
+ */
+export function exitedCleanly(code: number | null): boolean {
+  return code === 0 || (code === null && runtime !== 'node');
+}

@@ -43,9 +43,11 @@ function harness() {
 }
 
 describe('RpcSession: admin_subscribe("peerEvents")', () => {
-  it("pushes geth's PeerEvents until unsubscribed", () => {
+  it("pushes geth's PeerEvents until unsubscribed", async () => {
     const h = harness();
-    h.session.handle(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'admin_subscribe', params: ['peerEvents'] }));
+    await h.session.handle(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'admin_subscribe', params: ['peerEvents'] }),
+    );
     const { result: id } = h.sent[0] as { result: string };
     assert.match(id, /^0x[0-9a-f]{16}$/);
     h.events.emit('peer:added', { peer: h.peer });
@@ -75,40 +77,42 @@ describe('RpcSession: admin_subscribe("peerEvents")', () => {
         },
       },
     ]);
-    h.session.handle(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'admin_unsubscribe', params: [id] }));
+    await h.session.handle(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'admin_unsubscribe', params: [id] }));
     assert.deepEqual(h.sent.at(-1), { jsonrpc: '2.0', id: 2, result: true });
     h.events.emit('peer:added', { peer: h.peer });
     assert.equal(h.sent.length, 4, 'nothing after unsubscribing');
     assert.equal(h.session.subscriptions, 0);
   });
 
-  it('refuses unknown subscriptions and more than the limit, and answers plain methods and batches', () => {
+  it('refuses unknown subscriptions and more than the limit, and answers plain methods and batches', async () => {
     const h = harness();
-    h.session.handle(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'admin_subscribe', params: ['newHeads'] }));
+    await h.session.handle(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'admin_subscribe', params: ['newHeads'] }));
     assert.equal((h.sent[0] as { error: { code: number } }).error.code, -32601);
     for (let i = 0; i <= MAX_SUBSCRIPTIONS_PER_CONNECTION; i++) {
-      h.session.handle(
+      await h.session.handle(
         JSON.stringify({ jsonrpc: '2.0', id: 10 + i, method: 'admin_subscribe', params: ['peerEvents'] }),
       );
     }
     assert.equal(h.session.subscriptions, MAX_SUBSCRIPTIONS_PER_CONNECTION);
     assert.equal((h.sent.at(-1) as { error: { code: number } }).error.code, -32000);
-    h.session.handle(
+    await h.session.handle(
       '[{"jsonrpc":"2.0","id":"a","method":"web3_clientVersion"},{"jsonrpc":"2.0","id":"b","method":"nope"}]',
     );
     const batch = h.sent.at(-1) as { id: string; result?: string; error?: unknown }[];
     assert.deepEqual(batch[0], { jsonrpc: '2.0', id: 'a', result: 'devp2p.ts/test' });
     assert.ok(batch[1]!.error);
-    h.session.handle('{not json');
+    await h.session.handle('{not json');
     assert.equal((h.sent.at(-1) as { error: { code: number } }).error.code, -32700);
     h.session.close();
     h.events.emit('peer:added', { peer: h.peer });
     assert.equal(h.session.subscriptions, 0);
   });
 
-  it('closes a client that does not read, instead of queueing without bound', () => {
+  it('closes a client that does not read, instead of queueing without bound', async () => {
     const h = harness();
-    h.session.handle(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'admin_subscribe', params: ['peerEvents'] }));
+    await h.session.handle(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'admin_subscribe', params: ['peerEvents'] }),
+    );
     h.setPending(MAX_PENDING_NOTIFICATION_BYTES + 1);
     const before = h.sent.length;
     h.events.emit('peer:added', { peer: h.peer });

@@ -6,13 +6,13 @@ import { after, describe, it } from 'node:test';
 import { createLogger } from '@devp2p/core';
 import { generatePrivateKey } from '@devp2p/crypto';
 import { Discv4, Discv5 } from '@devp2p/discovery';
-import { Enr, logDistance, parseNode } from '@devp2p/enode';
+import { Enr, logDistance, Node, parseNode } from '@devp2p/enode';
 import { ping } from '@devp2p/plugin-ping';
 import { createServer } from '@devp2p/server';
 import { readVectorJson, until } from '@devp2p/test-utils';
 import { udpTransport } from '@devp2p/transport-node';
 import { startDevnet } from '../src/commands/devnet.ts';
-import { runCommand } from './node-process.ts';
+import { exitedCleanly, runCommand, startCommand } from './node-process.ts';
 
 /** Runs `devp2p <args>` on this test's runtime without blocking the event loop (in-test servers must answer). */
 const devp2p = runCommand;
@@ -148,6 +148,130 @@ describe('devp2p discv5', () => {
       assert.equal(bad.code, 2, 'a usage error');
     } finally {
       await Promise.all([disc.close(), neighbour.close()]);
+    }
+  });
+
+  it("crawl --timeout 5s finds every node of a 5-node network and writes them in geth's nodes.json format", async () => {
+    const start = (bootnodes: Discv5[]): Promise<Discv5> =>
+      Discv5.start({
+        privateKey: generatePrivateKey(),
+        transport: udpTransport,
+        host: '127.0.0.1',
+        bootnodes: bootnodes.map((b) => b.self),
+      });
+    const a = await start([]);
+    const network = [a, ...(await Promise.all([start([a]), start([a]), start([a]), start([a])]))];
+    try {
+      // The bootnode knows the others once their first lookups reached it.
+      await until(() => a.table.size >= 4, 10_000, "the bootnode's table");
+      const out = join(dir, 'nodes-v5.json');
+      const result = await devp2p([
+        'discv5',
+        'crawl',
+        '--timeout',
+        '5s',
+        '--addr',
+        '127.0.0.1:0',
+        '--out',
+        out,
+        '--bootnodes',
+        a.self.record.toText(),
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /Crawling: found \d+, checked \d+, responded \d+, table \d+, \ds/);
+      assert.match(result.stderr, /Crawl done: 5 nodes with a record written to /);
+      const text = readFileSync(out, 'utf8');
+      const set = JSON.parse(text) as Record<string, Record<string, unknown>>;
+      assert.deepEqual(Object.keys(set), network.map((n) => n.self.id.hex).sort(), 'every node, sorted by id');
+      for (const node of network) {
+        const entry = set[node.self.id.hex]!;
+        assert.deepEqual(Object.keys(entry), ['seq', 'record', 'score', 'firstResponse', 'lastResponse', 'lastCheck']);
+        assert.equal(entry.record, node.self.record.toText());
+        assert.equal(entry.seq, Number(node.self.seq));
+        assert.equal(entry.score, 1);
+        for (const field of ['firstResponse', 'lastResponse', 'lastCheck']) {
+          assert.match(String(entry[field]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        }
+      }
+      assert.match(text, /^\{\n {4}"/, "geth's four-space indent");
+
+      // A second crawl from the file alone raises every score.
+      const again = await devp2p(['discv5', 'crawl', '--timeout', '2s', '--addr', '127.0.0.1:0', '--out', out]);
+      assert.equal(again.code, 0, again.stderr);
+      const rescored = JSON.parse(readFileSync(out, 'utf8')) as Record<string, { score: number }>;
+      for (const node of network) assert.equal(rescored[node.self.id.hex]?.score, 2);
+      const none = await devp2p(['discv5', 'crawl', '--out', join(dir, 'missing.json')]);
+      assert.equal(none.code, 2);
+      assert.match(none.stderr, /no bootnodes/);
+    } finally {
+      await Promise.all(network.map((n) => n.close()));
+    }
+  });
+
+  it('listen prints its record, answers requests, and stops on Ctrl-C', async () => {
+    const peer = await Discv5.start({ privateKey: generatePrivateKey(), transport: udpTransport, host: '127.0.0.1' });
+    const listen = startCommand([
+      'discv5',
+      'listen',
+      '--addr',
+      '127.0.0.1:0',
+      '--bootnodes',
+      peer.self.record.toText(),
+    ]);
+    try {
+      await until(
+        () => /^enr:\S+\n/.test(listen.stdout()) && /Listening on/.test(listen.stderr()),
+        30_000,
+        'the record',
+        {
+          context: () => listen.stderr(),
+        },
+      );
+      const listener = Node.fromRecord(Enr.decodeText(listen.stdout().split('\n')[0]!));
+      assert.equal(listener.ip, '127.0.0.1');
+      const pong = await peer.ping(listener);
+      assert.equal(pong.enrSeq, listener.seq);
+      assert.equal((await peer.requestENR(listener)).id.hex, listener.id.hex);
+      assert.equal((await peer.talkRequest(listener, 'echo', Uint8Array.of(1))).length, 0, 'no talk protocols');
+      // It joined through its bootnode: the bootnode has it in its table.
+      await until(() => peer.table.get(listener.id) !== undefined, 10_000, "the bootnode's table");
+      const code = await listen.interrupt();
+      assert.match(listen.stderr(), /Stopped/);
+      assert.ok(exitedCleanly(code), `exit code ${code}:\n${listen.stderr()}`);
+    } finally {
+      listen.child.kill('SIGKILL');
+      await peer.close();
+    }
+  });
+
+  it('crawl stops on Ctrl-C and still writes what it found', async () => {
+    const a = await Discv5.start({ privateKey: generatePrivateKey(), transport: udpTransport, host: '127.0.0.1' });
+    const out = join(dir, 'interrupted.json');
+    const crawl = startCommand([
+      'discv5',
+      'crawl',
+      '--timeout',
+      '10m',
+      '--addr',
+      '127.0.0.1:0',
+      '--out',
+      out,
+      '--bootnodes',
+      a.self.record.toText(),
+    ]);
+    try {
+      await until(() => /responded 1,/.test(crawl.stderr()), 30_000, 'a progress line', {
+        context: () => crawl.stderr(),
+      });
+      const interrupted = Date.now();
+      const code = await crawl.interrupt();
+      assert.ok(Date.now() - interrupted < 5_000, 'it stopped at once');
+      assert.ok(exitedCleanly(code), `exit code ${code}:\n${crawl.stderr()}`);
+      assert.match(crawl.stderr(), /Crawl done: 1 nodes with a record written to /);
+      assert.deepEqual(Object.keys(JSON.parse(readFileSync(out, 'utf8'))), [a.self.id.hex]);
+    } finally {
+      crawl.child.kill('SIGKILL');
+      await a.close();
     }
   });
 

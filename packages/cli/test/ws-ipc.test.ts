@@ -102,8 +102,15 @@ describe('devp2p node --ws and IPC, devp2p attach', () => {
         'the drop event',
       );
 
+      // IPC serves every module, discv5 with it (it runs by default).
       const modules = await runCommand(['attach', ipc, '--exec', 'rpc_modules']);
-      assert.deepEqual(JSON.parse(modules.stdout), { admin: '1.0', net: '1.0', rpc: '1.0', web3: '1.0' });
+      assert.deepEqual(JSON.parse(modules.stdout), {
+        admin: '1.0',
+        discv5: '1.0',
+        net: '1.0',
+        rpc: '1.0',
+        web3: '1.0',
+      });
       const version = await runCommand(['attach', ipc, '--exec', 'web3_clientVersion']);
       assert.match(JSON.parse(version.stdout), /^devp2p\.ts\/v/);
       const count = await runCommand(['attach', `ws://${endpoint}`, '--exec', 'net_peerCount']);

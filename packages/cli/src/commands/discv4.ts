@@ -2,7 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { splitHostPort } from '@devp2p/core';
 import { generatePrivateKey, randomBytes } from '@devp2p/crypto';
 import { Discv4 } from '@devp2p/discovery';
-import { Enr, Node } from '@devp2p/enode';
+import type { Node } from '@devp2p/enode';
 import { udpTransport } from '@devp2p/transport-node';
 import { UsageError } from '../node-command.ts';
 import {
@@ -15,19 +15,14 @@ import {
   type ToolCommand,
   withUsage,
 } from './common.ts';
-import { isJsonObject, type NodeJson, readJsonFile, sortedObject, writeJsonFile } from './files.ts';
+import { crawl, crawlSeeds, loadNodeSet, onInterrupt, recordText, writeNodeSet } from './crawl.ts';
+import type { NodeJson } from './files.ts';
 
 /** Default `--timeout` of the one-shot queries: generous next to discv4's 500 ms reply timeout (bonding included). */
 export const DISCV4_QUERY_TIMEOUT_MS = 10_000;
 
 /** Default `--timeout` of `discv4 crawl`: geth's crawler runs until its timeout too (default 30 min; ours is short). */
 export const DISCV4_CRAWL_TIMEOUT_MS = 60_000;
-
-/** How often `discv4 crawl` prints its progress line. */
-export const CRAWL_PROGRESS_INTERVAL_MS = 1_000;
-
-/** ENR requests `discv4 crawl` keeps in flight at once (geth's crawler runs 16 workers). */
-export const CRAWL_CONCURRENCY = 16;
 
 /** Usage of `devp2p discv4`. */
 export const DISCV4_USAGE: string = `devp2p discv4 <command> [flags]
@@ -112,39 +107,7 @@ const requestenr = oneShot(async (disc, node, signal) => {
   console.log(fresh.record.toText());
 });
 
-/** geth truncates these times to seconds and writes them as RFC 3339 in UTC. */
-function goTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-function recordText(node: Node): string {
-  return node.record.signed ? node.record.toText() : node.toEnodeUrl();
-}
-
-function loadNodeSet(path: string): Map<string, NodeJson> {
-  const set = new Map<string, NodeJson>();
-  const parsed = readJsonFile(path);
-  if (parsed === undefined) return set;
-  if (!isJsonObject(parsed)) throw new Error(`${path}: expected a JSON object of node id → node`);
-  for (const [id, value] of Object.entries(parsed)) {
-    if (isJsonObject(value) && typeof value.record === 'string') set.set(id, value as unknown as NodeJson);
-  }
-  return set;
-}
-
-function parseRecordText(text: string): Node | undefined {
-  try {
-    return text.startsWith('enr:') ? Node.fromRecord(Enr.decodeText(text)) : parseNodeArgument(text, 'record');
-  } catch {
-    return undefined;
-  }
-}
-
-function writeNodeSet(path: string, set: Map<string, NodeJson>): void {
-  writeJsonFile(path, sortedObject(set));
-}
-
-const crawl: ToolCommand = async (args) => {
+const crawlCommand: ToolCommand = async (args) => {
   const { values, positionals } = parseToolArgs(args, {
     addr: { type: 'string' },
     timeout: { type: 'string' },
@@ -156,112 +119,25 @@ const crawl: ToolCommand = async (args) => {
   const out = typeof values.out === 'string' ? values.out : 'nodes.json';
   const outPath = out === '-' ? out : resolvePath(out);
   const set = out === '-' ? new Map<string, NodeJson>() : loadNodeSet(outPath);
-  const seeds: Node[] = [];
-  if (typeof values.bootnodes === 'string') {
-    for (const text of values.bootnodes
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)) {
-      seeds.push(parseNodeArgument(text, '--bootnodes'));
-    }
-  }
-  for (const entry of set.values()) {
-    const node = parseRecordText(entry.record);
-    if (node) seeds.push(node);
-  }
-  if (seeds.length === 0) throw new UsageError('no bootnodes: pass --bootnodes or an existing --out file');
-
+  const seeds = crawlSeeds(values.bootnodes, set);
   const disc = await startDiscovery(values, seeds);
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const onSignal = (): void => controller.abort();
-  process.on('SIGINT', onSignal);
-  const started = Date.now();
-  const checked = new Set<string>();
-  const queue: Node[] = [];
-  let inflight = 0;
-  let responded = 0;
-  let found = 0;
-  let wake: (() => void) | undefined;
-
-  const check = async (node: Node): Promise<void> => {
-    const id = node.id.hex;
-    const entry: NodeJson = set.get(id) ?? { seq: Number(node.seq), record: recordText(node) };
-    const now = Date.now();
-    entry.lastCheck = goTime(now);
-    try {
-      const fresh = await disc.requestENR(node, { signal: controller.signal });
-      entry.record = recordText(fresh);
-      entry.seq = Number(fresh.seq);
-      entry.score = (entry.score ?? 0) + 1;
-      entry.firstResponse ??= entry.lastCheck;
-      entry.lastResponse = entry.lastCheck;
-      responded++;
-    } catch {
-      if (controller.signal.aborted) return;
-      entry.score = Math.floor((entry.score ?? 0) / 2);
-    }
-    if ((entry.score ?? 0) <= 0) {
-      set.delete(id);
-      return;
-    }
-    set.set(id, entry);
-  };
-  const enqueue = (node: Node): void => {
-    if (checked.has(node.id.hex) || !node.udpEndpoint()) return;
-    checked.add(node.id.hex);
-    found++;
-    queue.push(node);
-    wake?.();
-  };
-  const progress = setInterval(() => {
-    const elapsed = Math.round((Date.now() - started) / 1000);
-    console.error(
-      `Crawling: found ${found}, checked ${found - queue.length - inflight}, responded ${responded}, table ${disc.table.size}, ${elapsed}s`,
+  const release = onInterrupt(() => controller.abort());
+  try {
+    await crawl(
+      {
+        self: disc.self,
+        table: disc.table,
+        requestENR: (node, signal) => disc.requestENR(node, { signal }),
+        randomNodes: (signal) => disc.randomNodes({ signal }),
+        randomLookup: (signal) => disc.lookup(randomBytes(64), { signal }),
+      },
+      { seeds, set, timeoutMs, signal: controller.signal },
     );
-  }, CRAWL_PROGRESS_INTERVAL_MS);
-
-  for (const seed of seeds) enqueue(seed);
-  // One abort listener for the whole crawl, not one per wait (those piled up until the deadline).
-  controller.signal.addEventListener('abort', () => wake?.(), { once: true });
-  const workers = (async () => {
-    while (!controller.signal.aborted) {
-      while (inflight < CRAWL_CONCURRENCY && queue.length > 0) {
-        inflight++;
-        void check(queue.shift()!).finally(() => {
-          inflight--;
-          wake?.();
-        });
-      }
-      await new Promise<void>((r) => {
-        wake = r;
-      });
-    }
-  })();
-  const walk = (async () => {
-    try {
-      for await (const node of disc.randomNodes({ signal: controller.signal })) enqueue(node);
-    } catch {
-      // The walk ends with the deadline.
-    }
-  })();
-  // Periodic lookups toward random targets, besides the iterator's own, so the table keeps filling.
-  const lookups = (async () => {
-    while (!controller.signal.aborted) {
-      try {
-        for (const node of await disc.lookup(randomBytes(64), { signal: controller.signal })) enqueue(node);
-      } catch {
-        // Aborted or a failed query: the next round tries again.
-      }
-      for (const node of disc.table.nodes()) enqueue(node);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
-  await Promise.all([workers, walk, lookups]);
-  clearTimeout(timer);
-  clearInterval(progress);
-  process.off('SIGINT', onSignal);
-  await disc.close();
+  } finally {
+    release();
+    await disc.close();
+  }
   writeNodeSet(outPath, set);
   console.error(`Crawl done: ${set.size} nodes with a record written to ${out}`);
   return 0;
@@ -272,4 +148,7 @@ const crawl: ToolCommand = async (args) => {
  * `devp2p discv4`).
  * @example process.exitCode = await runDiscv4(['ping', 'enode://…@127.0.0.1:30303'])
  */
-export const runDiscv4: ToolCommand = withUsage(DISCV4_USAGE, subcommands({ ping, resolve, requestenr, crawl }));
+export const runDiscv4: ToolCommand = withUsage(
+  DISCV4_USAGE,
+  subcommands({ ping, resolve, requestenr, crawl: crawlCommand }),
+);
