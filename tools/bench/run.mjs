@@ -28,17 +28,24 @@ const available = () =>
     .map((name) => name.slice(0, -3))
     .sort();
 
+const usage = () =>
+  `usage: node tools/bench/run.mjs [bench ...] [--runtime node,bun,deno]\nbenches: ${available().join(', ')} (all when none is named)`;
+
+/** A mistake on the command line: the runner prints it with the usage and exits with status 2. */
+class UsageError extends Error {}
+
 function parseArgs(argv) {
-  const opts = { runtimes: Object.keys(runtimes), benches: [] };
+  const opts = { runtimes: Object.keys(runtimes), benches: [], help: false };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runtime') opts.runtimes = argv[++i].split(',');
-    else if (argv[i].startsWith('-')) throw new Error(`unknown option ${argv[i]}`);
+    if (argv[i] === '--help' || argv[i] === '-h') opts.help = true;
+    else if (argv[i] === '--runtime') opts.runtimes = (argv[++i] ?? '').split(',');
+    else if (argv[i].startsWith('-')) throw new UsageError(`unknown option ${argv[i]}`);
     else opts.benches.push(argv[i]);
   }
-  for (const r of opts.runtimes) if (!(r in runtimes)) throw new Error(`unknown runtime ${r}`);
+  for (const r of opts.runtimes) if (!(r in runtimes)) throw new UsageError(`unknown runtime ${r}`);
   const all = available();
   if (opts.benches.length === 0) opts.benches = all;
-  for (const b of opts.benches) if (!all.includes(b)) throw new Error(`no bench ${b}: have ${all.join(', ')}`);
+  for (const b of opts.benches) if (!all.includes(b)) throw new UsageError(`no bench ${b}`);
   return opts;
 }
 
@@ -69,7 +76,19 @@ function runOne(runtime, bench) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n${usage()}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (opts.help) {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
   let failed = false;
   for (const bench of opts.benches) {
     const results = [];

@@ -4,7 +4,7 @@ import type { JsonValue, Logger } from '@devp2p/core';
 import { type Node, parseNode } from '@devp2p/enode';
 import type { Server } from '@devp2p/server';
 import { DISCV5_RPC_METHODS, type Discv5Rpc } from './discv5-rpc.ts';
-import { type HttpTimeouts, type RunningHttpServer, reply, startHttpServer } from './http-server.ts';
+import { HTTP_TIMEOUTS, type HttpTimeouts, type RunningHttpServer, reply, startHttpServer } from './http-server.ts';
 import { RPC_ERROR, RpcError } from './rpc-error.ts';
 
 export { RPC_ERROR, RpcError } from './rpc-error.ts';
@@ -117,8 +117,15 @@ export type RpcResponse =
       readonly error: { readonly code: number; readonly message: string };
     };
 
+/**
+ * Longest error message sent back, in characters: messages may quote the bad value, and a 4 MB argument should not
+ * come back as a 4 MB error.
+ */
+const MAX_ERROR_MESSAGE_CHARS = 1_024;
+
 function errorResponse(id: RpcId, code: number, message: string): RpcResponse {
-  return { jsonrpc: '2.0', id, error: { code, message } };
+  const text = message.length > MAX_ERROR_MESSAGE_CHARS ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}…` : message;
+  return { jsonrpc: '2.0', id, error: { code, message: text } };
 }
 
 /** The single `enode` argument of the peer methods, parsed: an invalid one is -32602 with the parse error. */
@@ -290,16 +297,36 @@ export async function handleRpcRequest(
 }
 
 /**
+ * How much earlier than the HTTP write deadline a request is cut short and answered with "request timed out"
+ * (geth's `ContextRequestTimeout`: the write timeout less 100 ms), so that the answer still goes out before the
+ * connection is closed.
+ */
+export const RPC_TIMEOUT_MARGIN_MS = 100;
+
+/** geth's answer to a call cut short by the request deadline (`errcodeTimeout`, `errMsgTimeout`). */
+const TIMED_OUT = { code: -32002, message: 'request timed out' } as const;
+
+/** The timeout answer for `request`, when it is a call that expects one (it has a valid id). */
+function timedOut(request: unknown): RpcResponse | undefined {
+  if (typeof request !== 'object' || request === null || !Object.hasOwn(request, 'id')) return undefined;
+  const id = (request as { id?: unknown }).id;
+  return isRpcId(id) ? errorResponse(id, TIMED_OUT.code, TIMED_OUT.message) : undefined;
+}
+
+/**
  * Answers a request body: a request or a batch, whose calls run one after another (as geth runs them), so that a
  * batch holds at most one discv5 request at a time. Once `signal` aborts (the client went away), the call running
- * is cancelled and the rest of the batch is not run. `undefined` when there is nothing to send back (notifications
- * only). Malformed JSON is -32700, an empty or oversized batch -32600. Never rejects.
+ * is cancelled and the rest of the batch is not run. With `timeoutMs`, as geth does for HTTP: when it passes, the
+ * call running is cancelled, and it and every call not yet run are answered with -32002 "request timed out" (the
+ * answers already made are kept). `undefined` when there is nothing to send back (notifications only). Malformed
+ * JSON is -32700, an empty or oversized batch -32600. Never rejects.
  * @example await handleRpcBody(server, '[{"jsonrpc":"2.0","id":1,"method":"net_listening"}]')
  */
 export async function handleRpcBody(
   backend: AdminBackend,
   body: string,
   signal?: AbortSignal,
+  timeoutMs?: number,
 ): Promise<RpcResponse | RpcResponse[] | undefined> {
   let parsed: unknown;
   try {
@@ -307,15 +334,28 @@ export async function handleRpcBody(
   } catch {
     return errorResponse(null, RPC_ERROR.parseError, 'parse error');
   }
-  if (!Array.isArray(parsed)) return handleRpcRequest(backend, parsed, signal);
-  if (parsed.length === 0) return errorResponse(null, RPC_ERROR.invalidRequest, 'empty batch');
-  if (parsed.length > MAX_BATCH_ITEMS) return errorResponse(null, RPC_ERROR.invalidRequest, 'batch too large');
+  const batch = Array.isArray(parsed);
+  const requests: unknown[] = batch ? (parsed as unknown[]) : [parsed];
+  if (batch && requests.length === 0) return errorResponse(null, RPC_ERROR.invalidRequest, 'empty batch');
+  if (requests.length > MAX_BATCH_ITEMS) return errorResponse(null, RPC_ERROR.invalidRequest, 'batch too large');
+  const deadline = new AbortController();
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => deadline.abort(), timeoutMs);
+  const callSignal = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
   const responses: RpcResponse[] = [];
-  for (const request of parsed) {
-    if (signal?.aborted) break;
-    const response = await handleRpcRequest(backend, request, signal);
-    if (response) responses.push(response);
+  try {
+    for (const request of requests) {
+      if (signal?.aborted) break;
+      const response = deadline.signal.aborted
+        ? timedOut(request)
+        : await handleRpcRequest(backend, request, callSignal);
+      // A call the deadline cut short answers as timed out, whatever its cancellation made of it.
+      const answer = deadline.signal.aborted && response?.id !== undefined ? (timedOut(request) ?? response) : response;
+      if (answer) responses.push(answer);
+    }
+  } finally {
+    clearTimeout(timer);
   }
+  if (!batch) return responses[0];
   return responses.length > 0 ? responses : undefined;
 }
 
@@ -355,6 +395,8 @@ export function originAllowed(origin: string | undefined, origins: readonly stri
 interface AccessRules {
   readonly vhosts: readonly string[];
   readonly origins: readonly string[];
+  /** The HTTP write deadline: a request still running {@link RPC_TIMEOUT_MARGIN_MS} before it is answered as timed out. */
+  readonly writeMs: number;
 }
 
 function forbidden(req: IncomingMessage, res: ServerResponse, message: string): void {
@@ -423,7 +465,8 @@ function handleHttp(backend: AdminBackend, rules: AccessRules, req: IncomingMess
     // A client that goes away (or misses the write deadline) cancels what is still running for it.
     const gone = new AbortController();
     res.once('close', () => gone.abort());
-    void handleRpcBody(backend, Buffer.concat(chunks).toString('utf8'), gone.signal).then((answer) =>
+    const body = Buffer.concat(chunks).toString('utf8');
+    void handleRpcBody(backend, body, gone.signal, rules.writeMs - RPC_TIMEOUT_MARGIN_MS).then((answer) =>
       reply(res, 200, answer === undefined ? '' : `${JSON.stringify(answer)}\n`),
     );
   });
@@ -460,6 +503,7 @@ export async function startAdminRpc(backend: AdminBackend, options: AdminRpcOpti
   const rules: AccessRules = {
     vhosts: (options.vhosts ?? DEFAULT_HTTP_VHOSTS).map((h) => h.toLowerCase()),
     origins: (options.corsOrigins ?? []).map((o) => o.toLowerCase()),
+    writeMs: options.timeouts?.writeMs ?? HTTP_TIMEOUTS.writeMs,
   };
   return startHttpServer(
     {

@@ -42,7 +42,7 @@ Commands:
   dns      EIP-1459 DNS discovery trees (sync, sign, to-txt)
   eth      one eth request to one node (status, headers, bodies, receipts)
   snap     one snap request to one node (range, codes)
-  test     conformance suites against any node (test discv4, test rlpx)
+  test     conformance suites against any node (test discv4, test discv5, test rlpx)
   devnet   run N local nodes in one process with a live peer table
   attach   call a running node's JSON-RPC over IPC, HTTP or WebSocket`;
 

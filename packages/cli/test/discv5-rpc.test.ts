@@ -15,6 +15,7 @@ import {
   handleRpcBody,
   handleRpcRequest,
   RPC_ERROR,
+  RPC_TIMEOUT_MARGIN_MS,
   servedModules,
   startAdminRpc,
 } from '../src/admin-rpc.ts';
@@ -202,6 +203,10 @@ describe('discv5_* JSON-RPC methods (the Portal JSON-RPC spec) against two discv
         await fails(backend, 'discv5_updateNodeInfo', [addr], bad, /invalid argument 0/);
       }
       await fails(backend, 'discv5_updateNodeInfo', ['127.0.0.1:9000', 'yes'], bad, /invalid argument 1: expected a b/);
+      // The error quotes the bad address, cut short: a 1 MiB argument does not come back as a 1 MiB error.
+      const huge = await call(backend, 'discv5_updateNodeInfo', ['9'.repeat(1 << 20)]);
+      assert.equal(huge.error?.code, bad);
+      assert.ok(huge.error!.message.length <= 1_025, `a ${huge.error!.message.length}-character error message`);
       assert.equal(a.self.record.udp, a.address.port, 'nothing was changed by a bad call');
     } finally {
       await a.close();
@@ -226,6 +231,48 @@ describe('discv5_* JSON-RPC methods (the Portal JSON-RPC spec) against two discv
       assert.ok(Date.now() - started < 5_000);
       assert.equal(api.running, 0);
     } finally {
+      await silent.close();
+      await a.close();
+    }
+  });
+
+  it('answers an HTTP batch that outlasts the write deadline with -32002 "request timed out", as geth', async () => {
+    const a = await startDiscv5();
+    const silent = await udpTransport.bind({ host: '127.0.0.1', port: 0 }, () => undefined);
+    const api = new Discv5Rpc(a, { timeoutMs: 30_000 });
+    const writeMs = 1_500;
+    const rpc = await startAdminRpc(backendOf(api), {
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger,
+      timeouts: { writeMs },
+    });
+    try {
+      assert.equal(RPC_TIMEOUT_MARGIN_MS, 100);
+      const nobody = Enr.create({ ip: '127.0.0.1', udp: silent.address.port }, 1n).sign(generatePrivateKey()).toText();
+      // Each ping waits for a node that never answers: six of them take far longer than the deadline.
+      const batch = [1, 2, 3, 4, 5, 6].map((id) => ({ jsonrpc: '2.0', id, method: 'discv5_ping', params: [nobody] }));
+      const started = Date.now();
+      const response = await fetch(`http://127.0.0.1:${rpc.address.port}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(batch),
+      });
+      const elapsed = Date.now() - started;
+      assert.equal(response.status, 200);
+      const answers = (await response.json()) as { id: number; error?: { code: number; message: string } }[];
+      assert.deepEqual(
+        answers.map((r) => r.id),
+        [1, 2, 3, 4, 5, 6],
+      );
+      const timedOut = answers.filter((r) => r.error?.code === -32002);
+      assert.ok(timedOut.length >= 3, `${timedOut.length} calls answered as timed out`);
+      for (const r of timedOut) assert.equal(r.error!.message, 'request timed out');
+      assert.deepEqual(answers.at(-1)!.error, { code: -32002, message: 'request timed out' });
+      assert.ok(elapsed >= writeMs - RPC_TIMEOUT_MARGIN_MS - 50 && elapsed < writeMs, `answered after ${elapsed} ms`);
+      await until(() => api.running === 0, 5_000, 'the running ping cancelled');
+    } finally {
+      await rpc.close();
       await silent.close();
       await a.close();
     }

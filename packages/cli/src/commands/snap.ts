@@ -21,11 +21,11 @@ one snap request and prints JSON; exit code 1 when the node cannot be reached, r
 (a node without the state of --root answers with nothing). Replies are checked against the request, but proofs
 are not verified.
 
-  devp2p snap range --root <0xhash> [--origin <0xhash>] [--limit <0xhash>] [--bytes <n>] <enode>
+  devp2p snap range --root <0xhash> [--origin <0xhash>] [--limit <0xhash>] [--bytes <n>] <enode|enr>
                                                      accounts of the state trie --root from --origin
                                                      (default zero) up to --limit (default 0xff…ff), about
                                                      --bytes of them (default 524288), and the proof nodes
-  devp2p snap codes --hash <0xhash,...> <enode>      contract codes by code hash
+  devp2p snap codes --hash <0xhash,...> <enode|enr>  contract codes by code hash
 
   --network <name|file>  mainnet, sepolia, hoodi or a genesis file (default mainnet)
   --timeout <duration>   deadline to connect, and then for the request (default 10s)`;
