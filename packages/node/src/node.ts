@@ -564,7 +564,8 @@ export class DevP2PNode extends TypedEventTarget<NodeEvents> {
       return;
     }
     if (this.#bootnodes().length === 0 && this.#sources.length === 0 && (this.#discv4?.table.size ?? 0) === 0) {
-      this.#log.warn('discovery has nowhere to start: no bootnodes and no other source (give bootnodes or a network)');
+      // Info, not a warning: a bootnode (the devnet's first node, geth's bootnode) starts from nothing on purpose.
+      this.#log.info('discovery has nowhere to start: no bootnodes and no other source (give bootnodes or a network)');
     }
   }
 
