@@ -19,6 +19,18 @@ function inClone() {
   }
 }
 
+/**
+ * The tsx loader as a file URL, resolved from this launcher rather than from the working directory, so that the
+ * command also runs from outside the clone (`/path/to/clone/node_modules/.bin/devp2p` in any directory).
+ */
+function tsxLoader() {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return 'tsx';
+  }
+}
+
 if (!inClone() && existsSync(fileURLToPath(dist))) {
   await import(dist.href);
 } else if (existsSync(fileURLToPath(source))) {
@@ -29,7 +41,7 @@ if (!inClone() && existsSync(fileURLToPath(dist))) {
       ? ['run', '-A', ...condition, script]
       : 'Bun' in globalThis
         ? [...condition, script]
-        : ['--import', 'tsx', ...condition, script];
+        : ['--import', tsxLoader(), ...condition, script];
   const child = spawn(process.execPath, [...args, ...process.argv.slice(2)], { stdio: 'inherit' });
   // Ctrl-C reaches the child through the terminal; SIGTERM is passed on. We exit as it does.
   process.on('SIGINT', () => undefined);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { Discv4, Discv5 } from '@devp2p/discovery';
 import { Enr, logDistance, Node, parseNode } from '@devp2p/enode';
 import { ping } from '@devp2p/plugin-ping';
 import { createServer } from '@devp2p/server';
-import { readVectorJson, until } from '@devp2p/test-utils';
+import { readVectorJson, repoRoot, runtime, until } from '@devp2p/test-utils';
 import { udpTransport } from '@devp2p/transport-node';
 import { startDevnet } from '../src/commands/devnet.ts';
 import { exitedCleanly, runCommand, startCommand } from './node-process.ts';
@@ -36,6 +37,14 @@ describe('devp2p key', () => {
     assert.match(inspected.stdout, /Record: +enr:/);
     const again = await devp2p(['key', 'generate', file]);
     assert.equal(again.code, 1, 'an existing key file is not replaced');
+  });
+
+  it('the launcher in bin/ runs from any working directory, not only inside the clone', () => {
+    const launcher = join(repoRoot, 'packages', 'cli', 'bin', 'devp2p.mjs');
+    const args = runtime === 'deno' ? ['run', '-A', launcher, '--version'] : [launcher, '--version'];
+    const result = spawnSync(process.execPath, args, { cwd: tmpdir(), encoding: 'utf8', timeout: 60_000 });
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stdout, /^devp2p \d+\.\d+\.\d+/);
   });
 
   it('rejects bad usage with exit code 2 and the usage', async () => {
