@@ -229,7 +229,12 @@ describe('Discv5 handshakes', () => {
     const plaintext = new Uint8Array([DISCV5_MESSAGE_TYPE.ping, ...rlpEncode([new Uint8Array(9), 1n])]);
     harness.sendPlaintext(a.self, session, plaintext);
     await until(() => a.stats.dropped['bad-message'] === 1, 5_000, 'the message dropped');
-    assert.equal(await harness.next(300), undefined, 'no answer');
+    // No PONG for it. The node may ping us meanwhile (it revalidates what it just put in its table): not an answer.
+    const quietUntil = Date.now() + 300;
+    for (let left = 300; left > 0; left = quietUntil - Date.now()) {
+      const message = await harness.nextMessage(session, left);
+      if (message) assert.equal(message.type, 'ping', `an answer to the dropped request: ${message.type}`);
+    }
     // An empty request id is fine.
     harness.send(a.self, session, {
       type: 'talkreq',
@@ -237,7 +242,8 @@ describe('Discv5 handshakes', () => {
       protocol: Uint8Array.of(1),
       request: new Uint8Array(0),
     });
-    const resp = await harness.nextMessage(session);
+    let resp = await harness.nextMessage(session);
+    while (resp?.type === 'ping') resp = await harness.nextMessage(session);
     assert.equal(resp?.type, 'talkresp');
     assert.equal(resp?.requestId.length, 0);
     await Promise.all([a.close(), harness.close()]);
