@@ -39,6 +39,7 @@ export {
   TABLE_SUBNET,
 } from './constants.ts';
 export { canonicalHost, checkRelayIp, DistinctNetSet, isLoopback } from './netutil.ts';
+export type { DiscoveryServiceOptions } from './options.ts';
 export { type RevalidationResult, Table, type TableEntry, type TableOptions } from './table/table.ts';
 export {
   Discv4,

@@ -28,12 +28,6 @@ export const CRAWL_MAX_QUEUE = 4_096;
  */
 export const CRAWL_MAX_NODES = 200_000;
 
-/**
- * Record requests per check: a node that does not answer is asked once more before its score is halved, since one
- * lost datagram (or a start-up burst of handshakes) should not cost a live node half its score.
- */
-export const CRAWL_ATTEMPTS = 2;
-
 /** Pause between two of the crawler's own random lookups. */
 const LOOKUP_PAUSE_MS = 500;
 
@@ -179,7 +173,7 @@ export function onInterrupt(stop: () => void): () => void {
 
 /**
  * Crawls until `timeoutMs` passes or `signal` aborts, updating `set` as geth's crawler does: each node found is
- * asked for its record ({@link CRAWL_ATTEMPTS} times at most); an answer raises its `score` by one and sets
+ * asked for its record once per check; an answer raises its `score` by one and sets
  * `firstResponse`/`lastResponse`, a miss halves the score, and a node at 0 leaves the set. Resolves when every
  * request has ended.
  * @example const stats = await crawl(source, { seeds, set, timeoutMs: 60_000, signal })
@@ -226,14 +220,7 @@ export async function crawl(source: CrawlSource, options: CrawlOptions): Promise
     entry.lastCheck = goTime(Date.now());
     let fresh: Node | undefined;
     try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          fresh = await source.requestENR(node, signal);
-          break;
-        } catch (error) {
-          if (signal.aborted || attempt >= CRAWL_ATTEMPTS) throw error;
-        }
-      }
+      fresh = await source.requestENR(node, signal);
       entry.record = recordText(fresh);
       entry.seq = Number(fresh.seq);
       entry.score = (entry.score ?? 0) + 1;

@@ -3,9 +3,9 @@
  * pending.ts) and the protocol-neutral table, lookups, random-nodes iterator and revalidation (../table/), and
  * keeps the table's refresh (seeding, a self lookup, random lookups).
  */
+
 import {
   AbortError,
-  type Clock,
   type DatagramAddress,
   type DatagramSocket,
   type DatagramTransport,
@@ -14,15 +14,7 @@ import {
   systemClock,
 } from '@devp2p/core';
 import { randomBytes } from '@devp2p/crypto';
-import {
-  LocalNode,
-  MemoryNodeDatabase,
-  type NetList,
-  type Node,
-  type NodeDatabase,
-  type NodeDiscovery,
-  NodeId,
-} from '@devp2p/enode';
+import { LocalNode, MemoryNodeDatabase, type Node, type NodeDatabase, type NodeDiscovery, NodeId } from '@devp2p/enode';
 import {
   type ALPHA,
   type BUCKET_SIZE,
@@ -34,6 +26,7 @@ import {
 } from '../constants.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { announceBoundEndpoint } from '../local-endpoint.ts';
+import type { DiscoveryServiceOptions } from '../options.ts';
 import { lookupIterator } from '../table/iterator.ts';
 import { runLookup, type TableContext } from '../table/lookup.ts';
 import { Refresh } from '../table/refresh.ts';
@@ -51,37 +44,9 @@ export type { Discv4Stats, DropReason } from './socket.ts';
  * @example
  * await Discv4.start({ privateKey, transport: udpTransport, host: '0.0.0.0', port: 30303, bootnodes })
  */
-export interface Discv4Options {
-  /** Our secp256k1 private key (32 bytes): it signs every packet. */
-  privateKey: Uint8Array;
+export interface Discv4Options extends DiscoveryServiceOptions {
   /** Binds the socket (`udpTransport` from `@devp2p/transport-node`). */
   transport: DatagramTransport;
-  /** Address to bind (default `0.0.0.0`). */
-  host?: string;
-  /** Port to bind (default 0: any free port). */
-  port?: number;
-  /** Our record; default: a new LocalNode for `privateKey` over an in-memory node database. */
-  localNode?: LocalNode;
-  /** Node database for bonds and seeds (default: the LocalNode's). */
-  db?: NodeDatabase;
-  /** Nodes to contact when the table is empty. */
-  bootnodes?: readonly Node[];
-  /** Only nodes in these networks are contacted, and only their packets are handled (geth `NetRestrict`). */
-  netRestrict?: NetList;
-  /** Clock for deadlines, timers and node ages (default {@link systemClock}). */
-  clock?: Clock;
-  /** Uniform [0, 1) source (default `Math.random`). */
-  random?: () => number;
-  /** Logger (default: silent unless `DEBUG` names devp2p). */
-  logger?: Logger;
-  /** Reply deadline (default {@link RESP_TIMEOUT_MS}). */
-  respTimeoutMs?: number;
-  /** Table refresh period (default {@link REFRESH_INTERVAL_MS}). */
-  refreshIntervalMs?: number;
-  /** Random lookups per refresh after the self lookup (default {@link REFRESH_RANDOM_LOOKUPS}). */
-  refreshRandomLookups?: number;
-  /** Fast revalidation interval (default {@link PING_INTERVAL_MS}). */
-  pingIntervalMs?: number;
   /**
    * Receives every datagram that is not a discv4 packet, instead of dropping it (geth `Config.Unhandled`): with
    * discv5 on the same socket, `(data, from) => discv5.receive(data, from)`.

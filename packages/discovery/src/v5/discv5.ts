@@ -3,9 +3,9 @@
  * talk.ts and nodes.ts) and the protocol-neutral table, lookups, random-nodes iterator, revalidation and refresh
  * (../table/), on a socket of its own or on discv4's.
  */
+
 import {
   AbortError,
-  type Clock,
   type DatagramAddress,
   type DatagramSocket,
   type DatagramTransport,
@@ -30,6 +30,7 @@ import { PING_INTERVAL_MS, REFRESH_INTERVAL_MS, REFRESH_RANDOM_LOOKUPS } from '.
 import { Lifecycle } from '../lifecycle.ts';
 import { announceBoundEndpoint } from '../local-endpoint.ts';
 import { checkRelayIp } from '../netutil.ts';
+import type { DiscoveryServiceOptions } from '../options.ts';
 import { lookupIterator } from '../table/iterator.ts';
 import { runLookup, type TableContext } from '../table/lookup.ts';
 import { Refresh } from '../table/refresh.ts';
@@ -49,42 +50,14 @@ export type { TalkHandler, TalkRequestInfo } from './talk.ts';
  * Options of {@link Discv5.start}: `transport` (a socket of its own) or `socket` (discv4's, shared).
  * @example await Discv5.start({ privateKey, transport: udpTransport, host: '0.0.0.0', port: 30303, bootnodes })
  */
-export interface Discv5Options {
-  /** Our secp256k1 private key (32 bytes): it signs our record and handshakes. */
-  privateKey: Uint8Array;
-  /** Binds a socket of our own (`udpTransport` from `@devp2p/transport-node`). */
+export interface Discv5Options extends DiscoveryServiceOptions {
+  /** Binds a socket of our own (`udpTransport` from `@devp2p/transport-node`) on `host` and `port`. */
   transport?: DatagramTransport;
   /**
    * A socket someone else bound and owns, shared with them (discv4's `socket`): discv5 sends on it and receives
    * what it is handed through {@link Discv5.receive} (discv4's `unhandled` option). `close()` leaves it open.
    */
   socket?: DatagramSocket;
-  /** Address to bind with `transport` (default `0.0.0.0`). */
-  host?: string;
-  /** Port to bind with `transport` (default 0: any free port). */
-  port?: number;
-  /** Our record; default: a new LocalNode for `privateKey` over an in-memory node database. */
-  localNode?: LocalNode;
-  /** Node database for seeds and find failures (default: the LocalNode's). */
-  db?: NodeDatabase;
-  /** Nodes to contact when the table is empty: records (`enr:`) or public key and address (`enode://`). */
-  bootnodes?: readonly Node[];
-  /** Only nodes in these networks are contacted, and only their packets are handled (geth `NetRestrict`). */
-  netRestrict?: NetList;
-  /** Clock for deadlines, timers and node ages (default {@link systemClock}). */
-  clock?: Clock;
-  /** Uniform [0, 1) source (default `Math.random`). */
-  random?: () => number;
-  /** Logger (default: silent unless `DEBUG` names devp2p). */
-  logger?: Logger;
-  /** Response deadline (default {@link DISCV5_RESP_TIMEOUT_MS}). */
-  respTimeoutMs?: number;
-  /** Table refresh period (default {@link REFRESH_INTERVAL_MS}). */
-  refreshIntervalMs?: number;
-  /** Random lookups per refresh after the self lookup (default {@link REFRESH_RANDOM_LOOKUPS}). */
-  refreshRandomLookups?: number;
-  /** Fast revalidation interval (default {@link PING_INTERVAL_MS}). */
-  pingIntervalMs?: number;
 }
 
 /**
