@@ -2,10 +2,15 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { CryptoError } from '@devp2p/core';
 import { encryptAes256Block, expandAes256Key } from './aes-block.ts';
 
-/** A continuous AES-CTR keystream: successive `update` calls continue where the last one stopped. */
+/** A continuous AES-CTR keystream: successive calls continue where the last one stopped. */
 export interface AesCtrStream {
-  /** XORs `data` with the next `data.length` keystream bytes (encrypt and decrypt are the same). */
+  /** XORs `data` with the next `data.length` keystream bytes (encrypt and decrypt are the same), into a new array. */
   update(data: Uint8Array): Uint8Array;
+  /**
+   * The same for data[dataAt..dataAt+length], into `out` at `outAt` (the same bytes as the input, or apart from
+   * them: in place is fine). Spans of up to {@link CTR_JS_MAX_BYTES} bytes of an AES-256 stream allocate nothing.
+   */
+  updateInto(data: Uint8Array, dataAt: number, length: number, out: Uint8Array, outAt: number): void;
 }
 
 function asBytes(buffer: Uint8Array): Uint8Array {
@@ -18,16 +23,162 @@ function checkKey(key: Uint8Array, lengths: readonly number[]): void {
   }
 }
 
+function whole(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+/** `updateInto`'s bounds: the span within `data`, and room for it in `out`. */
+function checkSpan(data: Uint8Array, dataAt: number, length: number, out: Uint8Array, outAt: number): void {
+  if (!whole(dataAt) || !whole(length) || dataAt + length > data.length) {
+    throw new RangeError(`AES-CTR: no ${length} bytes at ${dataAt} of ${data.length}`);
+  }
+  if (!whole(outAt) || outAt + length > out.length) {
+    throw new RangeError(`AES-CTR: no room for ${length} bytes at ${outAt} of ${out.length}`);
+  }
+}
+
+/**
+ * Spans of an AES-256-CTR stream up to this many bytes are encrypted in JavaScript (aes-block.ts) into the caller's
+ * array; longer ones go through `node:crypto`. Each `node:crypto` call returns a new buffer (off the JS heap, through
+ * malloc), and a flood of small frames (64-byte Pings, two spans each) made those most of what a node allocated per
+ * message. Four blocks in JavaScript cost about what one native call does on Node and Deno (`primitives`).
+ */
+export const CTR_JS_MAX_BYTES = 64;
+
+/**
+ * How far the native cipher may trail the stream and be brought level by running it over that many discarded bytes,
+ * rather than made anew at the current counter: a frame's 16-byte header decrypted in JavaScript before its body
+ * goes through `node:crypto` costs one small native call this way, where a new cipher costs two to three.
+ */
+const NATIVE_CATCH_UP_MAX_BYTES = 64;
+/** The input of those discarded keystream bytes. */
+const DISCARDED = new Uint8Array(NATIVE_CATCH_UP_MAX_BYTES);
+
+/**
+ * AES-256-CTR over both implementations, one keystream: JavaScript for short spans, `node:crypto` for long ones.
+ * The native cipher runs only when asked for a long span; it is brought to the stream's position first, by
+ * discarding keystream when it trails by a little, else by a new cipher at the current counter block.
+ */
+class HybridAes256Ctr implements AesCtrStream {
+  readonly #key: Uint8Array;
+  readonly #schedule: Uint32Array;
+  /** The counter block of the block the stream is in (position ÷ 16 blocks past the initial counter). */
+  readonly #counter: Uint8Array;
+  /** That block's keystream, once computed in JavaScript (#keystreamValid). */
+  readonly #keystream = new Uint8Array(16);
+  #keystreamValid = false;
+  /** Bytes of keystream used so far (a safe integer: 8 PiB). */
+  #position = 0;
+  #native: ReturnType<typeof createCipheriv> | undefined;
+  /** Where the native cipher is in the keystream. */
+  #nativePosition = 0;
+
+  constructor(key: Uint8Array, iv: Uint8Array) {
+    this.#key = key.slice();
+    this.#schedule = expandAes256Key(key);
+    this.#counter = iv.slice();
+  }
+
+  update(data: Uint8Array): Uint8Array {
+    const out = data.length > CTR_JS_MAX_BYTES ? undefined : new Uint8Array(data.length);
+    if (out) {
+      this.#xorJs(data, 0, data.length, out, 0);
+      return out;
+    }
+    return this.#nativeUpdate(data);
+  }
+
+  updateInto(data: Uint8Array, dataAt: number, length: number, out: Uint8Array, outAt: number): void {
+    checkSpan(data, dataAt, length, out, outAt);
+    if (length <= CTR_JS_MAX_BYTES) this.#xorJs(data, dataAt, length, out, outAt);
+    else out.set(this.#nativeUpdate(data.subarray(dataAt, dataAt + length)), outAt);
+  }
+
+  #nativeUpdate(data: Uint8Array): Uint8Array {
+    let native = this.#native;
+    const behind = this.#position - this.#nativePosition;
+    if (native !== undefined && behind <= NATIVE_CATCH_UP_MAX_BYTES) {
+      if (behind > 0) native.update(DISCARDED.subarray(0, behind));
+    } else {
+      // A new cipher starts at a block boundary: the rest of the current block goes through JavaScript first.
+      const partial = this.#position % 16;
+      if (partial !== 0) {
+        const head = Math.min(16 - partial, data.length);
+        const out = new Uint8Array(data.length);
+        this.#xorJs(data, 0, head, out, 0);
+        if (head < data.length) out.set(this.#nativeUpdate(data.subarray(head)), head);
+        return out;
+      }
+      native = createCipheriv('aes-256-ctr', this.#key, this.#counter);
+      this.#native = native;
+    }
+    const result = asBytes(native.update(data));
+    this.#advance(data.length);
+    this.#nativePosition = this.#position;
+    return result;
+  }
+
+  /** XORs data[from..from+length] with the keystream into out[outAt..], in JavaScript. */
+  #xorJs(data: Uint8Array, from: number, length: number, out: Uint8Array, outAt: number): void {
+    const keystream = this.#keystream;
+    let used = this.#position % 16;
+    for (let i = 0; i < length; i++) {
+      if (!this.#keystreamValid) {
+        encryptAes256Block(this.#schedule, this.#counter, keystream);
+        this.#keystreamValid = true;
+      }
+      out[outAt + i] = data[from + i]! ^ keystream[used]!;
+      if (++used === 16) {
+        used = 0;
+        this.#nextBlock();
+      }
+    }
+    this.#position += length;
+  }
+
+  /** Moves the stream `length` bytes on (the native cipher having produced them). */
+  #advance(length: number): void {
+    const blocks = Math.floor(((this.#position % 16) + length) / 16);
+    this.#position += length;
+    if (blocks === 0) return;
+    // Adds `blocks` to the 128-bit big-endian counter, as OpenSSL's CTR mode increments it.
+    let carry = blocks;
+    for (let i = 15; i >= 0 && carry > 0; i--) {
+      const sum = this.#counter[i]! + (carry % 256);
+      this.#counter[i] = sum & 0xff;
+      carry = Math.floor(carry / 256) + (sum >> 8);
+    }
+    this.#keystreamValid = false;
+  }
+
+  #nextBlock(): void {
+    for (let i = 15; i >= 0; i--) {
+      this.#counter[i] = (this.#counter[i]! + 1) & 0xff;
+      if (this.#counter[i] !== 0) break;
+    }
+    this.#keystreamValid = false;
+  }
+}
+
 /**
  * AES-CTR with a 16- or 32-byte key (AES-128 or AES-256) and a 16-byte initial counter block.
- * `node:crypto` gives identical bytes on Node, Bun and Deno, including across partial blocks.
+ * `node:crypto` gives identical bytes on Node, Bun and Deno, including across partial blocks; AES-256 streams
+ * encrypt short spans in JavaScript (see {@link CTR_JS_MAX_BYTES}), with the same bytes.
  * @example const stream = createAesCtr(aesSecret, new Uint8Array(16)); stream.update(frame)
  */
 export function createAesCtr(key: Uint8Array, iv: Uint8Array): AesCtrStream {
   checkKey(key, [16, 32]);
   if (!(iv instanceof Uint8Array) || iv.length !== 16) throw new RangeError('AES-CTR iv must be 16 bytes');
-  const cipher = createCipheriv(key.length === 16 ? 'aes-128-ctr' : 'aes-256-ctr', key, iv);
-  return { update: (data) => asBytes(cipher.update(data)) };
+  if (key.length === 32) return new HybridAes256Ctr(key, iv);
+  const cipher = createCipheriv('aes-128-ctr', key, iv);
+  const update = (data: Uint8Array): Uint8Array => asBytes(cipher.update(data));
+  return {
+    update,
+    updateInto(data, dataAt, length, out, outAt) {
+      checkSpan(data, dataAt, length, out, outAt);
+      out.set(update(data.subarray(dataAt, dataAt + length)), outAt);
+    },
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ export {
   aes128GcmDecrypt,
   aes128GcmEncrypt,
   aesCtr,
+  CTR_JS_MAX_BYTES,
   createAes256Ecb,
   createAesCtr,
   GCM_TAG_LENGTH,

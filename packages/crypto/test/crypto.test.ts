@@ -6,10 +6,12 @@ import { hex, readVectorJson } from '@devp2p/test-utils';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as noble from '@noble/secp256k1';
+import fc from 'fast-check';
 import {
   aes128GcmDecrypt,
   aes128GcmEncrypt,
   aesCtr,
+  CTR_JS_MAX_BYTES,
   compressPublicKey,
   concatKdf,
   createAes256Ecb,
@@ -326,6 +328,60 @@ describe('AES', () => {
       parts.push(stream.update(data.subarray(from, to)));
     }
     assert.deepEqual(concatBytes(...parts), whole);
+  });
+
+  it("AES-256-CTR gives node:crypto's keystream whatever mix of short (JavaScript) and long (native) spans", () => {
+    // Lengths around the JavaScript/native split, the native cipher's catch-up distance and block boundaries; IVs
+    // near the 128-bit counter's wrap, which must carry as OpenSSL's does.
+    const length = fc.oneof(
+      fc.constantFrom(0, 1, 15, 16, 17, 31, 32, 33, CTR_JS_MAX_BYTES, CTR_JS_MAX_BYTES + 1, 80, 129, 1024),
+      fc.integer({ min: 0, max: 3000 }),
+    );
+    const step = fc.record({ length, into: fc.boolean(), dataAt: fc.nat(9), outAt: fc.nat(9) });
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.nat(15),
+        fc.array(step, { maxLength: 40 }),
+        (key, ivBytes, saturated, steps) => {
+          const iv = ivBytes.slice();
+          iv.fill(0xff, 16 - saturated);
+          const reference = createCipheriv('aes-256-ctr', key, iv);
+          const stream = createAesCtr(key, iv);
+          for (const { length, into, dataAt, outAt } of steps) {
+            const data = randomBytes(dataAt + length);
+            const want = bytesToHex(reference.update(data.subarray(dataAt)));
+            if (into) {
+              const out = new Uint8Array(outAt + length + 3);
+              stream.updateInto(data, dataAt, length, out, outAt);
+              assert.equal(bytesToHex(out.subarray(outAt, outAt + length)), want);
+            } else assert.equal(bytesToHex(stream.update(data.subarray(dataAt))), want);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('AES-CTR updateInto encrypts in place and refuses spans out of bounds', () => {
+    for (const keyLength of [16, 32]) {
+      const key = randomBytes(keyLength);
+      const iv = randomBytes(16);
+      const data = randomBytes(100);
+      const want = aesCtr(key, iv, data);
+      for (const split of [10, 90]) {
+        const stream = createAesCtr(key, iv);
+        const buffer = data.slice();
+        stream.updateInto(buffer, 0, split, buffer, 0);
+        stream.updateInto(buffer, split, 100 - split, buffer, split);
+        assert.deepEqual(buffer, want);
+      }
+      const stream = createAesCtr(key, iv);
+      assert.throws(() => stream.updateInto(data, 90, 11, new Uint8Array(100), 0), RangeError);
+      assert.throws(() => stream.updateInto(data, 0, 10, new Uint8Array(100), 91), RangeError);
+      assert.throws(() => stream.updateInto(data, -1, 10, new Uint8Array(100), 0), RangeError);
+    }
   });
 
   it('AES-256-ECB single blocks match FIPS-197 C.3, and the cipher is reusable', () => {

@@ -196,12 +196,13 @@ export class FrameEncoder {
     writeCode(plain, at + 16, code, codeLen);
     plain.set(data, at + 16 + codeLen);
     plain.fill(0, at + 16 + size, at + span);
-    const ciphertext = this.#cipher.update(plain.subarray(at, at + span));
-    out.set(ciphertext, offset + 16);
-    for (let i = 0; i < 16; i++) out[offset + i] = ciphertext[i]!;
-    const headerMac = this.#mac.header(ciphertext, 0);
+    // The ciphertext of header and body goes where the body belongs minus 16 bytes; the header is then copied to
+    // its place and the header MAC written over the first copy.
+    this.#cipher.updateInto(plain, at, span, out, offset + 16);
+    for (let i = 0; i < 16; i++) out[offset + i] = out[offset + 16 + i]!;
+    const headerMac = this.#mac.header(out, offset);
     for (let i = 0; i < 16; i++) out[offset + 16 + i] = headerMac[i]!;
-    const frameMac = this.#mac.frame(ciphertext.subarray(16));
+    const frameMac = this.#mac.frame(out.subarray(offset + HEADER_SIZE, offset + HEADER_SIZE + bodySize));
     const macAt = offset + HEADER_SIZE + bodySize;
     for (let i = 0; i < MAC_SIZE; i++) out[macAt + i] = frameMac[i]!;
     return length;
@@ -246,6 +247,7 @@ export class FrameDecoder {
   /** The header ciphertext, the header MAC and the frame MAC as read, copied out of the chunks (no views). */
   readonly #headerCiphertext = new Uint8Array(16);
   readonly #receivedMac = new Uint8Array(MAC_SIZE);
+  readonly #headerPlain = new Uint8Array(16);
   #failure: unknown;
 
   constructor(
@@ -318,7 +320,8 @@ export class FrameDecoder {
       if (!equal16(this.#mac.header(headerCiphertext, 0), 0, this.#receivedMac, 0)) {
         throw new ProtocolError(ERR_BAD_MAC, 'bad frame header MAC', this.#context);
       }
-      const plain = this.#cipher.update(headerCiphertext);
+      const plain = this.#headerPlain;
+      this.#cipher.updateInto(headerCiphertext, 0, 16, plain, 0);
       const size = (plain[0]! << 16) | (plain[1]! << 8) | plain[2]!;
       if (size > this.#maxFrameSize) throw new TooLargeError('frame', size, this.#maxFrameSize, this.#context);
       this.#frameSize = size;
