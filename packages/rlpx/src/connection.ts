@@ -40,7 +40,7 @@ import {
   QUEUED_FRAME_OVERHEAD,
   WRITE_BATCH_BYTES,
 } from './limits.ts';
-import { snappyCompress, snappyUncompress } from './snappy.ts';
+import { snappyCompress, snappyCompressInto, snappyMaxCompressedLength, snappyUncompress } from './snappy.ts';
 
 /** Options of {@link RLPxConnection}. */
 export interface RLPxConnectionOptions {
@@ -109,6 +109,13 @@ interface PendingWrite {
  * turn of a read loop's replies). A frame that does not fit goes to a new batch; one larger than this, alone.
  */
 const SEND_BATCH_BYTES = 4 * 1024;
+
+/**
+ * Where outgoing messages are compressed when their worst case fits, shared by every connection: the compressed
+ * bytes are copied into their frame before any other message is compressed (encoding is synchronous), so a message
+ * costs no array for them. 64 KiB holds any message up to about 56 KiB; larger ones get an array of their own.
+ */
+const COMPRESS_SCRATCH = new Uint8Array(64 * 1024);
 
 /** Runs `callback` after `ms` unless cleared; every timer a connection starts is cleared on every path. */
 interface Deadline {
@@ -602,7 +609,8 @@ export class RLPxConnection {
 
   /**
    * The checks both write methods make (then #encoder is set), and the payload as it goes into the frame
-   * (snappy-compressed when on). Throws what they reject with.
+   * (snappy-compressed when on: then possibly a view of COMPRESS_SCRATCH, to be encoded before the next call).
+   * Throws what they reject with.
    */
   #prepare(payload: Uint8Array, caller: string): Uint8Array {
     if (this.#failure) throw this.#failure;
@@ -621,7 +629,8 @@ export class RLPxConnection {
     if (payload.length > MAX_MESSAGE_SIZE) {
       throw new TooLargeError('message', payload.length, MAX_MESSAGE_SIZE, this.#context());
     }
-    return snappyCompress(payload);
+    if (snappyMaxCompressedLength(payload.length) > COMPRESS_SCRATCH.length) return snappyCompress(payload);
+    return COMPRESS_SCRATCH.subarray(0, snappyCompressInto(payload, COMPRESS_SCRATCH, 0));
   }
 
   /** A TooLargeError from the codec (which does not know the remote) with the remote address in it. */

@@ -17,6 +17,7 @@ import { ProtocolError, type RemoteContext, TooLargeError } from '@devp2p/core';
 import {
   type AesBlockCipher,
   type AesCtrStream,
+  CTR_JS_MAX_BYTES,
   createAes256Ecb,
   createAesCtr,
   type Keccak256Hasher,
@@ -31,6 +32,18 @@ const HEADER_SIZE = 32;
  * reused, instead of a new one each (a flood's Pongs are 16 + 16 bytes).
  */
 const ENCODE_SCRATCH_BYTES = 1024;
+/**
+ * Frame bodies (padded) up to this size are decrypted in JavaScript (CTR_JS_MAX_BYTES, a multiple of 16), so the
+ * decoder takes them through one scratch array shared by every decoder (decoding is synchronous) and copies the
+ * message data out once: no new array for the ciphertext or the plaintext, and no view of either. On JavaScriptCore
+ * (Bun) a view of a small array also makes that array allocate a separate buffer.
+ */
+const SMALL_BODY_BYTES = CTR_JS_MAX_BYTES;
+const SMALL_BODY_SCRATCH = new Uint8Array(SMALL_BODY_BYTES);
+/** Views of the scratch for each padded small body size, 16 to SMALL_BODY_BYTES bytes: SMALL_BODIES[size / 16 - 1]. */
+const SMALL_BODIES = Array.from({ length: SMALL_BODY_BYTES / 16 }, (_, i) =>
+  SMALL_BODY_SCRATCH.subarray(0, 16 * (i + 1)),
+);
 /** Length of each MAC on the wire. */
 const MAC_SIZE = 16;
 /** header-data of every frame we send: rlp([capability-id 0, context-id 0]), as geth sends it. */
@@ -248,6 +261,8 @@ export class FrameDecoder {
   readonly #headerCiphertext = new Uint8Array(16);
   readonly #receivedMac = new Uint8Array(MAC_SIZE);
   readonly #headerPlain = new Uint8Array(16);
+  /** The message code of the frame being decoded (see #readCode). */
+  #code = 0;
   #failure: unknown;
 
   constructor(
@@ -328,22 +343,38 @@ export class FrameDecoder {
     }
     const bodySize = padded(this.#frameSize);
     if (this.#buffered < bodySize + MAC_SIZE) return undefined;
-    const ciphertext = this.#take(bodySize);
+    const frameSize = this.#frameSize;
+    const small = bodySize > 0 && bodySize <= SMALL_BODY_BYTES;
+    // A small body is copied out of the chunks into the shared scratch and decrypted there; a larger one is a view
+    // of its chunk (or one copy), decrypted into a new array.
+    const ciphertext = small ? SMALL_BODIES[bodySize / 16 - 1]! : this.#take(bodySize);
+    if (small) this.#takeInto(ciphertext);
     this.#takeInto(this.#receivedMac);
     if (!equal16(this.#mac.frame(ciphertext), 0, this.#receivedMac, 0)) {
       throw new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);
     }
-    const content = this.#cipher.update(ciphertext);
-    const frameSize = this.#frameSize;
     this.#frameSize = -1;
-    return this.#parse(content, frameSize);
+    if (small) {
+      this.#cipher.updateInto(ciphertext, 0, bodySize, ciphertext, 0);
+      const at = this.#readCode(ciphertext, frameSize);
+      return { code: this.#code, data: ciphertext.slice(at, frameSize) };
+    }
+    const content = this.#cipher.update(ciphertext);
+    const at = this.#readCode(content, frameSize);
+    return { code: this.#code, data: content.subarray(at, frameSize) };
   }
 
-  /** Splits the first `size` bytes of frame content into the RLP-encoded message code (a canonical integer) and the message data. */
-  #parse(content: Uint8Array, size: number): DecodedFrame {
+  /**
+   * Reads the RLP-encoded message code (a canonical integer) that starts frame content of `size` bytes into #code,
+   * and returns its length: the message data follows it.
+   */
+  #readCode(content: Uint8Array, size: number): number {
     if (size === 0) throw new ProtocolError(ERR_BAD_MESSAGE, 'empty frame', this.#context);
     const first = content[0]!;
-    if (first < 0x80) return { code: first, data: content.subarray(1, size) };
+    if (first < 0x80) {
+      this.#code = first;
+      return 1;
+    }
     const length = first - 0x80;
     if (length > 7 || length >= size) {
       throw new ProtocolError(ERR_BAD_MESSAGE, `frame does not start with an RLP message code`, this.#context);
@@ -356,7 +387,8 @@ export class FrameDecoder {
     if (code > Number.MAX_SAFE_INTEGER) {
       throw new ProtocolError(ERR_BAD_MESSAGE, 'message code exceeds 2^53', this.#context);
     }
-    return { code, data: content.subarray(1 + length, size) };
+    this.#code = code;
+    return 1 + length;
   }
 
   /** Removes `out.length` buffered bytes (at most #buffered) into `out`. */

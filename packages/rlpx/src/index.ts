@@ -55,6 +55,7 @@ export {
   ERR_SNAPPY,
   SNAPPY_MAX_DECODED_SIZE,
   snappyCompress,
+  snappyCompressInto,
   snappyDecodedLength,
   snappyMaxCompressedLength,
   snappyUncompress,

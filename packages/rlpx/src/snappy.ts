@@ -209,17 +209,36 @@ export function snappyMaxCompressedLength(n: number): number {
 /** Compresses `input` into one snappy block, decodable by any snappy block decoder. */
 export function snappyCompress(input: Uint8Array): Uint8Array {
   const n = input.length;
-  if (n > MAX_HEADER_VALUE) throw new RangeError(`snappy cannot encode ${n} bytes (limit 2^32 - 1)`);
   // Too short to hold a match: the length and one literal, in an array of exactly their size (no copy at the end).
   // (Under 17 bytes: a one-byte length, and a literal of one tag byte.)
   if (n < MIN_MATCHING_BLOCK) {
     const out = new Uint8Array(n === 0 ? 1 : 2 + n);
-    out[0] = n;
-    if (n > 0) emitLiteral(out, 1, input, 0, n);
+    snappyCompressInto(input, out, 0);
     return out;
   }
+  if (n > MAX_HEADER_VALUE) throw new RangeError(`snappy cannot encode ${n} bytes (limit 2^32 - 1)`);
   const out = new Uint8Array(snappyMaxCompressedLength(n));
-  let d = 0;
+  return out.slice(0, snappyCompressInto(input, out, 0));
+}
+
+/**
+ * Compresses `input` as {@link snappyCompress} does, into `out` from `at`, which must have room for
+ * {@link snappyMaxCompressedLength}(input.length) bytes (or exactly what a block too short for a match takes: 1, or
+ * 2 + its length); returns the bytes written. For a caller that copies the block on at once (into a frame) and so
+ * need not allocate one per message.
+ */
+export function snappyCompressInto(input: Uint8Array, out: Uint8Array, at: number): number {
+  const n = input.length;
+  if (n > MAX_HEADER_VALUE) throw new RangeError(`snappy cannot encode ${n} bytes (limit 2^32 - 1)`);
+  const room = n < MIN_MATCHING_BLOCK ? (n === 0 ? 1 : 2 + n) : snappyMaxCompressedLength(n);
+  if (!Number.isSafeInteger(at) || at < 0 || at + room > out.length) {
+    throw new RangeError(`snappy: no room for ${room} bytes at ${at} of ${out.length}`);
+  }
+  if (n < MIN_MATCHING_BLOCK) {
+    out[at] = n;
+    return n > 0 ? emitLiteral(out, at + 1, input, 0, n) - at : 1;
+  }
+  let d = at;
   let v = n;
   while (v >= 0x80) {
     out[d++] = (v & 0x7f) | 0x80;
@@ -233,7 +252,7 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
         ? emitLiteral(out, d, input, start, end)
         : compressBlock(out, d, input.subarray(start, end));
   }
-  return out.slice(0, d);
+  return d - at;
 }
 
 /** Writes src[from, to) as one literal element at out[d]; returns the new write position. */

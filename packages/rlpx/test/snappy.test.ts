@@ -5,6 +5,7 @@ import { hex, readVectorBytes, readVectorJson } from '@devp2p/test-utils';
 import {
   SNAPPY_MAX_DECODED_SIZE,
   snappyCompress,
+  snappyCompressInto,
   snappyDecodedLength,
   snappyMaxCompressedLength,
   snappyUncompress,
@@ -165,6 +166,24 @@ test('snappy honours maxLength', () => {
   assert.throws(() => snappyUncompress(packed, 999), TooLargeError);
   assert.throws(() => snappyUncompress(packed, 0), TooLargeError);
   assert.deepEqual(snappyUncompress(Uint8Array.of(0), 0), new Uint8Array(0));
+});
+
+test('snappyCompressInto writes what snappyCompress returns, at an offset, and refuses too little room', () => {
+  const rand = xorshift(7);
+  for (const n of [0, 1, 16, 17, 100, 4096, 70_000]) {
+    // Half repeated text (matches), half random (literals).
+    const input = new Uint8Array(n);
+    for (let i = 0; i < n; i++) input[i] = i < n / 2 ? 97 + (i % 7) : rand() & 0xff;
+    const want = snappyCompress(input);
+    const room = n < 17 ? want.length : snappyMaxCompressedLength(n);
+    const out = new Uint8Array(5 + room).fill(0xee);
+    const written = snappyCompressInto(input, out, 5);
+    assert.equal(written, want.length);
+    assert.deepEqual(out.subarray(5, 5 + written), want);
+    assert.ok(out.subarray(0, 5).every((b) => b === 0xee));
+    assert.throws(() => snappyCompressInto(input, new Uint8Array(room - 1), 0), RangeError);
+    assert.throws(() => snappyCompressInto(input, out, 6), RangeError);
+  }
 });
 
 test('snappyMaxCompressedLength follows 32 + n + n/6', () => {
