@@ -1,13 +1,15 @@
-// Soak: the real `devp2p node` (the CLI from source, a child process on this bench's runtime) under ten peers that
-// flood base-protocol Pings and never read, plus 300 silent sockets, for SOAK_SECONDS (60), while the admin JSON-RPC
-// is called every 100 ms from a process of its own. Reports the node's peak RSS, its RSS and open file descriptors
-// once the attack is over, where its memory is (JS heap, external, after a forced collection) and the RPC latency
-// during the attack. Everything is on 127.0.0.1; Linux only (/proc). See README.md (soak). Run through run.mjs, or
-// alone:
+// Soak: the real `devp2p node` (the CLI, a child process on this bench's runtime: its dist/ on Node, its sources on
+// Bun and Deno) under ten peers that flood base-protocol Pings and never read, plus 300 silent sockets, for
+// SOAK_SECONDS (60), while the admin JSON-RPC is called every 100 ms from a process of its own. Reports the node's
+// peak RSS, its RSS and open file descriptors once the attack is over, where its memory is (JS heap, external, after
+// a forced collection) and the RPC latency during the attack; then the same attack on a plain node:net server (the
+// runtime's floor, lib/floor-server.mjs). Everything is on 127.0.0.1; Linux only (/proc). See README.md (soak). Run
+// through run.mjs (build first), or alone:
 //   node --import tsx --conditions devp2p-source tools/bench/src/soak.ts
-// Environment: SOAK_SECONDS=60 (the attack's length), SOAK_SETTLE_SECONDS=5 (the pause before the "after" figures),
+// Environment: SOAK_SECONDS=60 (the attack's length), SOAK_SETTLE_SECONDS=30 (the pause before the "after" figures),
 // SOAK_NODE_LOG=<file> (append everything the node prints to that file), SOAK_ATTACK=all|flood|silent (one half of
-// the attack alone), SOAK_NODE_RUNTIME=node|bun|deno (run the node on another runtime than the attacker's).
+// the attack alone), SOAK_NODE_RUNTIME=node|bun|deno (run the node on another runtime than the attacker's),
+// SOAK_FLOOR=0 (skip the floor run).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -24,11 +26,13 @@ import { tcpTransport } from '@devp2p/transport-node';
 import { type BenchRow, envNumber, progress, runBench } from './lib/harness.ts';
 import { HOST } from './lib/loopback.ts';
 import {
+  assertDistFresh,
   BASELINE_SETTLE_MS,
   cpuSeconds,
   MiB,
   mean,
   mib,
+  type NodeCode,
   type NodeProcess,
   openFds,
   percentile,
@@ -68,6 +72,17 @@ const PROBER = join(repoRoot, 'tools', 'bench', 'src', 'lib', 'rpc-prober.ts');
 const SAMPLE_MS = 250;
 /** The bench's own event-loop lag is measured with a timer of this period. */
 const LAG_TICK_MS = 20;
+
+/**
+ * RSS is also read this long after the attack, besides after the whole settle: the engines give memory back late
+ * (V8 shrinks its young generation and releases pages in collections it starts once allocation has slowed down).
+ */
+const EARLY_AFTER_SECONDS = 5;
+/** A Ping frame on the wire (32-byte header and MAC, one 16-byte block, 16-byte MAC): the floor's unit. */
+const PING_FRAME_BYTES = 64;
+/** The floor's server (lib/floor-server.mjs) and what its flooders write at once: 256 Ping-sized units. */
+const FLOOR_SERVER = join(repoRoot, 'tools', 'bench', 'src', 'lib', 'floor-server.mjs');
+const FLOOR_WRITE = new Uint8Array(256 * PING_FRAME_BYTES).fill(0x5a);
 
 /** Targets (issue 13): RSS growth under the attack, RSS once it is over, admin RPC latency during it. */
 const RSS_GROWTH_TARGET_MIB = 64;
@@ -162,9 +177,9 @@ async function flooder(
   }
 }
 
-/** The silent sockets: SILENT_SOCKETS of them open, each reopened when the node closes it, until stop(). */
+/** The silent sockets: `count` of them open to `port`, each reopened when the server closes it, until stop(). */
 function silentSockets(
-  node: NodeProcess,
+  port: number,
   count: number,
 ): { readonly open: number; readonly closedByNode: number; stop(): void } {
   const sockets = new Set<Socket>();
@@ -173,7 +188,7 @@ function silentSockets(
   let closedByNode = 0;
   const open = (): void => {
     if (stopped) return;
-    const socket = connect({ host: HOST, port: node.p2pPort });
+    const socket = connect({ host: HOST, port });
     let connected = false;
     socket.once('connect', () => {
       connected = true;
@@ -278,6 +293,107 @@ function startProber(url: string, stats: RpcStats): { stop(): Promise<void> } {
   };
 }
 
+/**
+ * Waits `settleSeconds` after the attack; returns the RSS read EARLY_AFTER_SECONDS in (undefined when the settle is
+ * shorter).
+ */
+async function rssAfter(pid: number, settleSeconds: number): Promise<number | undefined> {
+  if (settleSeconds <= EARLY_AFTER_SECONDS) {
+    await sleep(settleSeconds * 1000);
+    return undefined;
+  }
+  await sleep(EARLY_AFTER_SECONDS * 1000);
+  const early = statusMiB(pid, 'VmRSS');
+  await sleep((settleSeconds - EARLY_AFTER_SECONDS) * 1000);
+  return early;
+}
+
+/** The floor run's figures (MiB, and bytes answered). */
+interface FloorFigures {
+  baselineRss: number;
+  peakRss: number;
+  earlyRss: number | undefined;
+  afterRss: number;
+  answeredBytes: number;
+}
+
+/**
+ * The same attack, for as long, against lib/floor-server.mjs on this runtime instead of the node: FLOODERS plain
+ * sockets writing Ping-sized units back to back as fast as the socket takes them and never reading, each reopened
+ * when the server closes it, and the silent sockets. What RSS does there is the runtime's share of the node's
+ * figures: no devp2p code runs.
+ */
+async function runFloor(
+  seconds: number,
+  settleSeconds: number,
+  attack: { flood: boolean; silent: boolean },
+): Promise<FloorFigures> {
+  // Plain JavaScript: Node runs it without the TypeScript loader, whose own memory would count in the floor.
+  const [cmd, args] =
+    runtime === 'deno' ? [process.execPath, ['run', '-A', FLOOR_SERVER]] : [process.execPath, [FLOOR_SERVER]];
+  const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /floor-port (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', () => reject(new Error(`the floor server exited before listening: ${output}`)));
+  });
+  const pid = child.pid!;
+  try {
+    await sleep(BASELINE_SETTLE_MS);
+    const baselineRss = statusMiB(pid, 'VmRSS');
+    progress(
+      `floor: the same attack on a plain node:net server (pid ${pid}), baseline RSS ${baselineRss.toFixed(1)} MiB`,
+    );
+    const stop = new AbortController();
+    const open = new Set<Socket>();
+    const flood = (): void => {
+      if (stop.signal.aborted) return;
+      const socket = connect({ host: HOST, port });
+      open.add(socket);
+      socket.pause();
+      socket.on('error', () => undefined);
+      const write = (): void => {
+        while (!stop.signal.aborted && socket.write(FLOOR_WRITE));
+      };
+      socket.on('connect', write);
+      socket.on('drain', () => setImmediate(write));
+      socket.once('close', () => {
+        open.delete(socket);
+        if (!stop.signal.aborted) setTimeout(flood, RETRY_PAUSE_MS);
+      });
+    };
+    for (let i = 0; i < (attack.flood ? FLOODERS : 0); i++) flood();
+    const silent = silentSockets(port, attack.silent ? SILENT_SOCKETS : 0);
+    const samples: number[] = [];
+    const sampler = setInterval(() => samples.push(statusMiB(pid, 'VmRSS')), SAMPLE_MS);
+    await sleep(seconds * 1000);
+    stop.abort();
+    clearInterval(sampler);
+    silent.stop();
+    for (const socket of open) socket.destroy();
+    const earlyRss = await rssAfter(pid, settleSeconds);
+    const afterRss = statusMiB(pid, 'VmRSS');
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(STOP_GRACE_MS)]);
+    const answered = /floor-answered (\d+)/.exec(output);
+    return {
+      baselineRss,
+      peakRss: Math.max(baselineRss, ...samples),
+      earlyRss,
+      afterRss,
+      answeredBytes: answered ? Number(answered[1]) : 0,
+    };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+  }
+}
+
 function formatTally(tally: Map<string, number>): string {
   return [...tally]
     .sort((a, b) => b[1] - a[1])
@@ -288,7 +404,7 @@ function formatTally(tally: Map<string, number>): string {
 async function* soak(): AsyncGenerator<BenchRow> {
   if (process.platform !== 'linux') throw new Error('the soak bench reads /proc: Linux only');
   const soakSeconds = envNumber('SOAK_SECONDS', 60);
-  const settleSeconds = envNumber('SOAK_SETTLE_SECONDS', 5);
+  const settleSeconds = envNumber('SOAK_SETTLE_SECONDS', 30);
   const attackName = process.env.SOAK_ATTACK || 'all';
   if (!['all', 'flood', 'silent'].includes(attackName)) {
     throw new Error(`SOAK_ATTACK: expected all, flood or silent, got ${attackName}`);
@@ -301,7 +417,11 @@ async function* soak(): AsyncGenerator<BenchRow> {
     if (!['node', 'bun', 'deno'].includes(nodeRuntime)) {
       throw new Error(`SOAK_NODE_RUNTIME: expected node, bun or deno, got ${nodeRuntime}`);
     }
-    node = await startNode(datadir, process.env.SOAK_NODE_LOG || undefined, nodeRuntime);
+    // On Node the node runs its built dist/, as the published CLI does (see NodeCode): through tsx its heap also
+    // holds the loader and every module's source map, which sets how far V8 lets the heap grow.
+    const from: NodeCode = nodeRuntime === 'node' ? 'dist' : 'source';
+    if (from === 'dist') assertDistFresh();
+    node = await startNode(datadir, process.env.SOAK_NODE_LOG || undefined, nodeRuntime, [], from);
     const n = node;
     progress(`node pid ${n.pid}: p2p 127.0.0.1:${n.p2pPort}, rpc ${n.rpcUrl}`);
     // The endpoint answers before the baseline is taken, so the baseline includes a served request.
@@ -341,7 +461,7 @@ async function* soak(): AsyncGenerator<BenchRow> {
     const flooders = Array.from({ length: attack.flood ? FLOODERS : 0 }, () =>
       flooder(n, flood, liveFloods, stop.signal),
     );
-    const silent = silentSockets(n, attack.silent ? SILENT_SOCKETS : 0);
+    const silent = silentSockets(n.p2pPort, attack.silent ? SILENT_SOCKETS : 0);
     const sampler = setInterval(() => {
       rssSamples.push(statusMiB(n.pid, 'VmRSS'));
       silentSamples.push(silent.open);
@@ -384,7 +504,7 @@ async function* soak(): AsyncGenerator<BenchRow> {
     }
 
     progress(`attack over; settling for ${settleSeconds} s`);
-    await sleep(settleSeconds * 1000);
+    const earlyRss = await rssAfter(n.pid, settleSeconds);
     const afterRss = statusMiB(n.pid, 'VmRSS');
     const afterFds = openFds(n.pid, ports);
     const hwm = statusMiB(n.pid, 'VmHWM');
@@ -408,6 +528,7 @@ async function* soak(): AsyncGenerator<BenchRow> {
 
     const peakRss = rssSamples.length > 0 ? Math.max(...rssSamples) : null;
     const duration = `${soakSeconds} s attack, ${settleSeconds} s settle`;
+    const floor = process.env.SOAK_FLOOR === '0' ? undefined : await runFloor(soakSeconds, settleSeconds, attack);
     const p50 = percentile(rpc.latenciesMs, 0.5);
     const p99 = percentile(rpc.latenciesMs, 0.99);
     const medianLifetime = percentile(flood.lifetimesMs, 0.5);
@@ -420,14 +541,39 @@ async function* soak(): AsyncGenerator<BenchRow> {
       target: RSS_GROWTH_TARGET_MIB,
       lowerIsBetter: true,
     };
-    yield { name: 'RSS after', unit: 'MiB', value: afterRss };
     yield {
-      name: 'RSS after vs baseline',
+      name: `RSS ${EARLY_AFTER_SECONDS} s after vs baseline`,
+      unit: '%',
+      value: earlyRss === undefined ? null : ((earlyRss - baselineRss) / baselineRss) * 100,
+      note:
+        earlyRss === undefined ? `the settle is shorter than ${EARLY_AFTER_SECONDS} s` : `${mib(earlyRss * MiB)} MiB`,
+    };
+    yield { name: `RSS after (${settleSeconds} s)`, unit: 'MiB', value: afterRss };
+    yield {
+      name: `RSS after (${settleSeconds} s) vs baseline`,
       unit: '%',
       value: ((afterRss - baselineRss) / baselineRss) * 100,
       target: RSS_AFTER_TARGET_PERCENT,
       lowerIsBetter: true,
     };
+    if (floor) {
+      yield {
+        name: 'floor: RSS growth (peak − baseline)',
+        unit: 'MiB',
+        value: floor.peakRss - floor.baselineRss,
+        note: `baseline ${mib(floor.baselineRss * MiB)} MiB; ${mib(floor.answeredBytes)} MiB answered, ours ${mib(flood.pings * PING_FRAME_BYTES)} MiB of Pings sent`,
+      };
+      yield {
+        name: `floor: RSS ${EARLY_AFTER_SECONDS} s after vs baseline`,
+        unit: '%',
+        value: floor.earlyRss === undefined ? null : ((floor.earlyRss - floor.baselineRss) / floor.baselineRss) * 100,
+      };
+      yield {
+        name: `floor: RSS after (${settleSeconds} s) vs baseline`,
+        unit: '%',
+        value: ((floor.afterRss - floor.baselineRss) / floor.baselineRss) * 100,
+      };
+    }
     // Where the memory is, from the node's own probe (process.memoryUsage()): the JS heap, what it has committed, and
     // external memory (array buffers and other native allocations the engine knows of). RSS stays the target.
     yield {
