@@ -24,6 +24,7 @@ export type BenchUnit =
   | 'µs'
   | 'MiB'
   | 'KiB'
+  | 'bytes'
   | 's'
   | 'count';
 
