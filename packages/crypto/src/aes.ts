@@ -56,8 +56,9 @@ const DISCARDED = new Uint8Array(NATIVE_CATCH_UP_MAX_BYTES);
 
 /**
  * AES-256-CTR over both implementations, one keystream: JavaScript for short spans, `node:crypto` for long ones.
- * The native cipher runs only when asked for a long span; it is brought to the stream's position first, by
- * discarding keystream when it trails by a little, else by a new cipher at the current counter block.
+ * The native cipher exists only while long spans come: it is made at the first, brought to the stream's position
+ * before each (by discarding keystream when it trails by a little, else made anew at the current counter block),
+ * and dropped once short spans have taken the stream further than that.
  */
 class HybridAes256Ctr implements AesCtrStream {
   readonly #key: Uint8Array;
@@ -134,6 +135,11 @@ class HybridAes256Ctr implements AesCtrStream {
       }
     }
     this.#position += length;
+    // A native cipher that has fallen too far behind would be made anew anyway: let it go now, so that a connection
+    // exchanging only small frames (an idle peer's Pings) holds no native context (4–7 KB each, per runtime).
+    if (this.#native !== undefined && this.#position - this.#nativePosition > NATIVE_CATCH_UP_MAX_BYTES) {
+      this.#native = undefined;
+    }
   }
 
   /** Moves the stream `length` bytes on (the native cipher having produced them). */
