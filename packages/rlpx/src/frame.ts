@@ -27,10 +27,15 @@ import { ERR_BAD_MAC, ERR_BAD_MESSAGE, MAX_FRAME_SIZE } from './limits.ts';
 /** Header plus header MAC. */
 const HEADER_SIZE = 32;
 /**
- * Frames whose header and padded body fit in this many bytes are laid out for encryption in one array per encoder,
- * reused, instead of a new one each (a flood's Pongs are 16 + 16 bytes).
+ * Frames whose header and padded body fit in this many bytes are laid out for encryption in one reused array instead
+ * of a new one each (a flood's Pongs are 16 + 16 bytes).
  */
 const ENCODE_SCRATCH_BYTES = 1024;
+/**
+ * That array, shared by every encoder: encoding is synchronous and leaves nothing in it for the next frame, so one
+ * serves all connections (an array per encoder was a kilobyte of off-heap memory per idle peer).
+ */
+const encodeScratch = new Uint8Array(ENCODE_SCRATCH_BYTES);
 /** Length of each MAC on the wire. */
 const MAC_SIZE = 16;
 /** header-data of every frame we send: rlp([capability-id 0, context-id 0]), as geth sends it. */
@@ -146,8 +151,6 @@ function padded(size: number): number {
 export class FrameEncoder {
   readonly #cipher: AesCtrStream;
   readonly #mac: MacState;
-  /** Where a small frame's plaintext header and body are laid out for the keystream, reused frame after frame. */
-  readonly #plain = new Uint8Array(ENCODE_SCRATCH_BYTES);
 
   constructor(aesSecret: Uint8Array, macSecret: Uint8Array, egressMac: Keccak256Hasher) {
     this.#cipher = createAesCtr(aesSecret, new Uint8Array(16));
@@ -183,8 +186,8 @@ export class FrameEncoder {
     // from the header into the body either way): a small frame's in the reused scratch array, a larger one's in the
     // frame itself, where its header MAC will go.
     const span = 16 + bodySize;
-    const small = span <= this.#plain.length;
-    const plain = small ? this.#plain : out;
+    const small = span <= ENCODE_SCRATCH_BYTES;
+    const plain = small ? encodeScratch : out;
     const at = small ? 0 : offset + 16;
     plain[at] = size >>> 16;
     plain[at + 1] = (size >>> 8) & 0xff;
