@@ -94,7 +94,7 @@ export interface RLPxMessage {
  * after another into one buffer (the first `length` bytes of `bytes`).
  */
 interface PendingWrite {
-  readonly bytes: Uint8Array;
+  bytes: Uint8Array;
   length: number;
   /** What these frames count against the write-queue bound: their bytes plus the per-frame overhead. */
   accounted: number;
@@ -104,9 +104,11 @@ interface PendingWrite {
 }
 
 /**
- * The buffer `sendMessage` encodes a turn's frames into, one after another, so that a burst of replies holds one
- * buffer and one queue entry, not an array, a promise and an entry per frame: 4 KiB, sixty-four 64-byte Pongs (a
- * turn of a read loop's replies). A frame that does not fit goes to a new batch; one larger than this, alone.
+ * The most a buffer `sendMessage` encodes a turn's frames into grows to, one frame after another, so that a burst of
+ * replies holds one buffer and one queue entry, not an array, a promise and an entry per frame: 4 KiB, sixty-four
+ * 64-byte Pongs (a turn of a read loop's replies). A frame that does not fit goes to a new batch; one larger than
+ * this, alone. A batch starts at its first frame's size and doubles as frames come: an idle peer's lone Pong costs
+ * 64 bytes (which V8 keeps on its heap), not 4 KiB of off-heap memory until the next collection.
  */
 const SEND_BATCH_BYTES = 4 * 1024;
 
@@ -120,6 +122,56 @@ const COMPRESS_SCRATCH = new Uint8Array(64 * 1024);
 /** Runs `callback` after `ms` unless cleared; every timer a connection starts is cleared on every path. */
 interface Deadline {
   clear(): void;
+}
+
+/**
+ * A deadline that moves far more often than it expires: the wait for each message read, each write. It keeps one
+ * timer, which on firing before the current deadline sleeps for the rest of it, instead of setting and clearing a
+ * timer (a timer object and two closures) for every message: an idle peer's Pings and Pongs then allocate no timer.
+ */
+class MovingDeadline {
+  readonly #clock: Clock;
+  readonly #ms: number;
+  readonly #onExpire: () => void;
+  /** When the running wait expires (clock time), or undefined while nothing waits. */
+  #at: number | undefined;
+  #timer: unknown;
+
+  constructor(clock: Clock, ms: number, onExpire: () => void) {
+    this.#clock = clock;
+    this.#ms = ms;
+    this.#onExpire = onExpire;
+  }
+
+  /** A wait starts: it expires `ms` from now unless stopped first. */
+  start(): void {
+    this.#at = this.#clock.now() + this.#ms;
+    this.#timer ??= this.#clock.setTimeout(this.#fire, this.#ms);
+  }
+
+  /** The wait is over; the timer, if any, finds nothing waiting when it fires (or a later wait to sleep for). */
+  stop(): void {
+    this.#at = undefined;
+  }
+
+  /** Stops and clears the timer: the connection is closed. */
+  dispose(): void {
+    this.#at = undefined;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    if (this.#at === undefined) return;
+    const left = this.#at - this.#clock.now();
+    if (left > 0) {
+      this.#timer = this.#clock.setTimeout(this.#fire, left);
+      return;
+    }
+    this.#at = undefined;
+    this.#onExpire();
+  };
 }
 
 /** The settle callbacks of a frame sent without a promise (`sendMessage`). */
@@ -149,8 +201,9 @@ export class RLPxConnection {
   readonly #privateKey: Uint8Array;
   readonly #dialed: Uint8Array | undefined;
   readonly #handshakeTimeoutMs: number;
-  readonly #readTimeoutMs: number;
-  readonly #writeTimeoutMs: number;
+  /** The wait for the bytes of a message (`readMessage`), and for the stream to take a write. */
+  readonly #readDeadline: MovingDeadline;
+  readonly #writeDeadline: MovingDeadline;
   readonly #clock: Clock;
   readonly #log: Logger;
   #remotePublicKey: Uint8Array | undefined;
@@ -162,7 +215,8 @@ export class RLPxConnection {
   #failure: Devp2pError | undefined;
   /** Rejects the in-flight stream read (settled by the stream too, but we do not depend on it). */
   #abortRead: ((reason: unknown) => void) | undefined;
-  #readTail: Promise<unknown> = Promise.resolve();
+  /** The latest `readMessage()`: a call made while it is pending waits for it. */
+  #readTail: Promise<unknown> | undefined;
   /** `readMessage()` calls not yet settled: while any is, `readBufferedMessage()` leaves the buffer to them. */
   #readsPending = 0;
   #writeQueue: PendingWrite[] = [];
@@ -188,10 +242,16 @@ export class RLPxConnection {
     this.#privateKey = options.privateKey;
     this.#dialed = remote;
     this.#handshakeTimeoutMs = timeout(options.handshakeTimeoutMs, HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
-    this.#readTimeoutMs = timeout(options.readTimeoutMs, FRAME_READ_TIMEOUT_MS, 'readTimeoutMs');
-    this.#writeTimeoutMs = timeout(options.writeTimeoutMs, FRAME_WRITE_TIMEOUT_MS, 'writeTimeoutMs');
+    const readTimeoutMs = timeout(options.readTimeoutMs, FRAME_READ_TIMEOUT_MS, 'readTimeoutMs');
+    const writeTimeoutMs = timeout(options.writeTimeoutMs, FRAME_WRITE_TIMEOUT_MS, 'writeTimeoutMs');
     this.#maxQueuedBytes = timeout(options.maxWriteQueueBytes, MAX_WRITE_QUEUE_BYTES, 'maxWriteQueueBytes');
     this.#clock = options.clock ?? systemClock;
+    this.#readDeadline = new MovingDeadline(this.#clock, readTimeoutMs, () =>
+      this.#fail(new TimeoutError('RLPx frame read', readTimeoutMs, this.#context())),
+    );
+    this.#writeDeadline = new MovingDeadline(this.#clock, writeTimeoutMs, () =>
+      this.#fail(new TimeoutError('RLPx frame write', writeTimeoutMs, this.#context())),
+    );
     this.#log = (options.logger ?? silentLogger).child('rlpx');
   }
 
@@ -292,6 +352,8 @@ export class RLPxConnection {
   }
 
   #settleAll(error: Devp2pError): void {
+    this.#readDeadline.dispose();
+    this.#writeDeadline.dispose();
     const abortRead = this.#abortRead;
     this.#abortRead = undefined;
     abortRead?.(error);
@@ -455,14 +517,13 @@ export class RLPxConnection {
    * TooLargeError, TimeoutError or ConnectionClosedError.
    */
   readMessage(): Promise<RLPxMessage> {
-    this.#readsPending++;
-    const result = this.#readTail.then(() => this.#readOne());
-    this.#readTail = result.then(
-      () => this.#readsPending--,
-      () => this.#readsPending--,
-    );
+    // Alone, it starts at once (no promise chained per message); otherwise after the pending ones, settled or not.
+    const result = ++this.#readsPending === 1 ? this.#readOne() : this.#readTail!.then(this.#readNext, this.#readNext);
+    this.#readTail = result;
     return result;
   }
+
+  readonly #readNext = (): Promise<RLPxMessage> => this.#readOne();
 
   /**
    * The next message when it is already complete in what has been received, without waiting: undefined when more
@@ -481,24 +542,27 @@ export class RLPxConnection {
     return frame && this.#toMessage(frame);
   }
 
+  /** One `readMessage()`: counted in #readsPending until it settles. */
   async #readOne(): Promise<RLPxMessage> {
-    if (this.#failure) throw this.#failure;
-    const decoder = this.#decoder;
-    if (!decoder) throw new Error('RLPxConnection: readMessage() before the handshake completed');
-    let frame = this.#nextFrame(decoder);
-    if (frame) return this.#toMessage(frame);
-    // The deadline covers the wait for bytes; a message already buffered needs none.
-    const deadline = this.#deadline(this.#readTimeoutMs, () =>
-      this.#fail(new TimeoutError('RLPx frame read', this.#readTimeoutMs, this.#context())),
-    );
     try {
-      while (!frame) {
-        decoder.push(await this.#readChunk('in the middle of a frame'));
-        frame = this.#nextFrame(decoder);
+      if (this.#failure) throw this.#failure;
+      const decoder = this.#decoder;
+      if (!decoder) throw new Error('RLPxConnection: readMessage() before the handshake completed');
+      let frame = this.#nextFrame(decoder);
+      if (frame) return this.#toMessage(frame);
+      // The deadline covers the wait for bytes; a message already buffered needs none.
+      this.#readDeadline.start();
+      try {
+        while (!frame) {
+          decoder.push(await this.#readChunk('in the middle of a frame'));
+          frame = this.#nextFrame(decoder);
+        }
+        return this.#toMessage(frame);
+      } finally {
+        this.#readDeadline.stop();
       }
-      return this.#toMessage(frame);
     } finally {
-      deadline.clear();
+      this.#readsPending--;
     }
   }
 
@@ -588,19 +652,28 @@ export class RLPxConnection {
       return;
     }
     let batch = this.#sendBatch;
-    if (!batch || batch.length + length > batch.bytes.length) {
-      batch = { bytes: new Uint8Array(SEND_BATCH_BYTES), length: 0, accounted: 0, resolve: ignore, reject: onFailure };
+    if (!batch || batch.length + length > SEND_BATCH_BYTES) {
+      batch = { bytes: new Uint8Array(length), length: 0, accounted: 0, resolve: ignore, reject: onFailure };
       this.#enqueue(batch);
       this.#sendBatch = batch;
-    } else if (batch.reject !== onFailure) {
-      const first = batch.reject;
-      batch.reject =
-        first === ignore
-          ? onFailure
-          : (error) => {
-              first(error);
-              onFailure(error);
-            };
+    } else {
+      if (batch.length + length > batch.bytes.length) {
+        const grown = new Uint8Array(
+          Math.min(SEND_BATCH_BYTES, Math.max(batch.length + length, 2 * batch.bytes.length)),
+        );
+        grown.set(batch.bytes.subarray(0, batch.length));
+        batch.bytes = grown;
+      }
+      if (batch.reject !== onFailure) {
+        const first = batch.reject;
+        batch.reject =
+          first === ignore
+            ? onFailure
+            : (error) => {
+                first(error);
+                onFailure(error);
+              };
+      }
     }
     batch.length += encoder.encodeFrameInto(code, data, batch.bytes, batch.length);
     batch.accounted += accounted;
@@ -689,12 +762,10 @@ export class RLPxConnection {
     let accounted = 0;
     for (const item of batch) accounted += item.accounted;
     this.#writing = batch;
-    const deadline = this.#deadline(this.#writeTimeoutMs, () =>
-      this.#fail(new TimeoutError('RLPx frame write', this.#writeTimeoutMs, this.#context())),
-    );
+    this.#writeDeadline.start();
     const finish = (error: Devp2pError | undefined): void => {
-      deadline.clear();
       if (this.#writing !== batch) return; // already rejected by #fail
+      this.#writeDeadline.stop();
       this.#writing = undefined;
       this.#queuedBytes -= accounted;
       if (error) {

@@ -28,10 +28,15 @@ import { ERR_BAD_MAC, ERR_BAD_MESSAGE, MAX_FRAME_SIZE } from './limits.ts';
 /** Header plus header MAC. */
 const HEADER_SIZE = 32;
 /**
- * Frames whose header and padded body fit in this many bytes are laid out for encryption in one array per encoder,
- * reused, instead of a new one each (a flood's Pongs are 16 + 16 bytes).
+ * Frames whose header and padded body fit in this many bytes are laid out for encryption in one reused array instead
+ * of a new one each (a flood's Pongs are 16 + 16 bytes).
  */
 const ENCODE_SCRATCH_BYTES = 1024;
+/**
+ * That array, shared by every encoder: encoding is synchronous and leaves nothing in it for the next frame, so one
+ * serves all connections (an array per encoder was a kilobyte of off-heap memory per idle peer).
+ */
+const encodeScratch = new Uint8Array(ENCODE_SCRATCH_BYTES);
 /**
  * Frame bodies (padded) up to this size are decrypted in JavaScript (CTR_JS_MAX_BYTES, a multiple of 16), so the
  * decoder takes them through one scratch array shared by every decoder (decoding is synchronous) and copies the
@@ -47,6 +52,13 @@ const SMALL_BODIES = Array.from({ length: SMALL_BODY_BYTES / 16 }, (_, i) =>
 );
 /** Length of each MAC on the wire. */
 const MAC_SIZE = 16;
+/**
+ * A header's ciphertext, its plaintext and a MAC as received, copied out of the chunks (no views): shared by every
+ * decoder, as the body scratch is, since each is read and used within one synchronous call.
+ */
+const HEADER_CIPHERTEXT = new Uint8Array(16);
+const HEADER_PLAIN = new Uint8Array(16);
+const RECEIVED_MAC = new Uint8Array(MAC_SIZE);
 /** header-data of every frame we send: rlp([capability-id 0, context-id 0]), as geth sends it. */
 const HEADER_DATA = [0xc2, 0x80, 0x80] as const;
 
@@ -160,8 +172,6 @@ function padded(size: number): number {
 export class FrameEncoder {
   readonly #cipher: AesCtrStream;
   readonly #mac: MacState;
-  /** Where a small frame's plaintext header and body are laid out for the keystream, reused frame after frame. */
-  readonly #plain = new Uint8Array(ENCODE_SCRATCH_BYTES);
 
   constructor(aesSecret: Uint8Array, macSecret: Uint8Array, egressMac: Keccak256Hasher) {
     this.#cipher = createAesCtr(aesSecret, new Uint8Array(16));
@@ -197,8 +207,8 @@ export class FrameEncoder {
     // from the header into the body either way): a small frame's in the reused scratch array, a larger one's in the
     // frame itself, where its header MAC will go.
     const span = 16 + bodySize;
-    const small = span <= this.#plain.length;
-    const plain = small ? this.#plain : out;
+    const small = span <= ENCODE_SCRATCH_BYTES;
+    const plain = small ? encodeScratch : out;
     const at = small ? 0 : offset + 16;
     plain[at] = size >>> 16;
     plain[at + 1] = (size >>> 8) & 0xff;
@@ -258,10 +268,6 @@ export class FrameDecoder {
   #buffered = 0;
   /** Content size of the frame whose header has been read, or -1 while waiting for a header. */
   #frameSize = -1;
-  /** The header ciphertext, the header MAC and the frame MAC as read, copied out of the chunks (no views). */
-  readonly #headerCiphertext = new Uint8Array(16);
-  readonly #receivedMac = new Uint8Array(MAC_SIZE);
-  readonly #headerPlain = new Uint8Array(16);
   /** The message code of the frame being decoded (see #readCode). */
   #code = 0;
   #failure: unknown;
@@ -330,13 +336,13 @@ export class FrameDecoder {
   #next(): DecodedFrame | undefined {
     if (this.#frameSize < 0) {
       if (this.#buffered < HEADER_SIZE) return undefined;
-      const headerCiphertext = this.#headerCiphertext;
+      const headerCiphertext = HEADER_CIPHERTEXT;
       this.#takeInto(headerCiphertext);
-      this.#takeInto(this.#receivedMac);
-      if (!equal16(this.#mac.header(headerCiphertext, 0), 0, this.#receivedMac, 0)) {
+      this.#takeInto(RECEIVED_MAC);
+      if (!equal16(this.#mac.header(headerCiphertext, 0), 0, RECEIVED_MAC, 0)) {
         throw new ProtocolError(ERR_BAD_MAC, 'bad frame header MAC', this.#context);
       }
-      const plain = this.#headerPlain;
+      const plain = HEADER_PLAIN;
       this.#cipher.updateInto(headerCiphertext, 0, 16, plain, 0);
       const size = (plain[0]! << 16) | (plain[1]! << 8) | plain[2]!;
       if (size > this.#maxFrameSize) throw new TooLargeError('frame', size, this.#maxFrameSize, this.#context);
@@ -350,8 +356,8 @@ export class FrameDecoder {
     // of its chunk (or one copy), decrypted into a new array.
     const ciphertext = small ? SMALL_BODIES[bodySize / 16 - 1]! : this.#take(bodySize);
     if (small) this.#takeInto(ciphertext);
-    this.#takeInto(this.#receivedMac);
-    if (!equal16(this.#mac.frame(ciphertext), 0, this.#receivedMac, 0)) {
+    this.#takeInto(RECEIVED_MAC);
+    if (!equal16(this.#mac.frame(ciphertext), 0, RECEIVED_MAC, 0)) {
       throw new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);
     }
     this.#frameSize = -1;

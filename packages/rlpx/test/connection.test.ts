@@ -6,6 +6,7 @@ import {
   type ByteStream,
   ConnectionClosedError,
   Devp2pError,
+  ManualClock,
   ProtocolError,
   TimeoutError,
   TooLargeError,
@@ -245,6 +246,26 @@ describe('RLPxConnection over an in-memory pair', () => {
     assert.ok(listener.closed);
     assert.equal(await sa.read(), null, 'the peer sees the connection closed');
     assert.equal(clock.active, 0);
+  });
+
+  it('counts the read deadline from the start of each wait, not from the first (one timer, moved)', async () => {
+    const clock = new ManualClock();
+    const a = keyPair();
+    const b = keyPair();
+    const [sa, sb] = createMemoryStreamPair();
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey, readTimeoutMs: 1_000, clock });
+    const [peer] = await Promise.all([rawDial(sa, a.privateKey, b.publicKey), listener.handshake()]);
+    const first = listener.readMessage();
+    await clock.advance(600);
+    await sa.write(peer.encoder.encodeFrame(0x10, Uint8Array.of(1)));
+    assert.equal((await first).code, 0x10);
+    // The second wait starts at 600 ms: still open at 1,500 (past the first wait's deadline), failed at 1,600.
+    const second = rejection(listener.readMessage());
+    await clock.advance(900);
+    assert.equal(listener.closed, false);
+    await clock.advance(100);
+    assert.ok((await second) instanceof TimeoutError);
+    assert.equal(clock.pendingTimers, 0, 'no timer left once closed');
   });
 
   it('fails a write the peer does not drain within the write deadline', async () => {

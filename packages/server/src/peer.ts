@@ -83,7 +83,11 @@ export interface PeerOptions {
   readonly localAddress: string;
   readonly remoteAddress: string;
   readonly logger: Logger;
-  readonly messageEvents: boolean;
+  /**
+   * Whether to emit a `message` event for every message sent and received; or a function asked before each one
+   * (the server's: whether anybody listens to its `peer:message`), so that nobody listening costs no event object.
+   */
+  readonly messageEvents: boolean | (() => boolean);
   readonly pingIntervalMs?: number;
   readonly protocolHandshakeTimeoutMs?: number;
   /** Clock for deadlines and timers (tests inject counting ones); {@link systemClock} by default. */
@@ -131,7 +135,7 @@ export class Peer extends TypedEventTarget<PeerEvents> {
 
   readonly #conn: RLPxConnection;
   readonly #log: Logger;
-  readonly #messageEvents: boolean;
+  readonly #messageEvents: boolean | (() => boolean);
   readonly #pingIntervalMs: number;
   readonly #handshakeTimeoutMs: number;
   readonly #abort = new AbortController();
@@ -424,7 +428,10 @@ export class Peer extends TypedEventTarget<PeerEvents> {
   readonly #onSendFailure = (error: unknown): void => this.#fail(error, undefined);
 
   #emitMessage(direction: 'sent' | 'received', cap: Cap, code: number, size: number): void {
-    if (this.#messageEvents) this.emit('message', { direction, protocol: cap.name, version: cap.version, code, size });
+    const wanted = this.#messageEvents;
+    if (wanted === true || (wanted !== false && wanted())) {
+      this.emit('message', { direction, protocol: cap.name, version: cap.version, code, size });
+    }
   }
 
   /**

@@ -93,7 +93,10 @@ export interface ServerConfig {
    * it rejects, `start()` closes the listener and rejects with its error.
    */
   readonly onListening?: () => Promise<void>;
-  /** Emit `peer:message` for every message sent and received. */
+  /**
+   * Emit `peer:message` for every message sent and received, while anybody listens to it through `on()` (a message
+   * with no listener costs no event object).
+   */
   readonly enableMsgEvents?: boolean;
   readonly logger?: Logger;
   /** How connections are made (default: TCP). */
@@ -827,7 +830,7 @@ export class Server extends TypedEventTarget<ServerEvents> {
         localAddress: stream.localAddress ?? '',
         remoteAddress,
         logger: this.#log,
-        messageEvents: this.#messageEvents,
+        messageEvents: this.#messageEvents && this.#hasMessageListeners,
         pingIntervalMs: this.#pingIntervalMs,
         protocolHandshakeTimeoutMs: this.#handshakeTimeoutMs,
         clock: this.#clock,
@@ -858,6 +861,9 @@ export class Server extends TypedEventTarget<ServerEvents> {
     conn.close(error);
     return error;
   }
+
+  /** Whether anybody listens to `peer:message`: peers ask before each message (see enableMsgEvents). */
+  readonly #hasMessageListeners = (): boolean => this.listenerCount('peer:message') > 0;
 
   #addPeer(peer: Peer): void {
     const replaced = this.#peers.get(peer.id);

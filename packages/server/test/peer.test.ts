@@ -50,7 +50,7 @@ function hello(key: Uint8Array, caps = [adder.cap]): Hello {
 }
 
 /** Two peers connected over an in-memory stream pair, through both handshakes, running `protocols`. */
-async function connectedPeers(options: { messageEvents?: boolean; pingIntervalMs?: number } = {}) {
+async function connectedPeers(options: { messageEvents?: boolean | (() => boolean); pingIntervalMs?: number } = {}) {
   const keyA = generatePrivateKey();
   const keyB = generatePrivateKey();
   const [sa, sb] = createMemoryStreamPair({ addresses: ['10.0.0.2:30303', '10.0.0.1:30303'] });
@@ -127,6 +127,26 @@ describe('Hello exchange', () => {
 });
 
 describe('Peer', () => {
+  it('asks a messageEvents function before each message whether to emit it', async () => {
+    let wanted = false;
+    const { peerA, peerB } = await connectedPeers({ messageEvents: () => wanted });
+    const events: PeerMessageEvent[] = [];
+    peerB.on('message', (m) => events.push(m));
+    const ctxA = peerA.protocol(adder)!;
+    await ctxA.send('Add', 1);
+    while (ctxA.state.sums.length < 1) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(events, [], 'none while the function says no');
+    wanted = true;
+    await ctxA.send('Add', 2);
+    while (ctxA.state.sums.length < 2) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(
+      events.filter((e) => e.protocol === 'add').map((e) => `${e.direction}:${e.code}`),
+      ['received:0', 'sent:1'],
+    );
+    peerA.disconnect();
+    await Promise.all([peerA.closed, peerB.closed]);
+  });
+
   it('runs shared protocols both ways and reports their info', async () => {
     const { peerA, peerB } = await connectedPeers({ messageEvents: true });
     const events: PeerMessageEvent[] = [];

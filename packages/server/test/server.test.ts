@@ -154,9 +154,10 @@ describe('Server: peers over real sockets on 127.0.0.1', () => {
     const server = await startServer({ readTimeoutMs: 300, enableMsgEvents: true });
     try {
       const seen: string[] = [];
-      server.on('peer:message', (m) => seen.push(`${m.direction}:${m.protocol}:${m.code}:${m.size}`));
       const client = await rawClient(server);
       await until(() => server.peerCount === 1);
+      // Subscribed after the peer connected: peers ask for listeners at each message, not once at the start.
+      server.on('peer:message', (m) => seen.push(`${m.direction}:${m.protocol}:${m.code}:${m.size}`));
       const removed = server.once('peer:removed');
       await client.conn.writeMessage(0x10, Uint8Array.of(0xc1, 0x07));
       // The client now says nothing more (it does not even answer pings).
