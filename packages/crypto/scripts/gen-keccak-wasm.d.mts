@@ -4,6 +4,8 @@ export declare const INPUT_OFFSET: number;
 export declare const RATE: number;
 export declare const PAGES: number;
 export declare const MAX_BLOCKS: number;
+export declare const STATES_OFFSET: number;
+export declare const STATES_BYTES: number;
 export declare const OUTPUT_PATH: string;
 export declare function roundConstants(): bigint[];
 export declare function rotationOffsets(): number[];

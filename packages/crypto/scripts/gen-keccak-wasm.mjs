@@ -4,10 +4,14 @@
 // test/keccak.test.ts fails when the committed binary differs from what this script produces.
 //
 // The module exports one function and its memory:
-//   absorb(blocks: i32)  XORs `blocks` consecutive 136-byte blocks read from INPUT_OFFSET into the 200-byte state
-//                        at STATE_OFFSET, running keccak-f[1600] after each block. Lanes are little-endian i64,
-//                        which is also WebAssembly's memory order, so a lane is one i64.load.
-//   memory               one fixed 64 KiB page: the state at 0, the input blocks from 256 to the end.
+//   absorb(state: i32, input: i32, blocks: i32, out: i32)
+//                        loads the 200-byte state at `state`, XORs `blocks` consecutive 136-byte blocks read from
+//                        `input` into it, running keccak-f[1600] after each block, and stores the result at `out`
+//                        (`state` itself for an update; elsewhere for a digest, which leaves the running state as it
+//                        was). Lanes are little-endian i64, which is also WebAssembly's memory order, so a lane is
+//                        one i64.load.
+//   memory               two fixed 64 KiB pages: a scratch state at 0 and input blocks from 256 to the end of the
+//                        first page; the second page is where src/keccak-wasm.ts keeps hashers' states between calls.
 // The 25 lanes live in i64 locals for the whole call; the 24 rounds are unrolled with their constants inline, each
 // round going from one set of 25 lane locals to the other (θ, then ρ+π+χ one output row at a time, so only five
 // temporaries are live), with some lanes held inverted to save NOTs in χ (see INVERTED).
@@ -22,10 +26,15 @@ export const STATE_OFFSET = 0;
 export const INPUT_OFFSET = 256;
 /** keccak-256's rate: 1600 - 2·256 bits = 136 bytes = 17 lanes. */
 export const RATE = 136;
+/** WebAssembly's page size. */
+const PAGE_BYTES = 65536;
 /** Memory size in 64 KiB pages; fixed, so views over it stay valid. */
-export const PAGES = 1;
-/** Whole blocks that fit between INPUT_OFFSET and the end of memory (480 · 136 = 65,280 bytes). */
-export const MAX_BLOCKS = Math.floor((PAGES * 65536 - INPUT_OFFSET) / RATE);
+export const PAGES = 2;
+/** Whole blocks that fit between INPUT_OFFSET and the end of the first page (480 · 136 = 65,280 bytes). */
+export const MAX_BLOCKS = Math.floor((PAGE_BYTES - INPUT_OFFSET) / RATE);
+/** The second page: running states kept in the module between calls (laid out by src/keccak-wasm.ts). */
+export const STATES_OFFSET = PAGE_BYTES;
+export const STATES_BYTES = (PAGES - 1) * PAGE_BYTES;
 
 const ROUNDS = 24;
 const lane = (x, y) => (x % 5) + 5 * (y % 5);
@@ -145,12 +154,12 @@ export function keccakWat() {
     ...five.map((i) => `c${i}`),
     ...five.map((i) => `d${i}`),
   ];
-  const load = (i) => `(i64.load offset=${STATE_OFFSET + 8 * i} (i32.const 0))`;
+  const load = (i) => `(i64.load offset=${8 * i} (local.get $state))`;
   const held = (i, value) => (INVERTED.has(i) ? not(value) : value);
   const body = [
     ...lanes.map((i) => set(`a${i}`, held(i, load(i)))),
-    set('p', `(i32.const ${INPUT_OFFSET})`),
-    set('end', `(i32.add (i32.const ${INPUT_OFFSET}) (i32.mul (local.get $blocks) (i32.const ${RATE})))`),
+    set('p', '(local.get $input)'),
+    set('end', `(i32.add (local.get $input) (i32.mul (local.get $blocks) (i32.const ${RATE})))`),
     '(block $done',
     '(loop $next',
     '(br_if $done (i32.ge_u (local.get $p) (local.get $end)))',
@@ -163,12 +172,12 @@ export function keccakWat() {
     ),
     set('p', `(i32.add (local.get $p) (i32.const ${RATE}))`),
     '(br $next)))',
-    ...lanes.map((i) => `(i64.store offset=${STATE_OFFSET + 8 * i} (i32.const 0) ${held(i, get(`a${i}`))})`),
+    ...lanes.map((i) => `(i64.store offset=${8 * i} (local.get $out) ${held(i, get(`a${i}`))})`),
   ];
   return [
     '(module',
     `(memory (export "memory") ${PAGES} ${PAGES})`,
-    '(func (export "absorb") (param $blocks i32)',
+    '(func (export "absorb") (param $state i32) (param $input i32) (param $blocks i32) (param $out i32)',
     '(local $p i32) (local $end i32)',
     ...locals.map((name) => `(local $${name} i64)`),
     ...body,
@@ -198,9 +207,12 @@ export function renderBinaryModule(bytes) {
     `export const KECCAK_WASM_STATE_OFFSET: number = ${STATE_OFFSET};`,
     '/** Byte offset of the first input block in the module memory. */',
     `export const KECCAK_WASM_INPUT_OFFSET: number = ${INPUT_OFFSET};`,
-    '/** Most 136-byte blocks one `absorb` call can read. */',
+    '/** Most 136-byte blocks one `absorb` call can read from the input offset. */',
     `export const KECCAK_WASM_MAX_BLOCKS: number = ${MAX_BLOCKS};`,
-    '/** The module: `absorb(blocks)` and a fixed one-page `memory`. */',
+    '/** Where the region for running states starts in the module memory, and its size in bytes. */',
+    `export const KECCAK_WASM_STATES_OFFSET: number = ${STATES_OFFSET};`,
+    `export const KECCAK_WASM_STATES_BYTES: number = ${STATES_BYTES};`,
+    '/** The module: `absorb(state, input, blocks, out)` and a fixed two-page `memory`. */',
     'export const KECCAK_WASM_BASE64: string =',
     `  '${Buffer.from(bytes).toString('base64')}';`,
     '',

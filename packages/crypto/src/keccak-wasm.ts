@@ -3,18 +3,31 @@ import {
   KECCAK_WASM_INPUT_OFFSET as INPUT,
   KECCAK_WASM_BASE64,
   KECCAK_WASM_MAX_BLOCKS as MAX_BLOCKS,
-  KECCAK_WASM_STATE_OFFSET as STATE,
+  KECCAK_WASM_STATE_OFFSET as SCRATCH,
+  KECCAK_WASM_STATES_OFFSET as STATES,
+  KECCAK_WASM_STATES_BYTES as STATES_BYTES,
 } from './keccak-wasm-binary.ts';
 
 /** keccak-256's rate in bytes: the block size absorbed per permutation. */
 const RATE = 136;
 /** keccak-f[1600] state: 25 lanes of 8 bytes. */
 const STATE_LENGTH = 200;
-/** The state as hashers hold it: 50 32-bit words. */
+/** The state as hashers save it: 50 32-bit words. */
 const STATE_WORDS = STATE_LENGTH / 4;
 const DIGEST_LENGTH = 32;
 /** keccak256('') — checked once after instantiation, so a misbehaving engine falls back to noble. */
 const EMPTY_DIGEST_HEX = 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470';
+/**
+ * A hasher's slot in the module's states region: its state, then room for its pending bytes (fewer than RATE),
+ * where its last block is also padded for a digest. 336 bytes, a multiple of 8, so every state is lane-aligned.
+ */
+const SLOT_BYTES = STATE_LENGTH + RATE;
+/**
+ * How many hashers keep their state in the module at once: 195 in the 64 KiB region. A connection's two MAC states
+ * stay there between frames as long as fewer than about a hundred connections are busy; past that, hashers take
+ * turns and each turn costs one copy out and one copy in, which is what every call cost before.
+ */
+const SLOTS = Math.floor(STATES_BYTES / SLOT_BYTES);
 
 /** The part of the WebAssembly JS API used here (the project's `lib` carries no WebAssembly types). */
 export interface WebAssemblyApi {
@@ -29,14 +42,26 @@ export interface WebAssemblyApi {
   ) => { readonly exports: Record<string, unknown> };
 }
 
-/** An instantiated keccak module: `absorb(blocks)` over its memory (see scripts/gen-keccak-wasm.mjs). */
+/** A hasher whose state is in a slot: told to copy it out when another hasher takes the slot. */
+interface Resident {
+  evict(): void;
+}
+
+/** An instantiated keccak module (see scripts/gen-keccak-wasm.mjs) and the hashers whose states live in it. */
 export interface KeccakWasmEngine {
-  /** Absorbs `blocks` 136-byte blocks staged at the input offset into the state at the state offset. */
-  readonly absorb: (blocks: number) => void;
+  /**
+   * Loads the state at byte offset `state`, absorbs `blocks` 136-byte blocks from `input` and stores the result at
+   * `out` (`state` itself for an update).
+   */
+  readonly absorb: (state: number, input: number, blocks: number, out: number) => void;
   /** A view over the module's whole (fixed-size) memory. */
   readonly memory: Uint8Array;
-  /** The state as 32-bit words (platform order; JS only copies them in and out, never interprets them). */
+  /** The same memory as 32-bit words (platform order; JS only copies states in and out, never interprets them). */
   readonly words: Int32Array;
+  /** The hasher holding each slot, if any. */
+  readonly residents: (Resident | undefined)[];
+  /** The slot the next hasher to load takes (round robin: the oldest load is evicted first). */
+  nextSlot: number;
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -46,18 +71,24 @@ function decodeBase64(text: string): Uint8Array {
   return out;
 }
 
-/** Pads the last block, whose first `length` bytes are staged: keccak's domain byte 0x01, then pad10*1. */
-function padFinalBlock(memory: Uint8Array, length: number): void {
-  memory.fill(0, INPUT + length, INPUT + RATE);
-  memory[INPUT + length]! ^= 0x01;
-  memory[INPUT + RATE - 1]! ^= 0x80;
+/** Pads the block at `at`, whose first `length` bytes are data: keccak's domain byte 0x01, then pad10*1. */
+function padFinalBlock(memory: Uint8Array, at: number, length: number): void {
+  memory.fill(0, at + length, at + RATE);
+  memory[at + length]! ^= 0x01;
+  memory[at + RATE - 1]! ^= 0x80;
 }
 
 /**
- * Absorbs every whole block of `data` from `offset` into the state already in the engine's memory, in runs of
- * at most MAX_BLOCKS; `staged` blocks are already in place at the input offset. Returns where the tail starts.
+ * Absorbs every whole block of `data` from `offset` into the state at `state`, staged at the input offset in runs
+ * of at most MAX_BLOCKS; `staged` blocks are already in place there. Returns where the tail starts.
  */
-function absorbBlocks(engine: KeccakWasmEngine, data: Uint8Array, offset: number, staged: number): number {
+function absorbBlocks(
+  engine: KeccakWasmEngine,
+  state: number,
+  data: Uint8Array,
+  offset: number,
+  staged: number,
+): number {
   const { absorb, memory } = engine;
   let at = offset;
   let blocks = staged;
@@ -68,7 +99,7 @@ function absorbBlocks(engine: KeccakWasmEngine, data: Uint8Array, offset: number
       at += take * RATE;
       blocks += take;
     }
-    if (blocks > 0) absorb(blocks);
+    if (blocks > 0) absorb(state, INPUT, blocks, state);
     blocks = 0;
     if (data.length - at < RATE) return at;
   }
@@ -81,17 +112,12 @@ function assertBytes(data: Uint8Array): void {
 
 function oneShot(engine: KeccakWasmEngine, data: Uint8Array): Uint8Array {
   const { absorb, memory } = engine;
-  memory.fill(0, STATE, STATE + STATE_LENGTH);
-  if (data.length < RATE) {
-    memory.set(data, INPUT);
-    padFinalBlock(memory, data.length);
-  } else {
-    const tail = absorbBlocks(engine, data, 0, 0);
-    memory.set(data.subarray(tail), INPUT);
-    padFinalBlock(memory, data.length - tail);
-  }
-  absorb(1);
-  return memory.slice(STATE, STATE + DIGEST_LENGTH);
+  memory.fill(0, SCRATCH, SCRATCH + STATE_LENGTH);
+  const tail = data.length < RATE ? 0 : absorbBlocks(engine, SCRATCH, data, 0, 0);
+  memory.set(data.subarray(tail), INPUT);
+  padFinalBlock(memory, INPUT, data.length - tail);
+  absorb(SCRATCH, INPUT, 1, SCRATCH);
+  return memory.slice(SCRATCH, SCRATCH + DIGEST_LENGTH);
 }
 
 /**
@@ -106,10 +132,13 @@ export function loadKeccakWasm(api: WebAssemblyApi | undefined): KeccakWasmEngin
     const absorb = exports['absorb'];
     const buffer = (exports['memory'] as { buffer?: unknown } | undefined)?.buffer;
     if (typeof absorb !== 'function' || !(buffer instanceof ArrayBuffer)) return undefined;
+    if (buffer.byteLength < STATES + STATES_BYTES) return undefined;
     const engine: KeccakWasmEngine = {
-      absorb: absorb as (blocks: number) => void,
+      absorb: absorb as KeccakWasmEngine['absorb'],
       memory: new Uint8Array(buffer),
-      words: new Int32Array(buffer, STATE, STATE_WORDS),
+      words: new Int32Array(buffer),
+      residents: new Array<Resident | undefined>(SLOTS).fill(undefined),
+      nextSlot: 0,
     };
     const check = oneShot(engine, new Uint8Array(0));
     let hex = '';
@@ -131,85 +160,126 @@ function sharedEngine(): KeccakWasmEngine | null {
 }
 
 /**
- * A keccak-256 state kept in JS, so any number of hashers can coexist: the 200-byte state as plain numbers
- * and the bytes after the last whole block. The one WebAssembly instance holds a state only during a call.
- * Plain arrays rather than typed arrays because V8 allocates typed arrays over 64 bytes off-heap (and Deno
- * all of them), which made `copy()` and `createKeccak256()` cost microseconds. The pending bytes live in an array
- * of a fixed RATE slots with a count beside it, so that updates (an RLPx MAC takes four per frame) allocate nothing.
+ * A keccak-256 state kept in the WebAssembly module's memory between calls, in one of SLOTS slots (state and
+ * pending bytes), so that an update or a digest copies nothing but its input and output: an RLPx MAC runs four
+ * calls a frame, and copying the 200-byte state in and out of JS on each was a tenth of a frame's time. When every
+ * slot is taken, the hasher that loaded longest ago copies its state out to JS arrays (allocated on its first
+ * eviction, then reused) and gives up its slot; it loads again on its next call. Plain arrays rather than typed arrays
+ * for the saved copy because V8 allocates typed arrays over 64 bytes off-heap (and Deno all of them), which made
+ * `copy()` and `createKeccak256()` cost microseconds. The slot table holds the hashers in it (at most SLOTS) until
+ * they are evicted.
  */
-class WasmKeccak256 implements Keccak256Hasher {
+class WasmKeccak256 implements Keccak256Hasher, Resident {
   readonly #engine: KeccakWasmEngine;
-  readonly #state: number[];
-  /** Input bytes not yet absorbed: the first #pendingLength (always fewer than RATE) of RATE slots. */
-  readonly #pending: number[];
+  /** Byte offset of this hasher's slot while it holds one, else -1. */
+  #slot = -1;
+  /** The state while out of the module (undefined: all zero, nothing absorbed yet). */
+  #state: number[] | undefined;
+  /** The pending bytes while out of the module: the first #pendingLength of RATE slots. */
+  #pending: number[] | undefined;
+  /** Input bytes not yet absorbed (always fewer than RATE), in the slot or in #pending. */
   #pendingLength: number;
 
-  constructor(
-    engine: KeccakWasmEngine,
-    state: number[] = new Array<number>(STATE_WORDS).fill(0),
-    pending: number[] = new Array<number>(RATE).fill(0),
-    pendingLength = 0,
-  ) {
+  constructor(engine: KeccakWasmEngine, state?: number[], pending?: number[], pendingLength = 0) {
     this.#engine = engine;
     this.#state = state;
     this.#pending = pending;
     this.#pendingLength = pendingLength;
   }
 
+  /** This hasher's slot offset, loading its state into a slot first when it has none. */
+  #slotted(): number {
+    return this.#slot >= 0 ? this.#slot : this.#load();
+  }
+
+  #load(): number {
+    const engine = this.#engine;
+    const index = engine.nextSlot;
+    engine.nextSlot = index + 1 === SLOTS ? 0 : index + 1;
+    engine.residents[index]?.evict();
+    engine.residents[index] = this;
+    const at = STATES + index * SLOT_BYTES;
+    const { memory, words } = engine;
+    const state = this.#state;
+    if (state === undefined) memory.fill(0, at, at + STATE_LENGTH);
+    else for (let i = 0, w = at >> 2; i < STATE_WORDS; i++) words[w + i] = state[i]!;
+    const pending = this.#pending;
+    for (let i = 0, p = at + STATE_LENGTH; i < this.#pendingLength; i++) memory[p + i] = pending![i]!;
+    this.#slot = at;
+    return at;
+  }
+
+  /** Copies the state and pending bytes out of the slot, which another hasher is taking. */
+  evict(): void {
+    const at = this.#slot;
+    const { memory, words } = this.#engine;
+    this.#state ??= new Array<number>(STATE_WORDS).fill(0);
+    this.#pending ??= new Array<number>(RATE).fill(0);
+    const state = this.#state;
+    const pending = this.#pending;
+    for (let i = 0, w = at >> 2; i < STATE_WORDS; i++) state[i] = words[w + i]!;
+    for (let i = 0, p = at + STATE_LENGTH; i < this.#pendingLength; i++) pending[i] = memory[p + i]!;
+    this.#slot = -1;
+  }
+
   update(data: Uint8Array): Keccak256Hasher {
     assertBytes(data);
-    const pending = this.#pending;
+    const at = this.#slotted();
+    const engine = this.#engine;
+    const { memory } = engine;
+    const pendingAt = at + STATE_LENGTH;
     const length = this.#pendingLength;
     if (length + data.length < RATE) {
-      for (let i = 0; i < data.length; i++) pending[length + i] = data[i]!;
+      for (let i = 0, p = pendingAt + length; i < data.length; i++) memory[p + i] = data[i]!;
       this.#pendingLength = length + data.length;
       return this;
     }
-    const engine = this.#engine;
-    const { memory, words } = engine;
-    const state = this.#state;
-    for (let i = 0; i < STATE_WORDS; i++) words[i] = state[i]!;
     let offset = 0;
     let staged = 0;
     if (length > 0) {
-      for (let i = 0; i < length; i++) memory[INPUT + i] = pending[i]!;
+      // The pending bytes and the start of `data` make the first block, staged at the input offset with the rest.
+      memory.copyWithin(INPUT, pendingAt, pendingAt + length);
       offset = RATE - length;
-      for (let i = 0; i < offset; i++) memory[INPUT + length + i] = data[i]!;
+      for (let i = 0, p = INPUT + length; i < offset; i++) memory[p + i] = data[i]!;
       staged = 1;
     }
-    offset = absorbBlocks(engine, data, offset, staged);
-    for (let i = 0; i < STATE_WORDS; i++) state[i] = words[i]!;
+    offset = absorbBlocks(engine, at, data, offset, staged);
     const tail = data.length - offset;
-    for (let i = 0; i < tail; i++) pending[i] = data[offset + i]!;
+    for (let i = 0; i < tail; i++) memory[pendingAt + i] = data[offset + i]!;
     this.#pendingLength = tail;
     return this;
   }
 
-  /** Absorbs the padded pending bytes into a copy of the state in the engine; the digest is then at STATE. */
+  /** Absorbs the padded pending block into a copy of the state at the scratch offset, where the digest then is. */
   #finish(): Uint8Array {
-    const { absorb, memory, words } = this.#engine;
-    const state = this.#state;
-    const pending = this.#pending;
-    const length = this.#pendingLength;
-    for (let i = 0; i < STATE_WORDS; i++) words[i] = state[i]!;
-    for (let i = 0; i < length; i++) memory[INPUT + i] = pending[i]!;
-    padFinalBlock(memory, length);
-    absorb(1);
+    const { absorb, memory } = this.#engine;
+    const at = this.#slotted();
+    const pendingAt = at + STATE_LENGTH;
+    padFinalBlock(memory, pendingAt, this.#pendingLength);
+    absorb(at, pendingAt, 1, SCRATCH);
     return memory;
   }
 
   digest(): Uint8Array {
-    return this.#finish().slice(STATE, STATE + DIGEST_LENGTH);
+    return this.#finish().slice(SCRATCH, SCRATCH + DIGEST_LENGTH);
   }
 
   digestInto(out: Uint8Array): void {
     checkDigestOut(out);
     const memory = this.#finish();
-    for (let i = 0; i < DIGEST_LENGTH; i++) out[i] = memory[STATE + i]!;
+    for (let i = 0; i < DIGEST_LENGTH; i++) out[i] = memory[SCRATCH + i]!;
   }
 
   copy(): Keccak256Hasher {
-    return new WasmKeccak256(this.#engine, this.#state.slice(), this.#pending.slice(), this.#pendingLength);
+    const length = this.#pendingLength;
+    const at = this.#slot;
+    if (at < 0) return new WasmKeccak256(this.#engine, this.#state?.slice(), this.#pending?.slice(), length);
+    const { memory, words } = this.#engine;
+    const state = new Array<number>(STATE_WORDS);
+    for (let i = 0, w = at >> 2; i < STATE_WORDS; i++) state[i] = words[w + i]!;
+    const pending = new Array<number>(RATE).fill(0);
+    for (let i = 0; i < length; i++) pending[i] = memory[at + STATE_LENGTH + i]!;
+    return new WasmKeccak256(this.#engine, state, pending, length);
   }
 }
 

@@ -193,6 +193,31 @@ describe('keccak-256: WebAssembly and @noble/hashes give identical bytes', () =>
     for (let i = 0; i < count; i++) assert.equal(hex(hashers[i]!.digest()), hex(keccak256Portable(streams[i]!)));
   });
 
+  it('keeps more hashers than the module has state slots correct as they take turns (copy() in and out of a slot)', () => {
+    // 195 slots: 400 hashers evict one another over and over, with pending bytes at every length.
+    const next = prng(0x51075);
+    const count = 400;
+    const ours = Array.from({ length: count }, () => createKeccak256());
+    const noble = Array.from({ length: count }, () => createKeccak256Portable());
+    for (let step = 0; step < 20_000; step++) {
+      const i = next(count);
+      const kind = next(20);
+      if (kind === 0) {
+        // A copy taken now (in a slot or not) must go on independently of the original.
+        const j = next(count);
+        ours[j] = ours[i]!.copy();
+        noble[j] = noble[i]!.copy();
+      } else if (kind < 4) {
+        assert.equal(hex(ours[i]!.digest()), hex(noble[i]!.digest()), `hasher ${i} at step ${step}`);
+      } else {
+        const data = randomBytes(next(3) === 0 ? next(3 * RATE) : next(40));
+        ours[i]!.update(data);
+        noble[i]!.update(data);
+      }
+    }
+    for (let i = 0; i < count; i++) assert.equal(hex(ours[i]!.digest()), hex(noble[i]!.digest()));
+  });
+
   it('rejects non-bytes with a TypeError on both paths', () => {
     const text = 'abc' as unknown as Uint8Array;
     assert.throws(() => keccak256(text), TypeError);
@@ -220,7 +245,10 @@ describe('keccak-256 WebAssembly loader', () => {
     const inert: WebAssemblyApi = {
       Module: class {},
       Instance: class {
-        readonly exports: Record<string, unknown> = { absorb: () => {}, memory: { buffer: new ArrayBuffer(65536) } };
+        readonly exports: Record<string, unknown> = {
+          absorb: () => {},
+          memory: { buffer: new ArrayBuffer(2 * 65536) },
+        };
       },
     };
     assert.equal(loadKeccakWasm(inert), undefined);
