@@ -13,6 +13,9 @@ import {
   type RlpxSide,
 } from './loopback.ts';
 
+/** The sender waits while this much is queued: node:net's default socket buffer, ethjs's pause in this bench. */
+const SENDER_PAUSE_BYTES = 16 * 1024;
+
 async function handshakeServer(): Promise<HandshakeServer> {
   const serverKey = generatePrivateKey();
   const serverPublicKey = publicKeyFromPrivate(serverKey);
@@ -70,8 +73,14 @@ async function connectPair(snappy: boolean): Promise<ConnectionPair> {
       })();
       // When the sender fails first, closing makes the pending read reject too: that outcome is not the one reported.
       received.catch(() => undefined);
+      // As ethjs's sender does (rlpx-ethjs.ts): write without waiting for each message, and wait while the queue holds
+      // more than a socket's usual buffer. `sendMessage` with `writable()` is our API for that; frames sent in one turn
+      // then go to the socket together, where awaiting each `writeMessage` makes one turn and one write per message.
       const sent = (async () => {
-        while (!stopped) await dialer.writeMessage(BENCH_CODE, payload);
+        while (!stopped) {
+          dialer.sendMessage(BENCH_CODE, payload);
+          if (dialer.queuedBytes >= SENDER_PAUSE_BYTES) await dialer.writable(SENDER_PAUSE_BYTES);
+        }
       })();
       // The sender may be waiting for the socket to drain when the receiver stops: closing settles it.
       await Promise.race([received, sent.then(() => received)]);
