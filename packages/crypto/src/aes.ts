@@ -81,12 +81,10 @@ class HybridAes256Ctr implements AesCtrStream {
   }
 
   update(data: Uint8Array): Uint8Array {
-    const out = data.length > CTR_JS_MAX_BYTES ? undefined : new Uint8Array(data.length);
-    if (out) {
-      this.#xorJs(data, 0, data.length, out, 0);
-      return out;
-    }
-    return this.#nativeUpdate(data);
+    if (data.length > CTR_JS_MAX_BYTES) return this.#nativeUpdate(data);
+    const out = new Uint8Array(data.length);
+    this.#xorJs(data, 0, data.length, out, 0);
+    return out;
   }
 
   updateInto(data: Uint8Array, dataAt: number, length: number, out: Uint8Array, outAt: number): void {
