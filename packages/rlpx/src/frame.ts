@@ -354,8 +354,11 @@ export class FrameDecoder {
     const small = bodySize > 0 && bodySize <= SMALL_BODY_BYTES;
     // A small body is copied out of the chunks into the shared scratch and decrypted there; a larger one is a view
     // of its chunk (or one copy), decrypted into a new array.
-    const ciphertext = small ? SMALL_BODIES[bodySize / 16 - 1]! : this.#take(bodySize);
-    if (small) this.#takeInto(ciphertext);
+    let ciphertext: Uint8Array;
+    if (small) {
+      ciphertext = SMALL_BODIES[bodySize / 16 - 1]!;
+      this.#takeInto(ciphertext);
+    } else ciphertext = this.#take(bodySize);
     this.#takeInto(RECEIVED_MAC);
     if (!equal16(this.#mac.frame(ciphertext), 0, RECEIVED_MAC, 0)) {
       throw new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);

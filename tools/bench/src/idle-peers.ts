@@ -10,21 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
-import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
-import { ping } from '@devp2p/plugin-ping';
-import { RLPxConnection } from '@devp2p/rlpx';
-import {
-  BaseMessageCode,
-  DEFAULT_DIAL_RATIO,
-  exchangeHello,
-  P2P_VERSION,
-  PING_INTERVAL_MS,
-  SNAPPY_MIN_VERSION,
-} from '@devp2p/server';
+import type { RLPxConnection } from '@devp2p/rlpx';
+import { BaseMessageCode, DEFAULT_DIAL_RATIO, PING_INTERVAL_MS } from '@devp2p/server';
 import { runtime } from '@devp2p/test-utils';
-import { tcpTransport } from '@devp2p/transport-node';
 import { type BenchRow, envNumber, progress, runBench } from './lib/harness.ts';
-import { HOST } from './lib/loopback.ts';
 import {
   assertDistFresh,
   BASELINE_SETTLE_MS,
@@ -42,6 +31,7 @@ import {
   statusMiB,
   stopNode,
 } from './lib/node-process.ts';
+import { dialPingPeer } from './lib/ping-peer.ts';
 import { callAdminPeers, callRpc } from './lib/rpc-probe.ts';
 
 /** Peers held at once (issue 21: 1,000 per process). */
@@ -92,33 +82,11 @@ function countError(peers: Peers, error: unknown): void {
  * as a real peer's base protocol does, until the bench closes it.
  */
 async function connectPeer(node: NodeProcess, peers: Peers, stop: AbortSignal): Promise<void> {
-  const key = generatePrivateKey();
-  const stream = await tcpTransport.dial(HOST, node.p2pPort, { timeoutMs: PEER_HANDSHAKE_TIMEOUT_MS });
-  const conn = new RLPxConnection(stream, {
-    privateKey: key,
-    remotePublicKey: node.publicKey,
-    handshakeTimeoutMs: PEER_HANDSHAKE_TIMEOUT_MS,
+  const conn = await dialPingPeer(node.p2pPort, node.publicKey, {
+    clientName: 'idle-peer',
+    timeoutMs: PEER_HANDSHAKE_TIMEOUT_MS,
+    live: peers.live,
   });
-  peers.live.add(conn);
-  try {
-    await conn.handshake();
-    const hello = await exchangeHello(
-      conn,
-      {
-        version: P2P_VERSION,
-        clientName: 'idle-peer',
-        caps: [ping.cap],
-        listenPort: 0,
-        nodeId: publicKeyFromPrivate(key),
-      },
-      { timeoutMs: PEER_HANDSHAKE_TIMEOUT_MS },
-    );
-    conn.setSnappy(hello.version >= SNAPPY_MIN_VERSION);
-  } catch (error) {
-    conn.close();
-    peers.live.delete(conn);
-    throw error;
-  }
   peers.connected++;
   const pinger = setTimeout(function pingAgain() {
     try {

@@ -17,12 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
-import { ping } from '@devp2p/plugin-ping';
-import { RLPxConnection } from '@devp2p/rlpx';
-import { BaseMessageCode, exchangeHello, P2P_VERSION, SNAPPY_MIN_VERSION } from '@devp2p/server';
+import type { RLPxConnection } from '@devp2p/rlpx';
+import { BaseMessageCode } from '@devp2p/server';
 import { repoRoot, runtime } from '@devp2p/test-utils';
-import { tcpTransport } from '@devp2p/transport-node';
 import { type BenchRow, envNumber, progress, runBench } from './lib/harness.ts';
 import { HOST } from './lib/loopback.ts';
 import {
@@ -44,6 +41,7 @@ import {
   statusMiB,
   stopNode,
 } from './lib/node-process.ts';
+import { dialPingPeer } from './lib/ping-peer.ts';
 import { callAdminPeers, RPC_TIMEOUT_MS, type RpcOutcome } from './lib/rpc-probe.ts';
 
 /** Peers flooding Pings at once; each reconnects with a new key when the node drops it. */
@@ -120,34 +118,16 @@ async function flooder(
   stop: AbortSignal,
 ): Promise<void> {
   while (!stop.aborted) {
-    const key = generatePrivateKey();
-    let conn: RLPxConnection | undefined;
+    let conn: RLPxConnection;
     try {
-      const stream = await tcpTransport.dial(HOST, node.p2pPort, { timeoutMs: 5_000 });
-      conn = new RLPxConnection(stream, {
-        privateKey: key,
-        remotePublicKey: node.publicKey,
-        handshakeTimeoutMs: FLOOD_HANDSHAKE_TIMEOUT_MS,
+      conn = await dialPingPeer(node.p2pPort, node.publicKey, {
+        clientName: 'soak-flood',
+        timeoutMs: FLOOD_HANDSHAKE_TIMEOUT_MS,
         writeTimeoutMs: FLOOD_WRITE_TIMEOUT_MS,
+        live,
+        signal: stop,
       });
-      live.add(conn);
-      if (stop.aborted) throw new Error('the attack is over');
-      await conn.handshake();
-      const hello = await exchangeHello(
-        conn,
-        {
-          version: P2P_VERSION,
-          clientName: 'soak-flood',
-          caps: [ping.cap],
-          listenPort: 0,
-          nodeId: publicKeyFromPrivate(key),
-        },
-        { timeoutMs: FLOOD_HANDSHAKE_TIMEOUT_MS },
-      );
-      conn.setSnappy(hello.version >= SNAPPY_MIN_VERSION);
     } catch (error) {
-      conn?.close();
-      if (conn) live.delete(conn);
       if (stop.aborted) return;
       stats.failedAttempts++;
       countError(stats, error);

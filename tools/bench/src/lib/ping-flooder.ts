@@ -6,11 +6,8 @@
 import process from 'node:process';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { hexToBytes } from '@devp2p/core';
-import { generatePrivateKey, publicKeyFromPrivate } from '@devp2p/crypto';
-import { ping } from '@devp2p/plugin-ping';
-import { RLPxConnection } from '@devp2p/rlpx';
-import { BaseMessageCode, exchangeHello, P2P_VERSION, SNAPPY_MIN_VERSION } from '@devp2p/server';
-import { tcpTransport } from '@devp2p/transport-node';
+import { BaseMessageCode } from '@devp2p/server';
+import { dialPingPeer } from './ping-peer.ts';
 
 const PINGS_PER_TURN = 256;
 /** The flooder waits for its write queue to fall below this before the next Ping (the node may be slow to read). */
@@ -19,20 +16,10 @@ const PING_PAYLOAD = Uint8Array.of(0xc0);
 
 const match = /^enode:\/\/([0-9a-f]{128})@127\.0\.0\.1:(\d+)/.exec(process.argv[2] ?? '');
 if (!match) throw new Error('usage: ping-flooder.ts <enode on 127.0.0.1>');
-const key = generatePrivateKey();
-const conn = new RLPxConnection(await tcpTransport.dial('127.0.0.1', Number(match[2]), { timeoutMs: 5_000 }), {
-  privateKey: key,
-  remotePublicKey: hexToBytes(match[1]!),
-});
-await conn.handshake();
-const hello = await exchangeHello(conn, {
-  version: P2P_VERSION,
+const conn = await dialPingPeer(Number(match[2]), hexToBytes(match[1]!), {
   clientName: 'alloc-bench',
-  caps: [ping.cap],
-  listenPort: 0,
-  nodeId: publicKeyFromPrivate(key),
+  timeoutMs: 5_000,
 });
-conn.setSnappy(hello.version >= SNAPPY_MIN_VERSION);
 process.stdout.write('ready\n');
 
 async function round(count: number): Promise<void> {
