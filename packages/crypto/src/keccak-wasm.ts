@@ -12,8 +12,14 @@ import {
 const RATE = 136;
 /** keccak-f[1600] state: 25 lanes of 8 bytes. */
 const STATE_LENGTH = 200;
-/** The state as hashers save it: 50 32-bit words. */
+/** The state in 32-bit words: 50. */
 const STATE_WORDS = STATE_LENGTH / 4;
+/**
+ * A hasher out of the module keeps its slot as 32-bit words: the state, then its pending bytes four to a word (RATE is
+ * a multiple of 4 and a slot's pending bytes start word-aligned). 84 numbers: about 0.7 KB, where a number per
+ * pending byte took 1.5 KB.
+ */
+const SAVED_WORDS = STATE_WORDS + RATE / 4;
 const DIGEST_LENGTH = 32;
 /** keccak256('') — checked once after instantiation, so a misbehaving engine falls back to noble. */
 const EMPTY_DIGEST_HEX = 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470';
@@ -163,8 +169,8 @@ function sharedEngine(): KeccakWasmEngine | null {
  * A keccak-256 state kept in the WebAssembly module's memory between calls, in one of SLOTS slots (state and
  * pending bytes), so that an update or a digest copies nothing but its input and output: an RLPx MAC runs four
  * calls a frame, and copying the 200-byte state in and out of JS on each was a tenth of a frame's time. When every
- * slot is taken, the hasher that loaded longest ago copies its state out to JS arrays (allocated on its first
- * eviction, then reused) and gives up its slot; it loads again on its next call. Plain arrays rather than typed arrays
+ * slot is taken, the hasher that loaded longest ago copies its slot out to a JS array (allocated on its first
+ * eviction, then reused) and gives up its slot; it loads again on its next call. A plain array rather than a typed array
  * for the saved copy because V8 allocates typed arrays over 64 bytes off-heap (and Deno all of them), which made
  * `copy()` and `createKeccak256()` cost microseconds. The slot table holds the hashers in it (at most SLOTS) until
  * they are evicted.
@@ -173,18 +179,23 @@ class WasmKeccak256 implements Keccak256Hasher, Resident {
   readonly #engine: KeccakWasmEngine;
   /** Byte offset of this hasher's slot while it holds one, else -1. */
   #slot = -1;
-  /** The state while out of the module (undefined: all zero, nothing absorbed yet). */
-  #state: number[] | undefined;
-  /** The pending bytes while out of the module: the first #pendingLength of RATE slots. */
-  #pending: number[] | undefined;
-  /** Input bytes not yet absorbed (always fewer than RATE), in the slot or in #pending. */
+  /**
+   * The slot's words while out of the module (SAVED_WORDS: the state, then the pending bytes); undefined: all zero,
+   * nothing absorbed yet.
+   */
+  #saved: number[] | undefined;
+  /** Input bytes not yet absorbed (always fewer than RATE), in the slot or in #saved. */
   #pendingLength: number;
 
-  constructor(engine: KeccakWasmEngine, state?: number[], pending?: number[], pendingLength = 0) {
+  constructor(engine: KeccakWasmEngine, saved?: number[], pendingLength = 0) {
     this.#engine = engine;
-    this.#state = state;
-    this.#pending = pending;
+    this.#saved = saved;
     this.#pendingLength = pendingLength;
+  }
+
+  /** How many of a slot's words hold something: the state and the words its pending bytes reach into. */
+  #usedWords(): number {
+    return STATE_WORDS + ((this.#pendingLength + 3) >> 2);
   }
 
   /** This hasher's slot offset, loading its state into a slot first when it has none. */
@@ -199,27 +210,24 @@ class WasmKeccak256 implements Keccak256Hasher, Resident {
     engine.residents[index]?.evict();
     engine.residents[index] = this;
     const at = STATES + index * SLOT_BYTES;
-    const { memory, words } = engine;
-    const state = this.#state;
-    if (state === undefined) memory.fill(0, at, at + STATE_LENGTH);
-    else for (let i = 0, w = at >> 2; i < STATE_WORDS; i++) words[w + i] = state[i]!;
-    const pending = this.#pending;
-    for (let i = 0, p = at + STATE_LENGTH; i < this.#pendingLength; i++) memory[p + i] = pending![i]!;
+    const saved = this.#saved;
+    if (saved === undefined) engine.memory.fill(0, at, at + STATE_LENGTH);
+    else for (let i = 0, w = at >> 2, n = this.#usedWords(); i < n; i++) engine.words[w + i] = saved[i]!;
     this.#slot = at;
     return at;
   }
 
   /** Copies the state and pending bytes out of the slot, which another hasher is taking. */
   evict(): void {
-    const at = this.#slot;
-    const { memory, words } = this.#engine;
-    this.#state ??= new Array<number>(STATE_WORDS).fill(0);
-    this.#pending ??= new Array<number>(RATE).fill(0);
-    const state = this.#state;
-    const pending = this.#pending;
-    for (let i = 0, w = at >> 2; i < STATE_WORDS; i++) state[i] = words[w + i]!;
-    for (let i = 0, p = at + STATE_LENGTH; i < this.#pendingLength; i++) pending[i] = memory[p + i]!;
+    this.#saved = this.#slotWords(this.#saved ?? new Array<number>(SAVED_WORDS).fill(0));
     this.#slot = -1;
+  }
+
+  /** Copies the slot's used words into `saved`. */
+  #slotWords(saved: number[]): number[] {
+    const { words } = this.#engine;
+    for (let i = 0, w = this.#slot >> 2, n = this.#usedWords(); i < n; i++) saved[i] = words[w + i]!;
+    return saved;
   }
 
   update(data: Uint8Array): Keccak256Hasher {
@@ -271,15 +279,8 @@ class WasmKeccak256 implements Keccak256Hasher, Resident {
   }
 
   copy(): Keccak256Hasher {
-    const length = this.#pendingLength;
-    const at = this.#slot;
-    if (at < 0) return new WasmKeccak256(this.#engine, this.#state?.slice(), this.#pending?.slice(), length);
-    const { memory, words } = this.#engine;
-    const state = new Array<number>(STATE_WORDS);
-    for (let i = 0, w = at >> 2; i < STATE_WORDS; i++) state[i] = words[w + i]!;
-    const pending = new Array<number>(RATE).fill(0);
-    for (let i = 0; i < length; i++) pending[i] = memory[at + STATE_LENGTH + i]!;
-    return new WasmKeccak256(this.#engine, state, pending, length);
+    const saved = this.#slot < 0 ? this.#saved?.slice() : this.#slotWords(new Array<number>(SAVED_WORDS).fill(0));
+    return new WasmKeccak256(this.#engine, saved, this.#pendingLength);
   }
 }
 

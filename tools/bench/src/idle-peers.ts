@@ -88,10 +88,12 @@ async function connectPeer(node: NodeProcess, peers: Peers, stop: AbortSignal): 
     live: peers.live,
   });
   peers.connected++;
-  const pinger = setTimeout(function pingAgain() {
+  // The first Ping at a random point of the interval, then one every PING_INTERVAL_MS (a timer's refresh() would
+  // repeat the random first delay, and a peer that drew a few milliseconds would Ping hundreds of times a second).
+  let pinger = setTimeout(function pingAgain() {
     try {
       conn.sendMessage(BaseMessageCode.Ping, EMPTY_LIST);
-      pinger.refresh();
+      pinger = setTimeout(pingAgain, PING_INTERVAL_MS);
     } catch {
       // Closed: the read loop below has seen it, or is about to, and counts it.
     }
