@@ -404,9 +404,12 @@ export function defineProtocol<
       return io.send(message.code, encoded);
     };
     const trackers = new Map<string, RequestTracker<unknown>>();
-    // Each pending request by `${response}:${id}`: its check, and the controller that fails it.
-    const pending = new Map<string, { check?: ((response: unknown) => void) | undefined; cancel: AbortController }>();
-    const abandoned = new Set<string>();
+    // Each pending request by `${response}:${id}`: its check, and the controller that fails it; and the requests given
+    // up on. Both made at the first request, as most peers' protocols never send one.
+    let pending:
+      | Map<string, { check?: ((response: unknown) => void) | undefined; cancel: AbortController }>
+      | undefined;
+    let abandoned: Set<string> | undefined;
     for (const [requestName, responseName] of Object.entries<MessageName<M> | undefined>(spec.requests ?? {})) {
       if (responseName === undefined) continue;
       trackers.set(
@@ -440,6 +443,7 @@ export function defineProtocol<
       try {
         const { id, response } = tracker.start(cancel.signal);
         key = `${responseName}:${id}`;
+        pending ??= new Map();
         pending.set(key, { check: check as ((response: unknown) => void) | undefined, cancel });
         send(name as MessageName<M>, { ...payload, requestId: id } as PayloadOf<M[MessageName<M>]>).catch(
           (error: unknown) => cancel.abort(error),
@@ -449,13 +453,14 @@ export function defineProtocol<
         } catch (error) {
           // A peer may still answer a request we gave up on: its late answer is dropped, not taken for a breach.
           if (pending.has(key)) {
+            abandoned ??= new Set();
             abandoned.add(key);
             if (abandoned.size > MAX_ABANDONED_REQUESTS) abandoned.delete(abandoned.values().next().value!);
           }
           throw error;
         }
       } finally {
-        if (key !== undefined) pending.delete(key);
+        if (key !== undefined) pending?.delete(key);
         signal?.removeEventListener('abort', onAbort);
       }
     };
@@ -516,8 +521,8 @@ export function defineProtocol<
         if (tracker) {
           const requestId = (payload as { readonly requestId?: unknown }).requestId;
           const key = `${name}:${String(requestId)}`;
-          const request = typeof requestId === 'bigint' ? pending.get(key) : undefined;
-          if (request) {
+          const request = typeof requestId === 'bigint' ? pending?.get(key) : undefined;
+          if (pending && request) {
             pending.delete(key);
             try {
               request.check?.(payload);
@@ -529,7 +534,7 @@ export function defineProtocol<
             observe(name, payload);
             return;
           }
-          if (abandoned.delete(key)) return;
+          if (abandoned?.delete(key)) return;
           if (!handler) {
             throw new ProtocolError(ERR_UNEXPECTED_MESSAGE, `${cap.name}/${cap.version} ${name} answers no request`);
           }

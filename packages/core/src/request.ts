@@ -40,7 +40,8 @@ interface Entry<T> {
  */
 export class RequestTracker<T> {
   readonly #options: RequestTrackerOptions;
-  readonly #pending = new Map<bigint, Entry<T>>();
+  /** Made at the first request: a peer holds a tracker per request kind, most of which never see one. */
+  #pending: Map<bigint, Entry<T>> | undefined;
   #nextId: bigint = randomRequestIdSeed();
   #closed: Error | undefined;
 
@@ -52,13 +53,15 @@ export class RequestTracker<T> {
 
   /** Requests waiting for a response. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#pending?.size ?? 0;
   }
 
   /** Allocates an id and a promise for its response; throws when closed or when `maxPending` are outstanding. */
   start(signal?: AbortSignal): PendingRequest<T> {
     if (this.#closed) throw this.#closed;
-    if (this.#pending.size >= this.#options.maxPending) {
+    this.#pending ??= new Map();
+    const pending = this.#pending;
+    if (pending.size >= this.#options.maxPending) {
       throw new Devp2pError(ERR_TOO_MANY_REQUESTS, `more than ${this.#options.maxPending} requests outstanding`);
     }
     const id = this.#nextId;
@@ -75,7 +78,7 @@ export class RequestTracker<T> {
         clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       };
-      this.#pending.set(id, { resolve, reject, timer, cleanup });
+      pending.set(id, { resolve, reject, timer, cleanup });
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -93,13 +96,14 @@ export class RequestTracker<T> {
   /** Rejects every pending request with `error` and refuses new ones (the peer is gone). */
   close(error: Error): void {
     this.#closed ??= error;
-    for (const id of [...this.#pending.keys()]) this.#finish(id)?.reject(error);
+    for (const id of [...(this.#pending?.keys() ?? [])]) this.#finish(id)?.reject(error);
   }
 
   #finish(id: bigint): Entry<T> | undefined {
-    const entry = this.#pending.get(id);
-    if (!entry) return undefined;
-    this.#pending.delete(id);
+    const pending = this.#pending;
+    const entry = pending?.get(id);
+    if (!pending || !entry) return undefined;
+    pending.delete(id);
     entry.cleanup();
     return entry;
   }
