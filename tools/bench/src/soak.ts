@@ -9,7 +9,8 @@
 // Environment: SOAK_SECONDS=60 (the attack's length), SOAK_SETTLE_SECONDS=30 (the pause before the "after" figures),
 // SOAK_NODE_LOG=<file> (append everything the node prints to that file), SOAK_ATTACK=all|flood|silent (one half of
 // the attack alone), SOAK_NODE_RUNTIME=node|bun|deno (run the node on another runtime than the attacker's),
-// SOAK_FLOOR=0 (skip the floor run).
+// SOAK_FLOOR=0 (skip the floor run), SOAK_PROBE_GC=1 (the node's probe forces a full collection before each sample:
+// the JS heap and external peaks are then live memory, and the node runs slower).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -86,6 +87,9 @@ const FLOOR_WRITE = new Uint8Array(256 * PING_FRAME_BYTES).fill(0x5a);
 const RSS_GROWTH_TARGET_MIB = 64;
 const RSS_AFTER_TARGET_PERCENT = 10;
 const RPC_P99_TARGET_MS = 100;
+
+/** SOAK_PROBE_GC=1 (read by the node's probe, lib/node-probe.mjs, which inherits this environment): said in the notes. */
+const LIVE_NOTE = process.env.SOAK_PROBE_GC === '1' ? '; each sample after a forced full collection (live)' : '';
 
 /** What the flooders did. */
 interface FloodStats {
@@ -560,7 +564,7 @@ async function* soak(): AsyncGenerator<BenchRow> {
       name: 'JS heap used peak',
       unit: 'MiB',
       value: n.memory.peakHeapUsed / MiB,
-      note: `baseline ${mib(baselineMemory?.heapUsed)} MiB; sampled every 250 ms`,
+      note: `baseline ${mib(baselineMemory?.heapUsed)} MiB; sampled every 250 ms${LIVE_NOTE}`,
     };
     yield { name: 'JS heap used after', unit: 'MiB', value: afterMemory ? afterMemory.heapUsed / MiB : null };
     yield {
@@ -573,7 +577,7 @@ async function* soak(): AsyncGenerator<BenchRow> {
       name: 'external peak',
       unit: 'MiB',
       value: n.memory.peakExternal / MiB,
-      note: `baseline ${mib(baselineMemory?.external)} MiB`,
+      note: `baseline ${mib(baselineMemory?.external)} MiB${LIVE_NOTE}`,
     };
     yield { name: 'external after', unit: 'MiB', value: afterMemory ? afterMemory.external / MiB : null };
     yield {

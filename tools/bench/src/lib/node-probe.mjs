@@ -4,14 +4,18 @@
 // (rss, heapUsed, heapTotal, external, arrayBuffers; bytes) and `lags`, how late each tick of a LAG_TICK_MS timer
 // fired since the last line (ms): the node's own event-loop lag. On SIGUSR2 it forces a full garbage collection
 // where the runtime allows it (Bun.gc; Node's and Deno's V8 with --expose-gc, which the benches pass) and prints a
-// `soak-probe-gc {json}` line with `forced` and the memory figures after it. Plain JavaScript, so that Node can run
-// it without a TypeScript loader when the node runs from dist/ (see node-process.ts).
+// `soak-probe-gc {json}` line with `forced` and the memory figures after it. With SOAK_PROBE_GC=1 in its environment
+// it forces a full collection before every line, so that the lines give live memory rather than live and dead (the
+// node runs slower). Plain JavaScript, so that Node can run it without a TypeScript loader when the node runs from
+// dist/ (see node-process.ts).
 import process from 'node:process';
 
 /** How often the probe prints its line. */
 const PROBE_MS = 250;
 /** The period of the timer whose lateness is the event-loop lag. */
 const LAG_TICK_MS = 20;
+/** Whether every line follows a forced full collection (SOAK_PROBE_GC=1). */
+const COLLECT_EACH_LINE = process.env.SOAK_PROBE_GC === '1';
 
 /** @returns {Record<string, number>} */
 function usage() {
@@ -48,6 +52,7 @@ const lagTimer = setInterval(() => {
   expected = now + LAG_TICK_MS;
 }, LAG_TICK_MS);
 const probeTimer = setInterval(() => {
+  if (COLLECT_EACH_LINE) forceGc();
   process.stderr.write(`soak-probe ${JSON.stringify({ ...usage(), lags })}\n`);
   lags = [];
 }, PROBE_MS);
