@@ -15,7 +15,6 @@ import {
 import {
   FrameDecoder,
   FrameEncoder,
-  snappyCompress,
   snappyCompressInto,
   snappyMaxCompressedLength,
   snappyUncompress,
@@ -100,7 +99,8 @@ function ceiling(size: number): number {
  * memory: everything RLPx does per frame (header, both MACs with their digests and AES blocks, padding) without
  * sockets, promises or snappy. Between it and the ceiling is the per-frame MAC work the ceiling leaves out; between
  * it and the connection's figure, the socket layer and the connection's bookkeeping. With `snappy`, the sender
- * compresses each payload first (into a reused array when it fits 64 KiB, as the connection does) and the receiver
+ * compresses each payload first (into a reused array when it fits 64 KiB, else into a new one, as the connection
+ * does) and the receiver
  * decompresses it: what snappy adds per message, net of the fewer bytes to encrypt and MAC.
  */
 function frameCodec(size: number, snappy: boolean): number {
@@ -111,10 +111,11 @@ function frameCodec(size: number, snappy: boolean): number {
   const encoder = new FrameEncoder(aesSecret, macSecret, createKeccak256().update(macSeed));
   const decoder = new FrameDecoder(aesSecret, macSecret, createKeccak256().update(macSeed));
   const scratch = new Uint8Array(SNAPPY_SCRATCH_BYTES);
-  const compress = (message: Uint8Array): Uint8Array =>
-    snappyMaxCompressedLength(message.length) > scratch.length
-      ? snappyCompress(message)
-      : scratch.subarray(0, snappyCompressInto(message, scratch, 0));
+  const compress = (message: Uint8Array): Uint8Array => {
+    const room = snappyMaxCompressedLength(message.length);
+    const out = room > scratch.length ? new Uint8Array(room) : scratch;
+    return out.subarray(0, snappyCompressInto(message, out, 0));
+  };
   return (
     (size / 1e6) *
     bestRate(() => {
