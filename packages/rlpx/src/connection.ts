@@ -40,7 +40,7 @@ import {
   QUEUED_FRAME_OVERHEAD,
   WRITE_BATCH_BYTES,
 } from './limits.ts';
-import { snappyCompress, snappyCompressInto, snappyMaxCompressedLength, snappyUncompress } from './snappy.ts';
+import { snappyCompressInto, snappyMaxCompressedLength, snappyUncompress } from './snappy.ts';
 
 /** Options of {@link RLPxConnection}. */
 export interface RLPxConnectionOptions {
@@ -115,7 +115,10 @@ const SEND_BATCH_BYTES = 4 * 1024;
 /**
  * Where outgoing messages are compressed when their worst case fits, shared by every connection: the compressed
  * bytes are copied into their frame before any other message is compressed (encoding is synchronous), so a message
- * costs no array for them. 64 KiB holds any message up to about 56 KiB; larger ones get an array of their own.
+ * costs no array for them. 64 KiB holds any message up to about 56 KiB; larger ones are compressed into an array of
+ * their worst-case size, of which the frame takes a view (it too is copied into the frame at once): `snappyCompress`
+ * would copy the block out once more (1 MiB messages sent and received in memory: 1.02–1.06× on Node, 1.0–1.05× on
+ * Deno, no change on Bun).
  */
 const COMPRESS_SCRATCH = new Uint8Array(64 * 1024);
 
@@ -702,8 +705,9 @@ export class RLPxConnection {
     if (payload.length > MAX_MESSAGE_SIZE) {
       throw new TooLargeError('message', payload.length, MAX_MESSAGE_SIZE, this.#context());
     }
-    if (snappyMaxCompressedLength(payload.length) > COMPRESS_SCRATCH.length) return snappyCompress(payload);
-    return COMPRESS_SCRATCH.subarray(0, snappyCompressInto(payload, COMPRESS_SCRATCH, 0));
+    const room = snappyMaxCompressedLength(payload.length);
+    const out = room > COMPRESS_SCRATCH.length ? new Uint8Array(room) : COMPRESS_SCRATCH;
+    return out.subarray(0, snappyCompressInto(payload, out, 0));
   }
 
   /** A TooLargeError from the codec (which does not know the remote) with the remote address in it. */

@@ -120,6 +120,21 @@ test('snappy round trips lengths around the 64 KiB block edges', () => {
   for (let n = 0; n < 80; n++) roundTrip(randomBytes(next, n));
 });
 
+test('snappy decodes each block into an array of its own, whatever its size', () => {
+  // Sizes on both sides of the decoder's shared scratch (blocks of 65..65536 bytes go through it): a result must
+  // keep its bytes after later decodes, and must not be a view of a larger array.
+  const next = xorshift(11);
+  const sizes = [1, 64, 65, 1024, 65536, 65537];
+  const inputs = sizes.map((n) => textLike(next, n));
+  const results = inputs.map((data) => snappyUncompress(snappyCompress(data)));
+  for (const data of inputs) snappyUncompress(snappyCompress(data.map((b) => b ^ 0xff)));
+  results.forEach((result, i) => {
+    assert.deepEqual(result, inputs[i]);
+    assert.equal(result.byteOffset, 0);
+    assert.equal(result.buffer.byteLength, sizes[i]);
+  });
+});
+
 test('snappy decoder handles long overlapping and non-overlapping copies', () => {
   // "abcd" then copies of 64 bytes at offsets 1, 4 and 64 (2-byte-offset tags), then one 4-byte-offset copy.
   const input = Uint8Array.of(

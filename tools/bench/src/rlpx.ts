@@ -12,7 +12,13 @@ import {
   recoverPublicKey,
   sign,
 } from '@devp2p/crypto';
-import { FrameDecoder, FrameEncoder } from '@devp2p/rlpx';
+import {
+  FrameDecoder,
+  FrameEncoder,
+  snappyCompressInto,
+  snappyMaxCompressedLength,
+  snappyUncompress,
+} from '@devp2p/rlpx';
 import { type BenchRow, runBench, runtimeInfo } from './lib/harness.ts';
 import { handshakesPerSecond, measureThroughput, type RlpxSide, type Throughput, withTimeout } from './lib/loopback.ts';
 import { ethjs } from './lib/rlpx-ethjs.ts';
@@ -92,23 +98,37 @@ function ceiling(size: number): number {
  * `FrameDecoder.push` and `next` on the receiver's (the same secrets, as the two ends of a connection hold them), in
  * memory: everything RLPx does per frame (header, both MACs with their digests and AES blocks, padding) without
  * sockets, promises or snappy. Between it and the ceiling is the per-frame MAC work the ceiling leaves out; between
- * it and the connection's figure, the socket layer and the connection's bookkeeping.
+ * it and the connection's figure, the socket layer and the connection's bookkeeping. With `snappy`, the sender
+ * compresses each payload first (into a reused array when it fits 64 KiB, else into a new one, as the connection
+ * does) and the receiver
+ * decompresses it: what snappy adds per message, net of the fewer bytes to encrypt and MAC.
  */
-function frameCodec(size: number): number {
+function frameCodec(size: number, snappy: boolean): number {
   const data = payload(size);
   const aesSecret = randomBytes(32);
   const macSecret = randomBytes(32);
   const macSeed = randomBytes(32);
   const encoder = new FrameEncoder(aesSecret, macSecret, createKeccak256().update(macSeed));
   const decoder = new FrameDecoder(aesSecret, macSecret, createKeccak256().update(macSeed));
+  const scratch = new Uint8Array(SNAPPY_SCRATCH_BYTES);
+  const compress = (message: Uint8Array): Uint8Array => {
+    const room = snappyMaxCompressedLength(message.length);
+    const out = room > scratch.length ? new Uint8Array(room) : scratch;
+    return out.subarray(0, snappyCompressInto(message, out, 0));
+  };
   return (
     (size / 1e6) *
     bestRate(() => {
-      decoder.push(encoder.encodeFrame(BENCH_FRAME_CODE, data));
-      if (decoder.next()?.data.length !== size) throw new Error('frame codec: a frame did not decode');
+      decoder.push(encoder.encodeFrame(BENCH_FRAME_CODE, snappy ? compress(data) : data));
+      const frame = decoder.next();
+      const received = frame && (snappy ? snappyUncompress(frame.data) : frame.data);
+      if (received?.length !== size) throw new Error('frame codec: a frame did not decode');
     })
   );
 }
+
+/** The connection's reused array for compressed payloads (COMPRESS_SCRATCH in @devp2p/rlpx), as large. */
+const SNAPPY_SCRATCH_BYTES = 64 * 1024;
 
 /** The message code of the frame-codec figure (the first one past the base protocol, as in the throughput runs). */
 const BENCH_FRAME_CODE = 0x10;
@@ -232,11 +252,18 @@ async function* rlpx(): AsyncGenerator<BenchRow> {
     const codecRow: BenchRow = {
       name: `frame codec alone, ${label}: encode + decode`,
       unit: 'MB/s',
-      value: frameCodec(bytes),
+      value: frameCodec(bytes, false),
     };
     codecs.set(bytes, codecRow);
     yield codecRow;
     yield ratio(`frame codec alone, ${label}: codec / ceiling`, codecRow, ceilingRow);
+    const snappyCodecRow: BenchRow = {
+      name: `frame codec + snappy, ${label}: compress, encode, decode, decompress`,
+      unit: 'MB/s',
+      value: frameCodec(bytes, true),
+    };
+    yield snappyCodecRow;
+    yield ratio(`frame codec + snappy, ${label}: / frame codec alone`, snappyCodecRow, codecRow);
   }
 
   for (const { label, bytes, ethjsTarget, ceilingTarget } of SIZES) {
