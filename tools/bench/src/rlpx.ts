@@ -100,8 +100,7 @@ function ceiling(size: number): number {
  * sockets, promises or snappy. Between it and the ceiling is the per-frame MAC work the ceiling leaves out; between
  * it and the connection's figure, the socket layer and the connection's bookkeeping. With `snappy`, the sender
  * compresses each payload first (into a reused array when it fits 64 KiB, else into a new one, as the connection
- * does) and the receiver
- * decompresses it: what snappy adds per message, net of the fewer bytes to encrypt and MAC.
+ * does) and the receiver decompresses it: what snappy adds per message, net of the fewer bytes to encrypt and MAC.
  */
 function frameCodec(size: number, snappy: boolean): number {
   const data = payload(size);
