@@ -260,12 +260,14 @@ export function snappyCompressInto(input: Uint8Array, out: Uint8Array, at: numbe
     v = Math.floor(v / 128);
   }
   out[d++] = v;
+  // One view of the output for every block (their literals are copied through it).
+  const outView = new DataView(out.buffer, out.byteOffset, out.length);
   for (let start = 0; start < n; start += BLOCK_SIZE) {
     const end = Math.min(start + BLOCK_SIZE, n);
     d =
       end - start < MIN_MATCHING_BLOCK
         ? emitLiteral(out, d, input, start, end)
-        : compressBlock(out, d, input.subarray(start, end));
+        : compressBlock(out, outView, d, input.subarray(start, end));
   }
   return d - at;
 }
@@ -351,7 +353,7 @@ function emitCopy(out: Uint8Array, d: number, offset: number, len: number): numb
  * (position within the block), emit a copy where the sequence at the remembered position matches, and probe
  * more sparsely the longer nothing matches, so incompressible data passes quickly.
  */
-function compressBlock(out: Uint8Array, d: number, src: Uint8Array): number {
+function compressBlock(out: Uint8Array, outView: DataView, d: number, src: Uint8Array): number {
   const n = src.length;
   let bits = MIN_TABLE_BITS;
   while (bits < MAX_TABLE_BITS && 1 << bits < n) bits++;
@@ -360,7 +362,6 @@ function compressBlock(out: Uint8Array, d: number, src: Uint8Array): number {
   // Unaligned little-endian 32-bit loads through a DataView: the engines compile them to one load, where
   // assembling four bytes costs four.
   const view = new DataView(src.buffer, src.byteOffset, n);
-  const outView = new DataView(out.buffer, out.byteOffset, out.length);
 
   const sLimit = n - INPUT_MARGIN;
   let nextEmit = 0;

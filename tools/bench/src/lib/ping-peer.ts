@@ -17,7 +17,7 @@ export interface PingPeerOptions {
   readonly writeTimeoutMs?: number;
   /** Holds the connection from before its handshake until it fails here, so that a stop can close it. */
   readonly live?: Set<RLPxConnection>;
-  /** Aborting closes the connection during its handshake. */
+  /** Aborting stops the dial, or closes the connection during its handshake. */
   readonly signal?: AbortSignal;
 }
 
@@ -32,7 +32,7 @@ export async function dialPingPeer(
   options: PingPeerOptions,
 ): Promise<RLPxConnection> {
   const key = generatePrivateKey();
-  const stream = await tcpTransport.dial(HOST, port, { timeoutMs: options.timeoutMs });
+  const stream = await tcpTransport.dial(HOST, port, { timeoutMs: options.timeoutMs, signal: options.signal });
   const conn = new RLPxConnection(stream, {
     privateKey: key,
     remotePublicKey,
