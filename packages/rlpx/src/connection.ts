@@ -105,12 +105,14 @@ interface PendingWrite {
 
 /**
  * The most a buffer `sendMessage` encodes a turn's frames into grows to, one frame after another, so that a burst of
- * replies holds one buffer and one queue entry, not an array, a promise and an entry per frame: 4 KiB, sixty-four
- * 64-byte Pongs (a turn of a read loop's replies). A frame that does not fit goes to a new batch; one larger than
- * this, alone. A batch starts at its first frame's size and doubles as frames come: an idle peer's lone Pong costs
- * 64 bytes (which V8 keeps on its heap), not 4 KiB of off-heap memory until the next collection.
+ * replies (a read loop answering a chunk of Pings) or of sends holds one buffer and one queue entry, not an array, a
+ * promise and an entry per frame: WRITE_BATCH_BYTES, so that a full batch is one stream write, uncopied. A frame that
+ * does not fit goes to a new batch; one larger than this, alone. A batch starts as large as the connection's last
+ * one ended (at least its first frame), and doubles when that is too small: an idle peer's lone Pong costs 64 bytes
+ * (which V8 keeps on its heap), a bulk sender's turn one array with no copy. Starting at the last size wastes at most
+ * that batch's bytes, which its frames were counted for in the queue bound.
  */
-const SEND_BATCH_BYTES = 4 * 1024;
+const SEND_BATCH_BYTES = WRITE_BATCH_BYTES;
 
 /**
  * Where outgoing messages are compressed when their worst case fits, shared by every connection: the compressed
@@ -229,6 +231,8 @@ export class RLPxConnection {
   #pumpScheduled = false;
   /** The queued batch `sendMessage` adds its frames to, until it is full or handed to the stream. */
   #sendBatch: PendingWrite | undefined;
+  /** Bytes the last send batch held when it took its last frame: the size the next one starts at. */
+  #lastSendBatchBytes = 0;
   /** Bytes (with per-frame overhead) of the frames in #writeQueue and #writing. */
   #queuedBytes = 0;
   readonly #maxQueuedBytes: number;
@@ -656,7 +660,8 @@ export class RLPxConnection {
     }
     let batch = this.#sendBatch;
     if (!batch || batch.length + length > SEND_BATCH_BYTES) {
-      batch = { bytes: new Uint8Array(length), length: 0, accounted: 0, resolve: ignore, reject: onFailure };
+      const size = Math.max(length, Math.min(this.#lastSendBatchBytes, SEND_BATCH_BYTES));
+      batch = { bytes: new Uint8Array(size), length: 0, accounted: 0, resolve: ignore, reject: onFailure };
       this.#enqueue(batch);
       this.#sendBatch = batch;
     } else {
@@ -679,6 +684,7 @@ export class RLPxConnection {
       }
     }
     batch.length += encoder.encodeFrameInto(code, data, batch.bytes, batch.length);
+    this.#lastSendBatchBytes = batch.length;
     batch.accounted += accounted;
     this.#queuedBytes += accounted;
   }

@@ -500,7 +500,7 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
     const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
     await Promise.all([dialer.handshake(), listener.handshake()]);
     writes.length = 0;
-    // 100 Pongs (more than one 4 KiB batch holds), with two promised writes among them: order kept, one stream write.
+    // 100 Pongs with two promised writes among them: order kept, one stream write.
     const codes: number[] = [];
     const promised: Promise<void>[] = [];
     for (let i = 0; i < 100; i++) {
@@ -518,6 +518,54 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
     assert.deepEqual(received, codes);
     assert.equal(writes.length, 1, `writes of ${writes.join(', ')} bytes`);
     assert.equal(dialer.queuedBytes, 0);
+    dialer.close();
+    listener.close();
+  });
+
+  it('sendMessage() encodes a turn into one array of the size the last turn ended at, and writes it uncopied', async () => {
+    const a = keyPair();
+    const b = keyPair();
+    const [sa, sb] = createMemoryStreamPair();
+    const writes: { length: number; arrayBytes: number }[] = [];
+    const counted: ByteStream = {
+      get remoteAddress() {
+        return sa.remoteAddress;
+      },
+      get localAddress() {
+        return sa.localAddress;
+      },
+      read: () => sa.read(),
+      write: (data) => {
+        writes.push({ length: data.length, arrayBytes: data.buffer.byteLength });
+        return sa.write(data);
+      },
+      end: () => sa.end(),
+      destroy: () => sa.destroy(),
+    };
+    const dialer = new RLPxConnection(counted, { privateKey: a.privateKey, remotePublicKey: b.publicKey });
+    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
+    await Promise.all([dialer.handshake(), listener.handshake()]);
+    const FRAME = 32 + 1040 + 16; // a 1 KiB message with code 0x10
+    const turn = async (messages: number, size: number): Promise<{ length: number; arrayBytes: number }[]> => {
+      writes.length = 0;
+      for (let i = 0; i < messages; i++) dialer.sendMessage(0x10, new Uint8Array(size));
+      for (let i = 0; i < messages; i++) assert.equal((await listener.readMessage()).payload.length, size);
+      return [...writes];
+    };
+    // The first bulk turn grows its array by doubling; the next one starts at the size the first ended at.
+    const [first] = await turn(15, 1024);
+    assert.equal(first?.length, 15 * FRAME);
+    assert.deepEqual(await turn(15, 1024), [{ length: 15 * FRAME, arrayBytes: 15 * FRAME }]);
+    // A lone Pong after it wastes at most that size once; the turn after costs the Pong's 64 bytes.
+    assert.deepEqual(await turn(1, 1), [{ length: 48 + 16, arrayBytes: 15 * FRAME }]);
+    assert.deepEqual(await turn(1, 1), [{ length: 64, arrayBytes: 64 }]);
+    // A turn of more than 64 KiB of frames: one write per full array (60 frames), none copied.
+    const large = await turn(70, 1024);
+    assert.deepEqual(
+      large.map((w) => w.length),
+      [60 * FRAME, 10 * FRAME],
+    );
+    assert.ok(large.every((w) => w.arrayBytes <= 64 * 1024));
     dialer.close();
     listener.close();
   });
