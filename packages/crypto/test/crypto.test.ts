@@ -337,7 +337,13 @@ describe('AES', () => {
       fc.constantFrom(0, 1, 15, 16, 17, 31, 32, 33, CTR_JS_MAX_BYTES, CTR_JS_MAX_BYTES + 1, 80, 129, 1024),
       fc.integer({ min: 0, max: 3000 }),
     );
-    const step = fc.record({ length, into: fc.boolean(), dataAt: fc.nat(9), outAt: fc.nat(9) });
+    // `dataAt` random bytes lead the input: skipped by `updateInto`, handed to `updateTail` as its `from`.
+    const step = fc.record({
+      length,
+      call: fc.constantFrom('update', 'updateInto', 'updateTail'),
+      dataAt: fc.nat(20),
+      outAt: fc.nat(9),
+    });
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
@@ -349,13 +355,18 @@ describe('AES', () => {
           iv.fill(0xff, 16 - saturated);
           const reference = createCipheriv('aes-256-ctr', key, iv);
           const stream = createAesCtr(key, iv);
-          for (const { length, into, dataAt, outAt } of steps) {
+          for (const { length, call, dataAt, outAt } of steps) {
             const data = randomBytes(dataAt + length);
+            const before = data.slice();
             const want = bytesToHex(reference.update(data.subarray(dataAt)));
-            if (into) {
+            if (call === 'updateInto') {
               const out = new Uint8Array(outAt + length + 3);
               stream.updateInto(data, dataAt, length, out, outAt);
               assert.equal(bytesToHex(out.subarray(outAt, outAt + length)), want);
+            } else if (call === 'updateTail') {
+              const tail = stream.updateTail(data, dataAt);
+              assert.equal(bytesToHex(tail), want);
+              assert.deepEqual(data, before, 'updateTail leaves its input as it was');
             } else assert.equal(bytesToHex(stream.update(data.subarray(dataAt))), want);
           }
         },
@@ -381,6 +392,8 @@ describe('AES', () => {
       assert.throws(() => stream.updateInto(data, 90, 11, new Uint8Array(100), 0), RangeError);
       assert.throws(() => stream.updateInto(data, 0, 10, new Uint8Array(100), 91), RangeError);
       assert.throws(() => stream.updateInto(data, -1, 10, new Uint8Array(100), 0), RangeError);
+      assert.throws(() => stream.updateTail(data, 101), RangeError);
+      assert.throws(() => stream.updateTail(data, -1), RangeError);
     }
   });
 

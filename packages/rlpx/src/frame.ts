@@ -50,6 +50,11 @@ const SMALL_BODY_SCRATCH = new Uint8Array(SMALL_BODY_BYTES);
 const SMALL_BODIES = Array.from({ length: SMALL_BODY_BYTES / 16 }, (_, i) =>
   SMALL_BODY_SCRATCH.subarray(0, 16 * (i + 1)),
 );
+/**
+ * Bytes received just before a larger frame body (its header MAC) that the decoder passes with it to
+ * `AesCtrStream.updateTail`: the header, decrypted in JavaScript, leaves the native cipher 16 bytes behind.
+ */
+const TAKE_LEAD_BYTES = 16;
 /** Length of each MAC on the wire. */
 const MAC_SIZE = 16;
 /**
@@ -270,6 +275,8 @@ export class FrameDecoder {
   #frameSize = -1;
   /** The message code of the frame being decoded (see #readCode). */
   #code = 0;
+  /** Bytes before the data in the last view #take returned. */
+  #lead = 0;
   #failure: unknown;
 
   constructor(
@@ -355,10 +362,17 @@ export class FrameDecoder {
     // A small body is copied out of the chunks into the shared scratch and decrypted there; a larger one is a view
     // of its chunk (or one copy), decrypted into a new array.
     let ciphertext: Uint8Array;
+    // A larger body as taken: possibly with bytes received before it in its chunk (`lead` of them).
+    let taken: Uint8Array | undefined;
+    let lead = 0;
     if (small) {
       ciphertext = SMALL_BODIES[bodySize / 16 - 1]!;
       this.#takeInto(ciphertext);
-    } else ciphertext = this.#take(bodySize);
+    } else {
+      taken = this.#take(bodySize);
+      lead = this.#lead;
+      ciphertext = lead === 0 ? taken : taken.subarray(lead);
+    }
     this.#takeInto(RECEIVED_MAC);
     if (!equal16(this.#mac.frame(ciphertext), 0, RECEIVED_MAC, 0)) {
       throw new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);
@@ -369,7 +383,8 @@ export class FrameDecoder {
       const at = this.#readCode(ciphertext, frameSize);
       return { code: this.#code, data: ciphertext.slice(at, frameSize) };
     }
-    const content = this.#cipher.update(ciphertext);
+    // The bytes before the body (its header MAC) stand in for the header's keystream, which JavaScript used.
+    const content = lead === 0 ? this.#cipher.update(ciphertext) : this.#cipher.updateTail(taken!, lead);
     const at = this.#readCode(content, frameSize);
     return { code: this.#code, data: content.subarray(at, frameSize) };
   }
@@ -418,12 +433,17 @@ export class FrameDecoder {
     }
   }
 
-  /** Removes `n` buffered bytes (n <= #buffered): a view when one chunk holds them all, else one copy. */
+  /**
+   * Removes `n` buffered bytes (n <= #buffered): a view when one chunk holds them all, which then also holds the
+   * #lead (up to TAKE_LEAD_BYTES) bytes before them in that chunk; else one copy, and #lead is 0.
+   */
   #take(n: number): Uint8Array {
     this.#buffered -= n;
     const first = this.#chunks[0]!;
     if (first.length - this.#offset >= n) {
-      const view = first.subarray(this.#offset, this.#offset + n);
+      const lead = Math.min(this.#offset, TAKE_LEAD_BYTES);
+      this.#lead = lead;
+      const view = first.subarray(this.#offset - lead, this.#offset + n);
       this.#offset += n;
       if (this.#offset === first.length) {
         this.#chunks.shift();
@@ -431,6 +451,7 @@ export class FrameDecoder {
       }
       return view;
     }
+    this.#lead = 0;
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
