@@ -102,7 +102,7 @@ class HybridAes256Ctr implements AesCtrStream {
       return this.update(data.subarray(from));
     }
     // The bytes before the tail move the native cipher over the keystream JavaScript has used; their output is dropped.
-    const result = native.update(data.subarray(from - behind));
+    const result = native.update(from === behind ? data : data.subarray(from - behind));
     this.#advance(length);
     this.#nativePosition = this.#position;
     return new Uint8Array(result.buffer, result.byteOffset + behind, length);
