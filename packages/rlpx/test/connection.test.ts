@@ -102,6 +102,33 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   assert.fail('expected a rejection');
 }
 
+/** A handshaken pair of connections over memory streams; every write of the dialer's stream goes to `onWrite` first. */
+async function recordedPair(
+  onWrite: (data: Uint8Array) => void,
+): Promise<{ dialer: RLPxConnection; listener: RLPxConnection }> {
+  const a = keyPair();
+  const b = keyPair();
+  const [sa, sb] = createMemoryStreamPair();
+  const recorded: ByteStream = {
+    get remoteAddress() {
+      return sa.remoteAddress;
+    },
+    get localAddress() {
+      return sa.localAddress;
+    },
+    read: () => sa.read(),
+    write: (data) => {
+      onWrite(data);
+      return sa.write(data);
+    },
+    end: () => sa.end(),
+    destroy: () => sa.destroy(),
+  };
+  const dialer = new RLPxConnection(recorded, { privateKey: a.privateKey, remotePublicKey: b.publicKey });
+  const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
+  await Promise.all([dialer.handshake(), listener.handshake()]);
+  return { dialer, listener };
+}
 describe('limits and deadlines', () => {
   it("default to geth's values", () => {
     assert.equal(HANDSHAKE_TIMEOUT_MS, 5_000);
@@ -373,28 +400,8 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
   });
 
   it('hands the frames queued in one turn to the stream in one write, up to 64 KiB each', async () => {
-    const a = keyPair();
-    const b = keyPair();
-    const [sa, sb] = createMemoryStreamPair();
     const writes: number[] = [];
-    const counted: ByteStream = {
-      get remoteAddress() {
-        return sa.remoteAddress;
-      },
-      get localAddress() {
-        return sa.localAddress;
-      },
-      read: () => sa.read(),
-      write: (data) => {
-        writes.push(data.length);
-        return sa.write(data);
-      },
-      end: () => sa.end(),
-      destroy: () => sa.destroy(),
-    };
-    const dialer = new RLPxConnection(counted, { privateKey: a.privateKey, remotePublicKey: b.publicKey });
-    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
-    await Promise.all([dialer.handshake(), listener.handshake()]);
+    const { dialer, listener } = await recordedPair((data) => writes.push(data.length));
     assert.equal(WRITE_BATCH_BYTES, 64 * 1024);
     writes.length = 0;
     // 100 Pings in one turn: one write of 100 frames (64 bytes each), not 100 writes.
@@ -477,28 +484,8 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
   });
 
   it('sendMessage() keeps call order with writeMessage() while it encodes a turn of frames into one buffer', async () => {
-    const a = keyPair();
-    const b = keyPair();
-    const [sa, sb] = createMemoryStreamPair();
     const writes: number[] = [];
-    const counted: ByteStream = {
-      get remoteAddress() {
-        return sa.remoteAddress;
-      },
-      get localAddress() {
-        return sa.localAddress;
-      },
-      read: () => sa.read(),
-      write: (data) => {
-        writes.push(data.length);
-        return sa.write(data);
-      },
-      end: () => sa.end(),
-      destroy: () => sa.destroy(),
-    };
-    const dialer = new RLPxConnection(counted, { privateKey: a.privateKey, remotePublicKey: b.publicKey });
-    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
-    await Promise.all([dialer.handshake(), listener.handshake()]);
+    const { dialer, listener } = await recordedPair((data) => writes.push(data.length));
     writes.length = 0;
     // 100 Pongs with two promised writes among them: order kept, one stream write.
     const codes: number[] = [];
@@ -523,28 +510,10 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
   });
 
   it('sendMessage() encodes a turn into one array of the size the last turn ended at, and writes it uncopied', async () => {
-    const a = keyPair();
-    const b = keyPair();
-    const [sa, sb] = createMemoryStreamPair();
     const writes: { length: number; arrayBytes: number }[] = [];
-    const counted: ByteStream = {
-      get remoteAddress() {
-        return sa.remoteAddress;
-      },
-      get localAddress() {
-        return sa.localAddress;
-      },
-      read: () => sa.read(),
-      write: (data) => {
-        writes.push({ length: data.length, arrayBytes: data.buffer.byteLength });
-        return sa.write(data);
-      },
-      end: () => sa.end(),
-      destroy: () => sa.destroy(),
-    };
-    const dialer = new RLPxConnection(counted, { privateKey: a.privateKey, remotePublicKey: b.publicKey });
-    const listener = new RLPxConnection(sb, { privateKey: b.privateKey });
-    await Promise.all([dialer.handshake(), listener.handshake()]);
+    const { dialer, listener } = await recordedPair((data) =>
+      writes.push({ length: data.length, arrayBytes: data.buffer.byteLength }),
+    );
     const FRAME = 32 + 1040 + 16; // a 1 KiB message with code 0x10
     const turn = async (messages: number, size: number): Promise<{ length: number; arrayBytes: number }[]> => {
       writes.length = 0;
