@@ -110,7 +110,8 @@ interface PendingWrite {
  * does not fit goes to a new batch; one larger than this, alone. A batch starts as large as the connection's last
  * one ended (at least its first frame), and doubles when that is too small: an idle peer's lone Pong costs 64 bytes
  * (which V8 keeps on its heap), a bulk sender's turn one array with no copy. Starting at the last size wastes at most
- * that batch's bytes, which its frames were counted for in the queue bound.
+ * that size, once: a lone Pong after a full batch holds a 64 KiB array until it is written, and the batch after it
+ * starts at 64 bytes again. A queue that is not drained thus holds at most about twice its frames' bytes.
  */
 const SEND_BATCH_BYTES = WRITE_BATCH_BYTES;
 
