@@ -34,6 +34,10 @@ function whole(n: number): boolean {
 }
 
 /** `updateInto`'s bounds: the span within `data`, and room for it in `out`. */
+function checkTail(data: Uint8Array, from: number): void {
+  if (!whole(from) || from > data.length) throw new RangeError(`AES-CTR: no tail at ${from} of ${data.length}`);
+}
+
 function checkSpan(data: Uint8Array, dataAt: number, length: number, out: Uint8Array, outAt: number): void {
   if (!whole(dataAt) || !whole(length) || dataAt + length > data.length) {
     throw new RangeError(`AES-CTR: no ${length} bytes at ${dataAt} of ${data.length}`);
@@ -94,7 +98,7 @@ class HybridAes256Ctr implements AesCtrStream {
   }
 
   updateTail(data: Uint8Array, from: number): Uint8Array {
-    if (!whole(from) || from > data.length) throw new RangeError(`AES-CTR: no tail at ${from} of ${data.length}`);
+    checkTail(data, from);
     const length = data.length - from;
     const native = this.#native;
     const behind = this.#position - this.#nativePosition;
@@ -209,7 +213,7 @@ export function createAesCtr(key: Uint8Array, iv: Uint8Array): AesCtrStream {
   return {
     update,
     updateTail(data, from) {
-      if (!whole(from) || from > data.length) throw new RangeError(`AES-CTR: no tail at ${from} of ${data.length}`);
+      checkTail(data, from);
       return update(data.subarray(from));
     },
     updateInto(data, dataAt, length, out, outAt) {

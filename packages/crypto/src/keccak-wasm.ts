@@ -85,30 +85,19 @@ function padFinalBlock(memory: Uint8Array, at: number, length: number): void {
 }
 
 /**
- * Absorbs every whole block of `data` from `offset` into the state at `state`, staged at the input offset in runs
- * of at most MAX_BLOCKS; `staged` blocks are already in place there. Returns where the tail starts.
+ * Absorbs every whole block of `data` into the state at `state`, staged at the input offset in runs of at most
+ * MAX_BLOCKS. Returns where the tail starts.
  */
-function absorbBlocks(
-  engine: KeccakWasmEngine,
-  state: number,
-  data: Uint8Array,
-  offset: number,
-  staged: number,
-): number {
+function absorbBlocks(engine: KeccakWasmEngine, state: number, data: Uint8Array): number {
   const { absorb, memory } = engine;
-  let at = offset;
-  let blocks = staged;
-  for (;;) {
-    const take = Math.min(Math.floor((data.length - at) / RATE), MAX_BLOCKS - blocks);
-    if (take > 0) {
-      memory.set(data.subarray(at, at + take * RATE), INPUT + blocks * RATE);
-      at += take * RATE;
-      blocks += take;
-    }
-    if (blocks > 0) absorb(state, INPUT, blocks, state);
-    blocks = 0;
-    if (data.length - at < RATE) return at;
+  let at = 0;
+  while (data.length - at >= RATE) {
+    const blocks = Math.min(Math.floor((data.length - at) / RATE), MAX_BLOCKS);
+    memory.set(data.subarray(at, at + blocks * RATE), INPUT);
+    absorb(state, INPUT, blocks, state);
+    at += blocks * RATE;
   }
+  return at;
 }
 
 /** Same check and error type as `@noble/hashes`, so both paths reject the same inputs the same way. */
@@ -119,7 +108,7 @@ function assertBytes(data: Uint8Array): void {
 function oneShot(engine: KeccakWasmEngine, data: Uint8Array): Uint8Array {
   const { absorb, memory } = engine;
   memory.fill(0, SCRATCH, SCRATCH + STATE_LENGTH);
-  const tail = data.length < RATE ? 0 : absorbBlocks(engine, SCRATCH, data, 0, 0);
+  const tail = absorbBlocks(engine, SCRATCH, data);
   memory.set(data.subarray(tail), INPUT);
   padFinalBlock(memory, INPUT, data.length - tail);
   absorb(SCRATCH, INPUT, 1, SCRATCH);
@@ -242,31 +231,22 @@ class WasmKeccak256 implements Keccak256Hasher, Resident {
       this.#pendingLength = length + data.length;
       return this;
     }
-    const total = length + data.length;
-    if (total <= MAX_BLOCKS * RATE) {
-      // The pending bytes and then all of `data` in the input region, absorbed in one call and the tail moved back to
-      // the slot: one copy of `data` and no view of it (a view costs more than copying a kilobyte on Bun).
-      if (length > 0) memory.copyWithin(INPUT, pendingAt, pendingAt + length);
-      memory.set(data, INPUT + length);
+    // Runs of the pending bytes followed by as much of `data` as the input region holds, each absorbed in one call
+    // with its tail moved back to the slot: one copy of `data` and, when it fits in one run (up to 64 KiB), no view of
+    // it (a view costs more than copying a kilobyte on Bun).
+    let pending = length;
+    for (let offset = 0; offset < data.length; ) {
+      const take = Math.min(data.length - offset, MAX_BLOCKS * RATE - pending);
+      if (pending > 0) memory.copyWithin(INPUT, pendingAt, pendingAt + pending);
+      memory.set(take === data.length ? data : data.subarray(offset, offset + take), INPUT + pending);
+      const total = pending + take;
       const blocks = Math.floor(total / RATE);
       engine.absorb(at, INPUT, blocks, at);
       memory.copyWithin(pendingAt, INPUT + blocks * RATE, INPUT + total);
-      this.#pendingLength = total - blocks * RATE;
-      return this;
+      pending = total - blocks * RATE;
+      offset += take;
     }
-    let offset = 0;
-    let staged = 0;
-    if (length > 0) {
-      // The pending bytes and the start of `data` make the first block, staged at the input offset with the rest.
-      memory.copyWithin(INPUT, pendingAt, pendingAt + length);
-      offset = RATE - length;
-      for (let i = 0, p = INPUT + length; i < offset; i++) memory[p + i] = data[i]!;
-      staged = 1;
-    }
-    offset = absorbBlocks(engine, at, data, offset, staged);
-    const tail = data.length - offset;
-    for (let i = 0; i < tail; i++) memory[pendingAt + i] = data[offset + i]!;
-    this.#pendingLength = tail;
+    this.#pendingLength = pending;
     return this;
   }
 
