@@ -135,6 +135,16 @@ class MacState {
   /** The frame MAC of a frame ciphertext (hashed once, then reseeded with its own digest). */
   frame(frameCiphertext: Uint8Array): Uint8Array {
     this.#hash.update(frameCiphertext);
+    return this.frameEnd();
+  }
+
+  /** Hashes a part of a frame ciphertext given in parts: `frameEnd` then returns the frame MAC of them all. */
+  framePart(part: Uint8Array): void {
+    this.#hash.update(part);
+  }
+
+  /** The frame MAC of the frame ciphertext hashed so far. */
+  frameEnd(): Uint8Array {
     this.#readDigest();
     return this.#reseed(this.#digest, 0);
   }
@@ -192,6 +202,40 @@ export class FrameEncoder {
     const out = new Uint8Array(frameLength(code, data.length));
     this.encodeFrameInto(code, data, out, 0);
     return out;
+  }
+
+  /**
+   * The frame of rlp(code) ‖ data in three parts, to be written one after another: the header, its MAC and the
+   * encrypted code; the encrypted data, as the cipher returns it; the encrypted padding and the frame MAC. Nothing
+   * of the frame's size is allocated or copied besides what the cipher returns, which suits large messages. Throws as
+   * {@link FrameEncoder.encodeFrame} does (nothing is consumed).
+   */
+  encodeFrameParts(code: number, data: Uint8Array): [head: Uint8Array, body: Uint8Array, tail: Uint8Array] {
+    frameLength(code, data.length);
+    const codeLen = codeLength(code);
+    const size = codeLen + data.length;
+    const padding = padded(size) - size;
+    const head = new Uint8Array(HEADER_SIZE + codeLen);
+    head[0] = size >>> 16;
+    head[1] = (size >>> 8) & 0xff;
+    head[2] = size & 0xff;
+    head[3] = HEADER_DATA[0];
+    head[4] = HEADER_DATA[1];
+    head[5] = HEADER_DATA[2];
+    writeCode(head, HEADER_SIZE, code, codeLen);
+    const cipher = this.#cipher;
+    cipher.updateInto(head, 0, 16, head, 0);
+    cipher.updateInto(head, HEADER_SIZE, codeLen, head, HEADER_SIZE);
+    head.set(this.#mac.header(head, 0).subarray(0, 16), 16);
+    const body = cipher.update(data);
+    const tail = new Uint8Array(padding + MAC_SIZE);
+    cipher.updateInto(tail, 0, padding, tail, 0);
+    const mac = this.#mac;
+    mac.framePart(head.subarray(HEADER_SIZE));
+    mac.framePart(body);
+    mac.framePart(tail.subarray(0, padding));
+    tail.set(mac.frameEnd().subarray(0, MAC_SIZE), padding);
+    return [head, body, tail];
   }
 
   /**

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   AbortError,
   type ByteStream,
+  bytesToHex,
   ConnectionClosedError,
   Devp2pError,
   ManualClock,
@@ -409,14 +410,15 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
     for (let i = 0; i < 100; i++) assert.equal((await listener.readMessage()).code, 0x02);
     await Promise.all(pings);
     assert.deepEqual(writes, [100 * 64]);
-    // Three 40 KiB messages: no two fit in 64 KiB, so three writes; one 100 KiB message goes alone, uncopied.
+    // Three 40 KiB messages: no two fit in 64 KiB, so three writes. One 100 KiB message goes in parts: its header
+    // (33 bytes) joins the write before it, its data goes alone, uncopied, then its padding and MAC (31 bytes).
     writes.length = 0;
     const big = [40 * 1024, 40 * 1024, 40 * 1024, 100 * 1024].map((size) =>
       dialer.writeMessage(0x10, new Uint8Array(size)),
     );
     for (let i = 0; i < big.length; i++) await listener.readMessage();
     await Promise.all(big);
-    assert.equal(writes.length, 4, `writes of ${writes.join(', ')} bytes`);
+    assert.deepEqual(writes, [41_024, 41_024, 41_024 + 33, 100 * 1024, 31]);
     dialer.close();
     listener.close();
   });
@@ -506,6 +508,47 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
     assert.equal(writes.length, 1, `writes of ${writes.join(', ')} bytes`);
     assert.equal(dialer.queuedBytes, 0);
     dialer.close();
+    listener.close();
+  });
+
+  it('a message larger than a send batch goes out in three writes, its data as the cipher returned it', async () => {
+    const writes: { length: number; arrayBytes: number }[] = [];
+    const { dialer, listener } = await recordedPair((data) =>
+      writes.push({ length: data.length, arrayBytes: data.buffer.byteLength }),
+    );
+    const next = xorshift(41);
+    for (const [size, promised] of [
+      [200_000, false],
+      [65_536, true],
+      [1_048_576, false],
+      [300_007, true],
+    ] as const) {
+      writes.length = 0;
+      const data = seededBytes(next, size);
+      const written = promised ? dialer.writeMessage(0x10, data) : dialer.sendMessage(0x10, data);
+      const message = await listener.readMessage();
+      await written;
+      assert.equal(message.code, 0x10);
+      assert.equal(bytesToHex(message.payload), bytesToHex(data), `${size} bytes`);
+      // The header, its MAC and the code; the data alone, in the cipher's array (not a view of a frame-sized array that
+      // was filled and copied: Bun's cipher makes its array a byte larger); the padding and the frame MAC.
+      const frame = 32 + ((1 + size + 15) & ~15) + 16;
+      const tail = frame - 33 - size;
+      assert.deepEqual(
+        writes.map((w) => w.length),
+        [33, size, tail],
+      );
+      assert.equal(writes[0]!.arrayBytes, 33);
+      assert.ok(writes[1]!.arrayBytes < frame, `the data's write is a view of ${writes[1]!.arrayBytes} bytes`);
+      assert.equal(writes[2]!.arrayBytes, tail);
+      assert.equal(dialer.queuedBytes, 0);
+    }
+    // A failure settles each message once: the first send's handler is called once, for its three queued parts.
+    const failures: unknown[] = [];
+    dialer.sendMessage(0x10, new Uint8Array(MAX_WRITE_QUEUE_BYTES), (error) => failures.push(error));
+    assert.throws(() => dialer.sendMessage(0x10, Uint8Array.of(1)), ProtocolError);
+    assert.equal(failures.length, 1);
+    assert.ok(failures[0] instanceof ProtocolError && failures[0].code === ERR_WRITE_QUEUE_FULL, String(failures[0]));
     listener.close();
   });
 

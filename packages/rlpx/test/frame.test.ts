@@ -315,6 +315,48 @@ describe('frame codec', () => {
     assert.throws(() => frameLength(0x10, MAX_FRAME_SIZE), TooLargeError);
   });
 
+  it('encodeFrameParts() returns the bytes encodeFrame() does, in three parts, with the data encrypted where it is', () => {
+    const next = xorshift(93);
+    const secrets = fixedDirection(93);
+    const reference = new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.mac.copy());
+    const parts = new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.mac.copy());
+    // Frames in parts and whole, one after another on one encoder: the keystream and the MAC state run on across them.
+    // [code, rlp(code) length, data length, in parts]
+    for (const [code, codeLength, size, inParts] of [
+      [0x10, 1, 70_000, true],
+      [0x03, 1, 1, false],
+      [0x80, 2, 100_001, true],
+      [0x1234, 3, 0, true],
+      [0x02, 1, 15, true],
+      [2 ** 40, 7, 16, true],
+      [0x11, 1, 3_000, false],
+      [0x00, 1, 200_014, true],
+    ] as const) {
+      const data = seededBytes(next, size);
+      const before = bytesToHex(data);
+      const expected = reference.encodeFrame(code, data);
+      if (!inParts) {
+        assert.equal(bytesToHex(parts.encodeFrame(code, data)), bytesToHex(expected));
+        continue;
+      }
+      const [head, body, tail] = parts.encodeFrameParts(code, data);
+      assert.equal(head.length, 32 + codeLength, `code ${code}`);
+      assert.equal(body.length, size, 'the data, encrypted');
+      assert.equal(tail.length, expected.length - head.length - body.length, 'padding and frame MAC');
+      assert.ok(tail.length >= 16 && tail.length < 32);
+      assert.equal(bytesToHex(concatBytes(head, body, tail)), bytesToHex(expected), `code ${code}, ${size} bytes`);
+      assert.equal(bytesToHex(data), before, 'the data is left as it was');
+    }
+    // A frame too large: nothing is consumed (the next frame still matches the reference's).
+    assert.throws(() => parts.encodeFrameParts(1, new Uint8Array(MAX_FRAME_SIZE)), TooLargeError);
+    assert.throws(() => parts.encodeFrameParts(-1, new Uint8Array(0)), RangeError);
+    const data = seededBytes(next, 80_000);
+    assert.equal(
+      bytesToHex(concatBytes(...parts.encodeFrameParts(0x11, data))),
+      bytesToHex(reference.encodeFrame(0x11, data)),
+    );
+  });
+
   it('refuses to encode a frame above 16 MiB - 1, and bad codes', () => {
     const encoder = encoderFor(fixedDirection(8));
     assert.throws(() => encoder.encodeFrame(1, new Uint8Array(MAX_FRAME_SIZE)), TooLargeError);
