@@ -193,6 +193,8 @@ describe('frame codec', () => {
         assert.ok(decoder.bytesNeeded > 0 || offset >= wire.length);
       }
       assert.equal(got.length, messages.length, `chunks up to ${maxChunk}`);
+      // Compared after all are decoded: a body copied out of its chunks goes through one array shared by every
+      // decoder, so a frame's data must never be a view of it.
       got.forEach((f, i) => {
         assert.equal(f.code, messages[i]!.code);
         assert.deepEqual(f.data, messages[i]!.data);
