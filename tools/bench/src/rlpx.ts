@@ -99,8 +99,8 @@ function ceiling(size: number): number {
  * memory: everything RLPx does per frame (header, both MACs with their digests and AES blocks, padding) without
  * sockets, promises or snappy. Between it and the ceiling is the per-frame MAC work the ceiling leaves out; between
  * it and the connection's figure, the socket layer and the connection's bookkeeping. With `snappy`, the sender
- * compresses each payload first (into a reused array when it fits 64 KiB, else into a new one, as the connection
- * does) and the receiver decompresses it: what snappy adds per message, net of the fewer bytes to encrypt and MAC.
+ * compresses each payload first (into one reused array, grown to the payload's worst case, as the connection does
+ * for messages up to 2 MiB) and the receiver decompresses it: what snappy adds per message, net of the fewer bytes to encrypt and MAC.
  */
 function frameCodec(size: number, snappy: boolean): number {
   const data = payload(size);
@@ -109,11 +109,11 @@ function frameCodec(size: number, snappy: boolean): number {
   const macSeed = randomBytes(32);
   const encoder = new FrameEncoder(aesSecret, macSecret, createKeccak256().update(macSeed));
   const decoder = new FrameDecoder(aesSecret, macSecret, createKeccak256().update(macSeed));
-  const scratch = new Uint8Array(SNAPPY_SCRATCH_BYTES);
+  let scratch = new Uint8Array(SNAPPY_SCRATCH_BYTES);
   const compress = (message: Uint8Array): Uint8Array => {
     const room = snappyMaxCompressedLength(message.length);
-    const out = room > scratch.length ? new Uint8Array(room) : scratch;
-    return out.subarray(0, snappyCompressInto(message, out, 0));
+    if (room > scratch.length) scratch = new Uint8Array(room);
+    return scratch.subarray(0, snappyCompressInto(message, scratch, 0));
   };
   return (
     (size / 1e6) *
@@ -126,7 +126,7 @@ function frameCodec(size: number, snappy: boolean): number {
   );
 }
 
-/** The connection's reused array for compressed payloads (COMPRESS_SCRATCH in @devp2p/rlpx), as large. */
+/** The size the connection's reused array for compressed payloads starts at (compressShared in @devp2p/rlpx). */
 const SNAPPY_SCRATCH_BYTES = 64 * 1024;
 
 /** The message code of the frame-codec figure (the first one past the base protocol, as in the throughput runs). */
