@@ -107,11 +107,12 @@ interface PendingWrite {
  * The most a buffer `sendMessage` encodes a turn's frames into grows to, one frame after another, so that a burst of
  * replies (a read loop answering a chunk of Pings) or of sends holds one buffer and one queue entry, not an array, a
  * promise and an entry per frame: WRITE_BATCH_BYTES, so that a full batch is one stream write, uncopied. A frame that
- * does not fit goes to a new batch; one larger than this, in parts of its own (#enqueueInParts). A batch starts as large as the connection's last
- * one ended (at least its first frame), and doubles when that is too small: an idle peer's lone Pong costs 64 bytes
- * (which V8 keeps on its heap), a bulk sender's turn one array with no copy. Starting at the last size wastes at most
- * that size, once: a lone Pong after a full batch holds a 64 KiB array until it is written, and the batch after it
- * starts at 64 bytes again. A queue that is not drained thus holds at most about twice its frames' bytes.
+ * does not fit goes to a new batch; one larger than this, in parts of its own (#enqueueInParts). A batch starts as
+ * large as the connection's last one ended (at least its first frame), and doubles when that is too small: an idle
+ * peer's lone Pong costs 64 bytes (which V8 keeps on its heap), a bulk sender's turn one array with no copy. Starting
+ * at the last size wastes at most that size, once: a lone Pong after a full batch holds a 64 KiB array until it is
+ * written, and the batch after it starts at 64 bytes again. A queue that is not drained thus holds at most about
+ * twice its frames' bytes.
  */
 const SEND_BATCH_BYTES = WRITE_BATCH_BYTES;
 
@@ -614,16 +615,14 @@ export class RLPxConnection {
   }
 
   /**
-   * Sends one message: rlp(code) ‖ payload (snappy-compressed when on) in one frame. The frame is encoded at
-   * once, so messages go out in call order and never interleave; frames written in the same turn reach the stream
-   * together, in one write of up to {@link WRITE_BATCH_BYTES} (a larger frame in writes of its own), at the end of
-   * the turn. The promise resolves when
-   * the stream has taken the frame and can take more (backpressure), within the write deadline (20 s by default).
-   * Rejects with
-   * TooLargeError (the connection stays open: nothing was sent) when the payload or frame exceeds 16 MiB - 1,
-   * and with TimeoutError or ConnectionClosedError (the connection is closed). A write that finds the queue at its
-   * bound (the remote does not read and the sender did not wait for `writable()`) fails the connection with
-   * ProtocolError ERR_WRITE_QUEUE_FULL.
+   * Sends one message: rlp(code) ‖ payload (snappy-compressed when on) in one frame. The frame is encoded at once, so
+   * messages go out in call order and never interleave; frames written in the same turn reach the stream together, in
+   * one write of up to {@link WRITE_BATCH_BYTES} (a larger frame in writes of its own), at the end of the turn. The
+   * promise resolves when the stream has taken the frame and can take more (backpressure), within the write deadline
+   * (20 s by default). Rejects with TooLargeError (the connection stays open: nothing was sent) when the payload or
+   * frame exceeds 16 MiB - 1, and with TimeoutError or ConnectionClosedError (the connection is closed). A write that
+   * finds the queue at its bound (the remote does not read and the sender did not wait for `writable()`) fails the
+   * connection with ProtocolError ERR_WRITE_QUEUE_FULL.
    */
   writeMessage(code: number, payload: Uint8Array): Promise<void> {
     let data: Uint8Array;

@@ -72,6 +72,7 @@ function bodyCopyArray(n: number): Uint8Array {
   if (sharedBody.length < n) sharedBody = new Uint8Array(n);
   return sharedBody.subarray(0, n);
 }
+
 /** Length of each MAC on the wire. */
 const MAC_SIZE = 16;
 /**
@@ -241,13 +242,13 @@ export class FrameEncoder {
     head[5] = HEADER_DATA[2];
     writeCode(head, HEADER_SIZE, code, codeLen);
     const cipher = this.#cipher;
+    const mac = this.#mac;
     cipher.updateInto(head, 0, 16, head, 0);
     cipher.updateInto(head, HEADER_SIZE, codeLen, head, HEADER_SIZE);
-    head.set(this.#mac.header(head, 0).subarray(0, 16), 16);
+    head.set(mac.header(head, 0).subarray(0, 16), 16);
     const body = cipher.update(data);
     const tail = new Uint8Array(padding + MAC_SIZE);
     cipher.updateInto(tail, 0, padding, tail, 0);
-    const mac = this.#mac;
     mac.framePart(head.subarray(HEADER_SIZE));
     mac.framePart(body);
     mac.framePart(tail.subarray(0, padding));
