@@ -33,11 +33,12 @@ function whole(n: number): boolean {
   return Number.isSafeInteger(n) && n >= 0;
 }
 
-/** `updateInto`'s bounds: the span within `data`, and room for it in `out`. */
+/** `updateTail`'s bound: where the tail starts, within `data`. */
 function checkTail(data: Uint8Array, from: number): void {
   if (!whole(from) || from > data.length) throw new RangeError(`AES-CTR: no tail at ${from} of ${data.length}`);
 }
 
+/** `updateInto`'s bounds: the span within `data`, and room for it in `out`. */
 function checkSpan(data: Uint8Array, dataAt: number, length: number, out: Uint8Array, outAt: number): void {
   if (!whole(dataAt) || !whole(length) || dataAt + length > data.length) {
     throw new RangeError(`AES-CTR: no ${length} bytes at ${dataAt} of ${data.length}`);

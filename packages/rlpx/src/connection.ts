@@ -40,6 +40,7 @@ import {
   QUEUED_FRAME_OVERHEAD,
   WRITE_BATCH_BYTES,
 } from './limits.ts';
+import { sharedScratch } from './scratch.ts';
 import { snappyCompressInto, snappyMaxCompressedLength, snappyUncompress } from './snappy.ts';
 
 /** Options of {@link RLPxConnection}. */
@@ -117,23 +118,16 @@ interface PendingWrite {
 const SEND_BATCH_BYTES = WRITE_BATCH_BYTES;
 
 /**
- * Where outgoing messages are compressed, shared by every connection: the compressed bytes are encrypted (copied
- * into their frame, or read by the cipher for a frame sent in parts) before any other message is compressed
- * (encoding is synchronous), so a message costs no array for them. It holds any message up to about 56 KiB at first
- * and grows to the worst case of the largest message compressed, up to {@link COMPRESS_SHARED_MAX_BYTES}; a larger
- * message gets an array of its own. A new array per large message cost zeroing and, on Bun and Deno, fresh pages
- * (1 MiB messages over one connection, snappy on: 1.05× on Bun, 1.07× on Deno, no change on Node).
+ * The worst case of a 2 MiB message (geth's soft limit on a response), rounded up: messages up to it are compressed
+ * into an array shared by every connection (see sharedScratch): the compressed bytes are encrypted (copied into
+ * their frame, or read by the cipher for a frame sent in parts) before any other message is compressed (encoding is
+ * synchronous), so a message costs no array for them. It holds any message up to about 56 KiB at first and grows to
+ * the worst case of the largest message compressed, up to this size; a larger message gets an array of its own. A
+ * new array per large message cost zeroing and, on Bun and Deno, fresh pages (1 MiB messages over one connection,
+ * snappy on: 1.05× on Bun, 1.07× on Deno, no change on Node).
  */
-let compressShared = new Uint8Array(64 * 1024);
-/** The worst case of a 2 MiB message (geth's soft limit on a response), rounded up. */
 const COMPRESS_SHARED_MAX_BYTES = 2.5 * 1024 * 1024;
-
-/** The array to compress a message of worst-case size `room` into (see compressShared). */
-function compressTarget(room: number): Uint8Array {
-  if (room > COMPRESS_SHARED_MAX_BYTES) return new Uint8Array(room);
-  if (room > compressShared.length) compressShared = new Uint8Array(room);
-  return compressShared;
-}
+const compressTarget = sharedScratch(64 * 1024, COMPRESS_SHARED_MAX_BYTES);
 
 /** Runs `callback` after `ms` unless cleared; every timer a connection starts is cleared on every path. */
 interface Deadline {
@@ -633,7 +627,7 @@ export class RLPxConnection {
     } catch (error) {
       return Promise.reject(this.#withContext(error));
     }
-    // The executor runs at once: `data` (possibly a view of compressShared) is encoded before anything else.
+    // The executor runs at once: `data` (possibly a view of the shared array) is encoded before anything else.
     return new Promise<void>((resolve, reject) => {
       if (length > SEND_BATCH_BYTES) {
         this.#enqueueInParts(code, data, resolve, reject);
@@ -721,7 +715,7 @@ export class RLPxConnection {
 
   /**
    * The checks both write methods make (then #encoder is set), and the payload as it goes into the frame
-   * (snappy-compressed when on: then possibly a view of compressShared, to be encoded before the next call).
+   * (snappy-compressed when on: then possibly a view of the shared array, to be encoded before the next call).
    * Throws what they reject with.
    */
   #prepare(payload: Uint8Array, caller: string): Uint8Array {

@@ -24,6 +24,7 @@ import {
 } from '@devp2p/crypto';
 import type { Secrets } from './handshake.ts';
 import { ERR_BAD_MAC, ERR_BAD_MESSAGE, MAX_FRAME_SIZE } from './limits.ts';
+import { sharedScratch } from './scratch.ts';
 
 /** Header plus header MAC. */
 const HEADER_SIZE = 32;
@@ -64,14 +65,7 @@ const TAKE_LEAD_BYTES = 16;
  * a chunk never allocates it.
  */
 const SHARED_BODY_MAX_BYTES = 2 * 1024 * 1024;
-let sharedBody = new Uint8Array(0);
-
-/** An array of `n` bytes to copy a frame body into, used up before the next decoder call. */
-function bodyCopyArray(n: number): Uint8Array {
-  if (n > SHARED_BODY_MAX_BYTES) return new Uint8Array(n);
-  if (sharedBody.length < n) sharedBody = new Uint8Array(n);
-  return sharedBody.subarray(0, n);
-}
+const bodyCopyArray = sharedScratch(0, SHARED_BODY_MAX_BYTES);
 
 /** Length of each MAC on the wire. */
 const MAC_SIZE = 16;
@@ -192,6 +186,16 @@ function writeCode(out: Uint8Array, offset: number, code: number, length: number
   }
 }
 
+/** The plaintext header's first six bytes at out[at..]: the content size (3 bytes, big-endian) and header-data. */
+function writeHeader(out: Uint8Array, at: number, size: number): void {
+  out[at] = size >>> 16;
+  out[at + 1] = (size >>> 8) & 0xff;
+  out[at + 2] = size & 0xff;
+  out[at + 3] = HEADER_DATA[0];
+  out[at + 4] = HEADER_DATA[1];
+  out[at + 5] = HEADER_DATA[2];
+}
+
 /** Rounds up to the AES block size. */
 function padded(size: number): number {
   return (size + 15) & ~15;
@@ -234,12 +238,7 @@ export class FrameEncoder {
     const size = codeLen + data.length;
     const padding = padded(size) - size;
     const head = new Uint8Array(HEADER_SIZE + codeLen);
-    head[0] = size >>> 16;
-    head[1] = (size >>> 8) & 0xff;
-    head[2] = size & 0xff;
-    head[3] = HEADER_DATA[0];
-    head[4] = HEADER_DATA[1];
-    head[5] = HEADER_DATA[2];
+    writeHeader(head, 0, size);
     writeCode(head, HEADER_SIZE, code, codeLen);
     const cipher = this.#cipher;
     const mac = this.#mac;
@@ -277,12 +276,7 @@ export class FrameEncoder {
     const small = span <= ENCODE_SCRATCH_BYTES;
     const plain = small ? encodeScratch : out;
     const at = small ? 0 : offset + 16;
-    plain[at] = size >>> 16;
-    plain[at + 1] = (size >>> 8) & 0xff;
-    plain[at + 2] = size & 0xff;
-    plain[at + 3] = HEADER_DATA[0];
-    plain[at + 4] = HEADER_DATA[1];
-    plain[at + 5] = HEADER_DATA[2];
+    writeHeader(plain, at, size);
     plain.fill(0, at + 6, at + 16);
     writeCode(plain, at + 16, code, codeLen);
     plain.set(data, at + 16 + codeLen);
@@ -514,7 +508,7 @@ export class FrameDecoder {
       return view;
     }
     this.#lead = 0;
-    const out = bodyCopyArray(n);
+    const out = bodyCopyArray(n).subarray(0, n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.#chunks[0]!;

@@ -100,7 +100,8 @@ function ceiling(size: number): number {
  * sockets, promises or snappy. Between it and the ceiling is the per-frame MAC work the ceiling leaves out; between
  * it and the connection's figure, the socket layer and the connection's bookkeeping. With `snappy`, the sender
  * compresses each payload first (into one reused array, grown to the payload's worst case, as the connection does
- * for messages up to 2 MiB) and the receiver decompresses it: what snappy adds per message, net of the fewer bytes to encrypt and MAC.
+ * for messages up to 2 MiB) and the receiver decompresses it: what snappy adds per message, net of the fewer bytes
+ * to encrypt and MAC.
  */
 function frameCodec(size: number, snappy: boolean): number {
   const data = payload(size);
