@@ -375,6 +375,44 @@ describe('AES', () => {
     );
   });
 
+  it('AES-CTR peekBlockInto gives a block of keystream ahead and leaves the stream where it was', () => {
+    // Streams moved on by spans of any length (JavaScript and native, for AES-256), then a block peeked up to 20
+    // blocks ahead: the keystream node:crypto gives there, whether the counter wraps or not.
+    fc.assert(
+      fc.property(
+        fc.constantFrom(16, 32),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.nat(15),
+        fc.array(fc.record({ length: fc.nat(300), blocksAhead: fc.nat(20) }), { minLength: 1, maxLength: 12 }),
+        (keyLength, ivBytes, saturated, steps) => {
+          const key = randomBytes(keyLength);
+          const iv = ivBytes.slice();
+          iv.fill(0xff, 16 - saturated);
+          const total = steps.reduce((sum, { length }) => sum + length, 0) + 16 * 22;
+          const keystream = createCipheriv(`aes-${keyLength * 8}-ctr`, key, iv).update(new Uint8Array(total));
+          const stream = createAesCtr(key, iv);
+          let position = 0;
+          for (const { length, blocksAhead } of steps) {
+            const data = randomBytes(16);
+            const out = new Uint8Array(20);
+            const ahead = ((16 - (position % 16)) % 16) + 16 * blocksAhead;
+            stream.peekBlockInto(ahead, data, 0, out, 3);
+            const at = position + ahead;
+            const want = data.map((byte, i) => byte ^ keystream[at + i]!);
+            assert.equal(bytesToHex(out.subarray(3, 19)), bytesToHex(want));
+            assert.throws(() => stream.peekBlockInto(ahead + 1, data, 0, out, 0), RangeError);
+            const next = randomBytes(length);
+            const moved = stream.update(next);
+            const wantMoved = next.map((byte, i) => byte ^ keystream[position + i]!);
+            assert.equal(bytesToHex(moved), bytesToHex(wantMoved), 'the stream goes on from where it was');
+            position += length;
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it('AES-CTR updateInto encrypts in place and refuses spans out of bounds', () => {
     for (const keyLength of [16, 32]) {
       const key = randomBytes(keyLength);

@@ -633,6 +633,7 @@ export class RLPxConnection {
         this.#enqueueInParts(code, data, resolve, reject);
         return;
       }
+      this.#sealSendBatch();
       const frame = this.#encoder!.encodeFrame(code, data);
       this.#enqueue({ bytes: frame, length, accounted: length + QUEUED_FRAME_OVERHEAD, resolve, reject });
     });
@@ -640,8 +641,9 @@ export class RLPxConnection {
 
   /**
    * Sends one message as `writeMessage` does, without a promise for its outcome: for a reply nobody waits on, such
-   * as a Pong. The frames sent this way in one turn are encoded one after another into one buffer, so that a burst of
-   * replies (a flood of Pings answered) costs neither a promise nor an array per message. `onFailure`, when given, is
+   * as a Pong. The frames sent this way in one turn are laid out one after another in one buffer and encrypted together
+   * when it is queued or written, so that a burst of replies (a flood of Pings answered) costs neither a promise, an
+   * array nor a cipher call per message. `onFailure`, when given, is
    * called with the error if the write fails (one function can serve every message: nothing is allocated per call).
    * Throws at once what `writeMessage` would reject with at once: TooLargeError (nothing was queued, the connection
    * stays open), the connection's failure once it is closed, ERR_WRITE_QUEUE_FULL (which closes it).
@@ -687,7 +689,7 @@ export class RLPxConnection {
               };
       }
     }
-    batch.length += encoder.encodeFrameInto(code, data, batch.bytes, batch.length);
+    batch.length += encoder.stageFrameInto(code, data, batch.bytes, batch.length);
     this.#lastSendBatchBytes = batch.length;
     batch.accounted += accounted;
     this.#queuedBytes += accounted;
@@ -700,6 +702,7 @@ export class RLPxConnection {
    * last part settles the message, once; the first counts the per-frame overhead against the write-queue bound.
    */
   #enqueueInParts(code: number, data: Uint8Array, resolve: () => void, reject: (reason: unknown) => void): void {
+    this.#sealSendBatch();
     const [head, body, tail] = this.#encoder!.encodeFrameParts(code, data);
     const part = (bytes: Uint8Array, overhead: number): PendingWrite => ({
       bytes,
@@ -748,9 +751,21 @@ export class RLPxConnection {
     return error;
   }
 
+  /**
+   * Encrypts the send batch's frames, staged by `sendMessage` (FrameEncoder `stageFrameInto`), all in one keystream
+   * call, and closes the batch to more frames: before another frame is encoded or queued after it, and before it goes
+   * to the stream. Every queued entry but the open send batch is sealed.
+   */
+  #sealSendBatch(): void {
+    const batch = this.#sendBatch;
+    if (!batch) return;
+    this.#sendBatch = undefined;
+    this.#encoder!.sealStagedFrames(batch.bytes, 0, batch.length);
+  }
+
   #enqueue(item: PendingWrite): void {
     // Whatever is queued after a send batch goes out after it: the batch takes no more frames.
-    this.#sendBatch = undefined;
+    this.#sealSendBatch();
     this.#writeQueue.push(item);
     this.#queuedBytes += item.accounted;
     // Written at the end of the current turn rather than at once, so that the frames queued in one turn (a burst of
@@ -780,7 +795,7 @@ export class RLPxConnection {
     const batch = count === queue.length ? queue : queue.slice(0, count);
     this.#writeQueue = count === queue.length ? [] : queue.slice(count);
     // A send batch that is being written takes no more frames.
-    if (this.#sendBatch && batch.includes(this.#sendBatch)) this.#sendBatch = undefined;
+    if (this.#sendBatch && batch.includes(this.#sendBatch)) this.#sealSendBatch();
     let data: Uint8Array;
     if (count === 1) {
       const only = batch[0]!;
@@ -830,9 +845,9 @@ export class RLPxConnection {
     if (this.#failure) return;
     this.#failure = new ConnectionClosedError('connection closed locally', { ...this.#context(), cause: reason });
     this.#log.debug('closing', { remote: this.remoteAddress });
+    this.#sealSendBatch();
     const queue = this.#writeQueue;
     this.#writeQueue = [];
-    this.#sendBatch = undefined;
     for (const item of queue) {
       // Best effort, like geth writing its Disconnect: the stream flushes these before closing.
       this.#stream.write(item.bytes.subarray(0, item.length)).catch(() => undefined);

@@ -511,6 +511,24 @@ describe('RLPxConnection: bounded writes and frame limits', () => {
     listener.close();
   });
 
+  it('sendMessage() frames are encrypted before they leave, also when close() flushes them in the same turn', async () => {
+    const writes: Uint8Array[] = [];
+    const { dialer, listener } = await recordedPair((data) => writes.push(data.slice()));
+    writes.length = 0;
+    const payload = new Uint8Array(200).fill(0x5a);
+    for (let i = 0; i < 3; i++) dialer.sendMessage(0x10 + i, payload);
+    dialer.close();
+    for (let i = 0; i < 3; i++) {
+      const message = await listener.readMessage();
+      assert.deepEqual([message.code, message.payload], [0x10 + i, payload]);
+    }
+    // Staged frames hold the payload in plaintext until they are sealed: none of it reached the stream so.
+    const plaintextRun = bytesToHex(payload.subarray(0, 32));
+    assert.ok(writes.length > 0);
+    for (const write of writes) assert.ok(!bytesToHex(write).includes(plaintextRun), 'a write held plaintext');
+    listener.close();
+  });
+
   it('a message larger than a send batch goes out in three writes, its data as the cipher returned it', async () => {
     const writes: { length: number; arrayBytes: number }[] = [];
     const { dialer, listener } = await recordedPair((data) =>

@@ -317,6 +317,103 @@ describe('frame codec', () => {
     assert.throws(() => frameLength(0x10, MAX_FRAME_SIZE), TooLargeError);
   });
 
+  it('stageFrameInto() then sealStagedFrames() gives the bytes encodeFrame() does, one frame or a buffer of them', () => {
+    const next = xorshift(94);
+    const secrets = fixedDirection(94);
+    const reference = new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.mac.copy());
+    const staged = new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.mac.copy());
+    const codes = [0x03, 0x10, 0x80, 0x1234];
+    // A Pong alone (sealed in JavaScript), a few around the block size, many (one native call for all).
+    for (const sizes of [[1], [0, 15, 16, 17], Array.from({ length: 40 }, () => below(next, 1500))]) {
+      const room = sizes.reduce((sum, size, i) => sum + frameLength(codes[i % codes.length]!, size), 0);
+      const buffer = new Uint8Array(3 + room + 5);
+      const expected: string[] = [];
+      let end = 3;
+      sizes.forEach((size, i) => {
+        const code = codes[i % codes.length]!;
+        const data = seededBytes(next, size);
+        expected.push(bytesToHex(reference.encodeFrame(code, data)));
+        end += staged.stageFrameInto(code, data, buffer, end);
+        data.fill(0xee); // staged frames hold their own copy
+      });
+      // Nothing else is encoded while frames are staged, and a seal must cover exactly their bytes.
+      assert.throws(() => staged.encodeFrame(0x10, new Uint8Array(1)), /sealed first/);
+      assert.throws(() => staged.encodeFrameParts(0x10, new Uint8Array(1)), /sealed first/);
+      assert.throws(() => staged.sealStagedFrames(buffer, 3, end - 16), RangeError);
+      staged.sealStagedFrames(buffer, 3, end);
+      assert.equal(bytesToHex(buffer.subarray(3, end)), expected.join(''), `${sizes.length} frames`);
+      assert.deepEqual([...buffer.subarray(0, 3), ...buffer.subarray(end)], new Array(8).fill(0), 'nothing outside');
+    }
+    // Sealed: the next frame follows on from the staged ones' keystream and MAC state.
+    const data = seededBytes(next, 100);
+    assert.equal(bytesToHex(staged.encodeFrame(0x11, data)), bytesToHex(reference.encodeFrame(0x11, data)));
+  });
+
+  it('decodes the frames received together in one batch; those before a bad one come out before its error', () => {
+    const d = fixedDirection(95);
+    const next = xorshift(95);
+    const messages = Array.from({ length: 12 }, (_, i) => seededBytes(next, [1, 100, 2_000][i % 3]!));
+    // [the bad frame, what is wrong with it, the error code]
+    for (const [bad, fault, code] of [
+      [0, 'header MAC', ERR_BAD_MAC],
+      [5, 'header MAC', ERR_BAD_MAC],
+      [5, 'frame MAC', ERR_BAD_MAC],
+      [11, 'frame MAC', ERR_BAD_MAC],
+      [7, 'message code', ERR_BAD_MESSAGE],
+      [12, 'none', ''],
+    ] as const) {
+      const write = referenceFrameWriter(d);
+      const frames = messages.map((m, i) =>
+        write(i === bad && fault === 'message code' ? Uint8Array.of(0x81, 0x05) : concatBytes(Uint8Array.of(0x10), m)),
+      );
+      if (fault === 'header MAC') frames[bad]![20]! ^= 1;
+      if (fault === 'frame MAC') frames[bad]![frames[bad]!.length - 1]! ^= 1;
+      const decoder = decoderFor(d);
+      decoder.push(concatBytes(...frames));
+      const got: DecodedFrame[] = [];
+      let error: unknown;
+      try {
+        for (let f = decoder.next(); f; f = decoder.next()) got.push(f);
+      } catch (err) {
+        error = err;
+      }
+      assert.equal(got.length, bad, `${fault} of frame ${bad}`);
+      for (const [i, f] of got.entries()) assert.deepEqual(f.data, messages[i]);
+      if (bad === messages.length) {
+        assert.equal(error, undefined);
+        // One array for what one batch decrypted: the 100- and 2,000-byte messages' data are views of it.
+        assert.equal(new Set(got.filter((f) => f.data.length > 64).map((f) => f.data.buffer)).size, 1);
+        continue;
+      }
+      assert.ok(error instanceof ProtocolError && error.code === code, String(error));
+      assert.throws(
+        () => decoder.next(),
+        (again: unknown) => again === error,
+        'and the same error again',
+      );
+    }
+  });
+
+  it('checks a header read ahead with a batch against the frame limit when its frame comes up', () => {
+    const d = fixedDirection(96);
+    const next = xorshift(96);
+    const encoder = encoderFor(d);
+    const hello = seededBytes(next, 50);
+    const large = seededBytes(next, 3_000);
+    const wire = concatBytes(encoder.encodeFrame(0x00, hello), encoder.encodeFrame(0x10, large));
+    // The limit raised after the first frame (as after a Hello): the second decodes.
+    const raised = decoderFor(d, 100);
+    raised.push(wire);
+    assert.deepEqual(raised.next()?.data, hello);
+    raised.maxFrameSize = 5_000;
+    assert.deepEqual(raised.next()?.data, large);
+    // Left as it was: the second fails.
+    const kept = decoderFor(d, 100);
+    kept.push(wire);
+    assert.deepEqual(kept.next()?.data, hello);
+    assert.throws(() => kept.next(), TooLargeError);
+  });
+
   it('encodeFrameParts() returns the bytes encodeFrame() does, in three parts, with the data encrypted where it is', () => {
     const next = xorshift(93);
     const secrets = fixedDirection(93);
