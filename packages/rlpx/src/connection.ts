@@ -320,7 +320,7 @@ export class RLPxConnection {
   }
 
   /**
-   * Caps the content size of frames read from the next header on (at most 16 MiB - 1); a larger
+   * Caps the content size of frames from the next one on (at most 16 MiB - 1); a larger
    * declared size fails the connection with TooLargeError before its body is read. Use it to refuse big frames
    * before the Hello exchange, where nothing larger than a Hello is valid.
    */

@@ -55,9 +55,9 @@ const BATCH_FRAME_SIZE = new Int32Array(BATCH_MAX_BYTES / 32 + 1);
 /** Frames decoded with an earlier one and waiting for their `next()`: none. */
 const NO_FRAMES: readonly DecodedFrame[] = [];
 /**
- * Frame data up to this many bytes is copied out of the batch's array rather than viewed in it: a Ping then holds
- * nothing of the chunk it came in, and when the batch was decrypted in JavaScript (CTR_JS_MAX_BYTES at most) into
- * the gathering array itself, the copy is what makes it the frame's own.
+ * Frame data up to this many bytes is copied out of the batch's decrypted array rather than viewed in it: a Ping
+ * kept keeps no batch alive, and a batch decrypted in JavaScript (CTR_JS_MAX_BYTES at most) was decrypted in the
+ * shared gathering array itself, so the copy is what makes its data the frame's own.
  */
 const COPIED_DATA_BYTES = CTR_JS_MAX_BYTES;
 /** Spans copied out of the received chunks up to this many bytes go by a loop, longer ones by `set` (a call). */
@@ -102,7 +102,10 @@ export interface DecodedFrame {
 
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
-  /** Largest frame content accepted, checked as soon as the header is authenticated; {@link MAX_FRAME_SIZE} by default. */
+  /**
+   * Largest frame content accepted, checked once the header is authenticated and its frame is next, before its body is
+   * waited for; {@link MAX_FRAME_SIZE} by default.
+   */
   readonly maxFrameSize?: number;
   /** Put into every error this decoder throws. */
   readonly remoteAddress?: string;
@@ -428,7 +431,7 @@ export class FrameDecoder {
     this.#context = { remoteAddress: options.remoteAddress };
   }
 
-  /** Largest frame content accepted from the next header on (at most {@link MAX_FRAME_SIZE}). */
+  /** Largest frame content accepted from the next frame on, whether its header was read or not (≤ MAX_FRAME_SIZE). */
   get maxFrameSize(): number {
     return this.#maxFrameSize;
   }
@@ -578,7 +581,7 @@ export class FrameDecoder {
     return first;
   }
 
-  /** The frame whose header has been read, too large for a batch: its body taken as a view of its chunk where it can be. */
+  /** The frame whose header has been read, too large for a batch: its body a view of its chunk where it can be. */
   #nextAlone(): DecodedFrame {
     const frameSize = this.#frameSize;
     const taken = this.#take(padded(frameSize));

@@ -317,7 +317,7 @@ describe('frame codec', () => {
     assert.throws(() => frameLength(0x10, MAX_FRAME_SIZE), TooLargeError);
   });
 
-  it('stageFrameInto() then sealStagedFrames() gives the bytes encodeFrame() does, one frame or a buffer of them', () => {
+  it('stageFrameInto() then sealStagedFrames() gives the bytes encodeFrame() does, for one frame or many', () => {
     const next = xorshift(94);
     const secrets = fixedDirection(94);
     const reference = new FrameEncoder(secrets.aesSecret, secrets.macSecret, secrets.mac.copy());
