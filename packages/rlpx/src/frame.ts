@@ -60,8 +60,20 @@ const NO_FRAMES: readonly DecodedFrame[] = [];
  * shared gathering array itself, so the copy is what makes its data the frame's own.
  */
 const COPIED_DATA_BYTES = CTR_JS_MAX_BYTES;
-/** Spans copied out of the received chunks up to this many bytes go by a loop, longer ones by `set` (a call). */
-const TAKE_LOOP_MAX_BYTES = 64;
+/**
+ * Spans of bytes up to this length are copied by a loop, longer ones by `set` on a view (a call, and a view object
+ * each: a flood of Pings answered made three of them per message, about 330 bytes of garbage).
+ */
+const COPY_LOOP_MAX_BYTES = 64;
+/**
+ * Frame ciphertexts up to COPY_LOOP_MAX_BYTES are hashed for their MAC from one shared array (hashing is
+ * synchronous), through a view of it for each length (a multiple of 16), rather than through a new view of the
+ * frame's bytes: SMALL_SPANS[length / 16].
+ */
+const SMALL_SPAN_SCRATCH = new Uint8Array(COPY_LOOP_MAX_BYTES);
+const SMALL_SPANS = Array.from({ length: COPY_LOOP_MAX_BYTES / 16 + 1 }, (_, i) =>
+  SMALL_SPAN_SCRATCH.subarray(0, 16 * i),
+);
 /**
  * Bytes received just before a larger frame body (its header MAC) that the decoder passes with it to
  * `AesCtrStream.updateTail`: the header, decrypted in JavaScript, leaves the native cipher 16 bytes behind.
@@ -161,9 +173,16 @@ class MacState {
     return this.#reseed(bytes, at);
   }
 
-  /** The frame MAC of a frame ciphertext (hashed once, then reseeded with its own digest). */
-  frame(frameCiphertext: Uint8Array): Uint8Array {
-    this.#hash.update(frameCiphertext);
+  /**
+   * The frame MAC of the frame ciphertext at bytes[at..at+length], padded (`length` a multiple of 16): hashed once,
+   * then reseeded with its own digest.
+   */
+  frame(bytes: Uint8Array, at: number, length: number): Uint8Array {
+    if (length <= COPY_LOOP_MAX_BYTES) {
+      const span = SMALL_SPANS[length / 16]!;
+      copyBytes(bytes, at, span, 0, length);
+      this.#hash.update(span);
+    } else this.#hash.update(at === 0 && length === bytes.length ? bytes : bytes.subarray(at, at + length));
     return this.frameEnd();
   }
 
@@ -211,6 +230,12 @@ function writeHeader(out: Uint8Array, at: number, size: number): void {
   out[at + 3] = HEADER_DATA[0];
   out[at + 4] = HEADER_DATA[1];
   out[at + 5] = HEADER_DATA[2];
+}
+
+/** Copies src[from..from+n] to out[at..]. */
+function copyBytes(src: Uint8Array, from: number, out: Uint8Array, at: number, n: number): void {
+  if (n > COPY_LOOP_MAX_BYTES) out.set(src.subarray(from, from + n), at);
+  else for (let i = 0; i < n; i++) out[at + i] = src[from + i]!;
 }
 
 /** The content size in the plaintext header at bytes[at..] (see writeHeader). */
@@ -340,7 +365,7 @@ export class FrameEncoder {
     for (let at = from; at < to; ) {
       const body = padded(readSize(out, at + 16));
       if (at + HEADER_SIZE + body + MAC_SIZE > to) throw new RangeError(`a staged frame at ${at} runs past ${to}`);
-      gathered.set(out.subarray(at + 16, at + HEADER_SIZE + body), keyed);
+      copyBytes(out, at + 16, gathered, keyed, 16 + body);
       keyed += 16 + body;
       at += HEADER_SIZE + body + MAC_SIZE;
     }
@@ -349,7 +374,7 @@ export class FrameEncoder {
     for (let at = from, k = 0; at < to; ) {
       const body = padded(readSize(out, at + 16));
       for (let i = 0; i < 16; i++) out[at + i] = gathered[k + i]!;
-      out.set(gathered.subarray(k + 16, k + 16 + body), at + HEADER_SIZE);
+      copyBytes(gathered, k + 16, out, at + HEADER_SIZE, body);
       this.#authenticate(out, at, body);
       k += 16 + body;
       at += HEADER_SIZE + body + MAC_SIZE;
@@ -362,7 +387,7 @@ export class FrameEncoder {
     const headerMac = mac.header(out, at);
     for (let i = 0; i < 16; i++) out[at + 16 + i] = headerMac[i]!;
     const content = at + HEADER_SIZE;
-    const frameMac = mac.frame(out.subarray(content, content + body));
+    const frameMac = mac.frame(out, content, body);
     for (let i = 0; i < MAC_SIZE; i++) out[content + body + i] = frameMac[i]!;
   }
 
@@ -527,7 +552,7 @@ export class FrameDecoder {
       const bodySize = padded(size);
       this.#takeInto(gather, keyed, bodySize);
       this.#takeInto(RECEIVED_MAC, 0, MAC_SIZE);
-      if (!equal16(this.#mac.frame(gather.subarray(keyed, keyed + bodySize)), 0, RECEIVED_MAC, 0)) {
+      if (!equal16(this.#mac.frame(gather, keyed, bodySize), 0, RECEIVED_MAC, 0)) {
         failure = new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);
         break;
       }
@@ -588,7 +613,7 @@ export class FrameDecoder {
     const lead = this.#lead;
     const ciphertext = lead === 0 ? taken : taken.subarray(lead);
     this.#takeInto(RECEIVED_MAC, 0, MAC_SIZE);
-    if (!equal16(this.#mac.frame(ciphertext), 0, RECEIVED_MAC, 0)) {
+    if (!equal16(this.#mac.frame(ciphertext, 0, ciphertext.length), 0, RECEIVED_MAC, 0)) {
       throw new ProtocolError(ERR_BAD_MAC, 'bad frame MAC', this.#context);
     }
     this.#frameSize = -1;
@@ -632,8 +657,7 @@ export class FrameDecoder {
       const chunk = this.#chunks[0]!;
       const offset = this.#offset;
       const count = Math.min(n - filled, chunk.length - offset);
-      if (count > TAKE_LOOP_MAX_BYTES) out.set(chunk.subarray(offset, offset + count), at + filled);
-      else for (let i = 0; i < count; i++) out[at + filled + i] = chunk[offset + i]!;
+      copyBytes(chunk, offset, out, at + filled, count);
       filled += count;
       this.#offset += count;
       if (this.#offset === chunk.length) {
