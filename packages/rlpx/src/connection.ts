@@ -643,8 +643,8 @@ export class RLPxConnection {
    * Sends one message as `writeMessage` does, without a promise for its outcome: for a reply nobody waits on, such
    * as a Pong. The frames sent this way in one turn are laid out one after another in one buffer and encrypted together
    * when it is queued or written, so that a burst of replies (a flood of Pings answered) costs neither a promise, an
-   * array nor a cipher call per message. `onFailure`, when given, is
-   * called with the error if the write fails (one function can serve every message: nothing is allocated per call).
+   * array nor a cipher call per message. `onFailure`, when given, is called with the error if the write fails (one
+   * function can serve every message: nothing is allocated per call).
    * Throws at once what `writeMessage` would reject with at once: TooLargeError (nothing was queued, the connection
    * stays open), the connection's failure once it is closed, ERR_WRITE_QUEUE_FULL (which closes it).
    * @example conn.sendMessage(0x03, Uint8Array.of(0xc0), onWriteFailure) // a Pong
