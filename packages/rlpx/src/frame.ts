@@ -49,9 +49,12 @@ const sealGather = sharedScratch(1024, WRITE_BATCH_BYTES);
  */
 const BATCH_MAX_BYTES = 64 * 1024;
 const batchGather = sharedScratch(1024, BATCH_MAX_BYTES);
-/** Where each frame of a batch starts in the gathered bytes, and its content size (one batch at a time). */
-const BATCH_FRAME_AT = new Int32Array(BATCH_MAX_BYTES / 32 + 1);
-const BATCH_FRAME_SIZE = new Int32Array(BATCH_MAX_BYTES / 32 + 1);
+/**
+ * Where each frame of a batch starts in the gathered bytes, and its content size (one batch at a time). Every frame
+ * after the first adds at least its 16-byte header to the batch (an empty body, which fails its turn, adds nothing).
+ */
+const BATCH_FRAME_AT = new Int32Array(BATCH_MAX_BYTES / 16 + 1);
+const BATCH_FRAME_SIZE = new Int32Array(BATCH_MAX_BYTES / 16 + 1);
 /** Frames decoded with an earlier one and waiting for their `next()`: none. */
 const NO_FRAMES: readonly DecodedFrame[] = [];
 /**
