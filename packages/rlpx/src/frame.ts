@@ -23,20 +23,11 @@ import {
   type Keccak256Hasher,
 } from '@devp2p/crypto';
 import type { Secrets } from './handshake.ts';
-import { ERR_BAD_MAC, ERR_BAD_MESSAGE, MAX_FRAME_SIZE, WRITE_BATCH_BYTES } from './limits.ts';
+import { ERR_BAD_MAC, ERR_BAD_MESSAGE, MAX_FRAME_SIZE } from './limits.ts';
 import { sharedScratch } from './scratch.ts';
 
 /** Header plus header MAC. */
 const HEADER_SIZE = 32;
-/**
- * Staged frames are sealed (FrameEncoder `sealStagedFrames`) by gathering each one's plaintext header and padded
- * content side by side, in keystream order, so that one keystream call encrypts them all: a turn's frames (a sender's
- * burst, a read loop's replies) cost one `node:crypto` call and one array for its output rather than one each (1 KiB
- * messages in 16 KiB turns: 1,040 bytes took 1.1 µs a call on Node, 0.35 µs in one call for 16). A lone frame is
- * encrypted where it is staged. The gathered bytes are used up within the synchronous seal, so one array serves every
- * encoder, grown to the largest batch up to a write batch (WRITE_BATCH_BYTES).
- */
-const sealGather = sharedScratch(1024, WRITE_BATCH_BYTES);
 /**
  * The frames that follow one another complete in what has been received (a sender's burst arrives in one chunk) are
  * decrypted together: each one's MACs verified in turn, its header read through a keystream block peeked ahead
@@ -44,11 +35,18 @@ const sealGather = sharedScratch(1024, WRITE_BATCH_BYTES);
  * (the keystream runs over both), and then all of it decrypted in one keystream call: one `node:crypto` call and one
  * array for a chunk's frames rather than one each. Their data are views of that array. A batch holds at most this
  * many bytes (the gathered headers and bodies): 64 KiB, a socket read; a frame whose body alone is larger is decoded
- * alone, from a view of its chunk where it can be. The gathering array is used up within one synchronous call, so
- * one serves every decoder.
+ * alone, from a view of its chunk where it can be.
  */
 const BATCH_MAX_BYTES = 64 * 1024;
-const batchGather = sharedScratch(1024, BATCH_MAX_BYTES);
+/**
+ * The array where the spans one keystream call runs over are gathered side by side: a decoded batch's headers and
+ * bodies, and the frames a send batch staged, sealed together (FrameEncoder `sealStagedFrames`: a turn's frames, a
+ * sender's burst or a read loop's replies, cost one `node:crypto` call and one array for its output rather than one
+ * each; 1 KiB messages in 16 KiB turns: 1,040 bytes took 1.1 µs a call on Node, 0.35 µs in one call for 16). Both
+ * use it up within one synchronous call, so one array serves every encoder and decoder, grown to the largest batch
+ * up to 64 KiB (a send batch is at most WRITE_BATCH_BYTES, the same); a larger one gets an array of its own.
+ */
+const gatherArray = sharedScratch(1024, BATCH_MAX_BYTES);
 /**
  * Where each frame of a batch starts in the gathered bytes, and its content size (one batch at a time). Every frame
  * after the first adds at least its 16-byte header to the batch (an empty body, which fails its turn, adds nothing).
@@ -363,7 +361,7 @@ export class FrameEncoder {
       return;
     }
     // Each frame's header and content gathered after the last one's, for one keystream call over them all.
-    const gathered = sealGather(to - from);
+    const gathered = gatherArray(to - from);
     let keyed = 0;
     for (let at = from; at < to; ) {
       const body = padded(readSize(out, at + 16));
@@ -544,7 +542,7 @@ export class FrameDecoder {
    * The header after the last of them, when it is here, is read too (the next call takes its frame).
    */
   #nextBatch(): DecodedFrame {
-    const gather = batchGather(Math.min(TAKE_LEAD_BYTES + this.#buffered, BATCH_MAX_BYTES));
+    const gather = gatherArray(Math.min(TAKE_LEAD_BYTES + this.#buffered, BATCH_MAX_BYTES));
     // gather[0..TAKE_LEAD_BYTES) stands before the first body for `updateTail` (its bytes do not matter); after it,
     // each body and then the next header, as the keystream runs.
     let keyed = TAKE_LEAD_BYTES;
@@ -675,9 +673,9 @@ export class FrameDecoder {
    * #lead (up to TAKE_LEAD_BYTES) bytes before them in that chunk; else a copy (see bodyCopyArray), and #lead is 0.
    */
   #take(n: number): Uint8Array {
-    this.#buffered -= n;
     const first = this.#chunks[0]!;
     if (first.length - this.#offset >= n) {
+      this.#buffered -= n;
       const lead = Math.min(this.#offset, TAKE_LEAD_BYTES);
       this.#lead = lead;
       const view = first.subarray(this.#offset - lead, this.#offset + n);
@@ -690,18 +688,7 @@ export class FrameDecoder {
     }
     this.#lead = 0;
     const out = bodyCopyArray(n).subarray(0, n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.#chunks[0]!;
-      const count = Math.min(n - filled, chunk.length - this.#offset);
-      out.set(chunk.subarray(this.#offset, this.#offset + count), filled);
-      filled += count;
-      this.#offset += count;
-      if (this.#offset === chunk.length) {
-        this.#chunks.shift();
-        this.#offset = 0;
-      }
-    }
+    this.#takeInto(out, 0, n);
     return out;
   }
 }
